@@ -1,0 +1,5 @@
+"""`python -m kll_graph` runs the CLI."""
+
+from kll_graph.cli import main
+
+main()

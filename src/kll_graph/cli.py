@@ -1,0 +1,159 @@
+"""The `kll-graph` command line: thin verbs that parse, call one domain function and print.
+
+Every verb reads the same layered settings (defaults → kll-graph.toml → KLL_* → flags); our own
+errors (KllError) print as one line and exit 1, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kll_graph.exceptions import ConfigError, KllError
+from kll_graph.settings import Settings, declared, load_settings
+
+
+class KllGroup(click.Group):
+    """A click group that turns KllError into a clean message and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KllError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
+
+
+def progress_printer() -> Callable[[str], None]:
+    """Progress lines on stderr, prefixed with the seconds since the command started."""
+    started = time.perf_counter()
+
+    def show(message: str) -> None:
+        click.echo(f"[{time.perf_counter() - started:6.1f}s] {message}", err=True)
+
+    return show
+
+
+def settings_from(ctx: click.Context, **flags: Any) -> Settings:
+    """Settings for this invocation: the group's --config plus the verb's own flags."""
+    config = ctx.find_root().params.get("config")
+    return load_settings(config_file=config, **flags)
+
+
+data_dir_option = click.option(
+    "--data-dir", type=click.Path(path_type=Path), help="Directory holding the sources."
+)
+store_option = click.option(
+    "--store", type=click.Path(path_type=Path), help="Directory of the built stores."
+)
+
+
+@click.group(cls=KllGroup)
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="kll-graph.toml to read (default: ./kll-graph.toml, then the repository's).",
+)
+@click.version_option(package_name="kll-graph")
+def main(config: Path | None) -> None:
+    """kll-graph: the JobTech Taxonomy, ESCO and their mappings as a SKOS knowledge graph."""
+
+
+@main.command()
+@data_dir_option
+@store_option
+@click.option("--strict", is_flag=True, default=None, help="Fail the build on check errors.")
+@click.pass_context
+def build(ctx: click.Context, data_dir: Path | None, store: Path | None, strict: bool | None) -> None:
+    """Build a new store from the configured sources and switch to it."""
+    from kll_graph.build import build as run_build
+    from kll_graph.report import build_summary
+
+    settings = settings_from(ctx, data_dir=data_dir, store=store, strict=strict)
+    result = run_build(settings, progress=progress_printer())
+    click.echo(build_summary(result.manifest))
+
+
+@main.command()
+@data_dir_option
+@store_option
+@click.option("--host", help="Host to listen on.")
+@click.option("--port", type=int, help="Port to listen on; 0 picks a free one.")
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    data_dir: Path | None,
+    store: Path | None,
+    host: str | None,
+    port: int | None,
+) -> None:
+    """Serve the current store over HTTP (building first when there is none)."""
+    from kll_graph.build import ensure_built
+    from kll_graph.server import run
+
+    settings = settings_from(ctx, data_dir=data_dir, store=store, host=host, port=port)
+    ensure_built(settings, progress=progress_printer())
+    run(settings, announce=lambda url: click.echo(f"kll-graph listening on {url}", err=False))
+
+
+def _read_query(text: str) -> str:
+    if text == "-":
+        return sys.stdin.read()
+    if text.startswith("@"):
+        path = Path(text[1:])
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read query file {path}: {exc.strerror}") from exc
+    return text
+
+
+@main.command()
+@store_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "xml", "csv", "tsv", "ttl", "nt", "jsonld", "rdfxml", "nq", "trig"]),
+    help="Result format (default: tsv for SELECT/ASK, ttl for CONSTRUCT/DESCRIBE).",
+)
+@click.argument("query")
+@click.pass_context
+def query(ctx: click.Context, store: Path | None, fmt: str | None, query: str) -> None:
+    """Run one SPARQL QUERY (text, @file.rq, or - for stdin) on the current store."""
+    from kll_graph.sparql import execute, serialize
+    from kll_graph.store import CurrentStore
+
+    settings = settings_from(ctx, store=store)
+    current = CurrentStore(settings.store).get()
+    result = execute(current.store, _read_query(query))
+    serialize(result, fmt, sys.stdout.buffer)
+    sys.stdout.flush()
+
+
+@main.command()
+@store_option
+@click.pass_context
+def info(ctx: click.Context, store: Path | None) -> None:
+    """List the graphs of the current store, from its catalog."""
+    from kll_graph.report import graphs_table
+    from kll_graph.store import CurrentStore
+
+    settings = settings_from(ctx, store=store)
+    click.echo(graphs_table(CurrentStore(settings.store).get()))
+
+
+@main.command(name="settings")
+@click.pass_context
+def show_settings(ctx: click.Context) -> None:
+    """Show every setting with its effective value and help."""
+    settings = settings_from(ctx)
+    click.echo(f"# config file: {settings.config_file or '(none)'}")
+    for field in declared():
+        click.echo(f"{field.name} = {getattr(settings, field.name)!s}    # {field.metadata['help']}")
+    for source in settings.sources:
+        click.echo(f"source {source.id}: {source.importer} {source.path} ({source.version})")

@@ -1,0 +1,103 @@
+"""The named exceptions of kll-graph.
+
+Everything we raise on purpose derives from :class:`KllError`, so the CLI and the web layer can turn
+it into one clear message (or one JSON error shape) and leave real bugs to surface as tracebacks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class KllError(Exception):
+    """Base of every error that is the user's input or environment rather than our bug."""
+
+    #: HTTP status the web layer answers with when this error reaches it.
+    status: int = 500
+    #: Short machine-readable code used in the JSON error shape.
+    code: str = "error"
+
+
+class ConfigError(KllError):
+    """A setting or `kll-graph.toml` entry is wrong: names the key and what is allowed."""
+
+    code = "config"
+
+
+class SourceError(KllError):
+    """A configured source is missing, unreadable or malformed.
+
+    Carries the source id, the file and, where the parser gives it, line and column, so the build
+    can stop with one message a person can act on.
+    """
+
+    code = "source"
+
+    def __init__(
+        self,
+        source_id: str,
+        message: str,
+        *,
+        path: Path | str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        self.source_id = source_id
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        self.column = column
+        self.detail = message
+        where = f" in {self.path}" if self.path is not None else ""
+        if line is not None:
+            where += f" at line {line}" + (f", column {column}" if column is not None else "")
+        super().__init__(f"source '{source_id}'{where}: {message}")
+
+
+class BuildError(KllError):
+    """A build could not complete; the current store was left as it was."""
+
+    code = "build"
+
+
+class BuildLockedError(BuildError):
+    """Another build holds the build lock."""
+
+    code = "build_locked"
+
+
+class StoreNotFoundError(KllError):
+    """No built store exists where one was expected."""
+
+    status = 503
+    code = "no_store"
+
+
+class BadRequestError(KllError):
+    """The client sent something we cannot answer; the message says what and where."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, parameter: str | None = None) -> None:
+        self.parameter = parameter
+        super().__init__(message)
+
+
+class NotFoundError(KllError):
+    """The thing asked for does not exist in the served store."""
+
+    status = 404
+    code = "not_found"
+
+
+class QueryError(BadRequestError):
+    """A SPARQL query was malformed or not allowed; carries the parser's message."""
+
+    code = "query"
+
+
+class QueryTimeoutError(KllError):
+    """A query ran past its wall-clock limit and was stopped."""
+
+    status = 503
+    code = "timeout"

@@ -1,0 +1,175 @@
+"""Importers: one function per source format that turns a source into quads in its named graph.
+
+An importer is registered under a name (the `importer` key of a `[[sources]]` entry) and called
+with an :class:`ImportContext`. It writes through ``ctx.add`` (Python-built quads) or
+``ctx.load_file`` (an RDF file oxigraph parses natively, the fastest path), records what it saw in
+``ctx.report`` and raises :class:`~kll_graph.exceptions.SourceError` for bad input. The build
+pipeline does the rest (store, catalog, checksums, switch), so a new format never touches it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store
+
+from kll_graph.exceptions import ConfigError, SourceError
+from kll_graph.settings import Settings, SourceConfig
+
+#: Modules whose import registers the built-in importers.
+BUILTIN_MODULES = (
+    "kll_graph.importers.rdf",
+    "kll_graph.importers.jobtech",
+    "kll_graph.importers.esco",
+    "kll_graph.importers.mappings",
+)
+
+
+@dataclass
+class SourceReport:
+    """What an importer tells the build summary and the catalog about one source."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    #: Extra facts for the catalog, as (predicate, literal) pairs on the source's graph.
+    metadata: list[tuple[NamedNode, Literal | NamedNode]] = field(default_factory=list)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+
+
+@dataclass
+class GraphInfo:
+    """A named graph a source fills, with a human title for the catalog."""
+
+    iri: NamedNode
+    title: str
+
+
+@dataclass
+class ImportContext:
+    """Everything an importer needs, and the only way it writes to the store being built."""
+
+    source: SourceConfig
+    path: Path
+    graph: NamedNode
+    settings: Settings
+    store: Store
+    report: SourceReport = field(default_factory=SourceReport)
+    graphs: list[GraphInfo] = field(default_factory=list)
+    progress: Callable[[str], None] = lambda message: None
+
+    @property
+    def base_iri(self) -> str:
+        return self.settings.base_iri
+
+    def extra_graph(self, name: str, title: str) -> NamedNode:
+        """Register another graph of this source (e.g. ESCO's Swedish labels) for the catalog."""
+        iri = NamedNode(f"{self.graph.value}/{name}")
+        self.graphs.append(GraphInfo(iri, title))
+        return iri
+
+    def add(self, quads: Iterable[Quad]) -> None:
+        """Bulk-add quads built in Python (each already carries its graph)."""
+        self.store.bulk_extend(quads)
+
+    def add_triples(self, triples: Iterable[tuple[object, object, object]]) -> None:
+        """Bulk-add (s, p, o) triples into the source's own graph."""
+        graph = self.graph
+        self.store.bulk_extend(Quad(s, p, o, graph) for s, p, o in triples)  # type: ignore[arg-type]
+
+    def load_file(
+        self,
+        path: Path,
+        rdf_format: RdfFormat,
+        graph: NamedNode | None = None,
+        base_iri: str | None = None,
+    ) -> None:
+        """Bulk-load an RDF file parsed by oxigraph itself; syntax errors name line and column."""
+        try:
+            self.store.bulk_load(
+                path=str(path),
+                format=rdf_format,
+                to_graph=graph or self.graph,
+                base_iri=base_iri or self.base_for(path),
+            )
+        except SyntaxError as exc:
+            raise SourceError(
+                self.source.id, _parser_message(exc), path=path, line=exc.lineno, column=exc.offset
+            ) from exc
+        except OSError as exc:
+            raise SourceError(self.source.id, f"cannot read: {exc}", path=path) from exc
+
+    def base_for(self, path: Path) -> str:
+        """Base IRI for relative IRIs in a file: the `base_iri` option, else the file's URI."""
+        return str(self.source.options.get("base_iri") or path.resolve().as_uri())
+
+    def fail(
+        self,
+        message: str,
+        *,
+        path: Path | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> SourceError:
+        """An error about this source, to raise."""
+        return SourceError(self.source.id, message, path=path or self.path, line=line, column=column)
+
+
+def _parser_message(exc: SyntaxError) -> str:
+    return str(exc.msg if exc.msg else exc)
+
+
+Importer = Callable[[ImportContext], None]
+_REGISTRY: dict[str, Importer] = {}
+
+
+def register(name: str) -> Callable[[Importer], Importer]:
+    """Decorator: make an importer available under `name` in `kll-graph.toml`."""
+
+    def decorate(func: Importer) -> Importer:
+        _REGISTRY[name] = func
+        return func
+
+    return decorate
+
+
+def _load_builtins() -> None:
+    for module in BUILTIN_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+def get_importer(name: str) -> Importer:
+    """The importer registered as `name`; a ConfigError lists the known ones."""
+    _load_builtins()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise ConfigError(f"unknown importer '{name}'; known importers: {known}") from None
+
+
+def importer_names() -> list[str]:
+    _load_builtins()
+    return sorted(_REGISTRY)
+
+
+def iter_files(path: Path, suffixes: Iterable[str]) -> Iterator[Path]:
+    """Files below `path` (or `path` itself) whose name ends in one of `suffixes`, sorted."""
+    ends = tuple(suffixes)
+    if path.is_file():
+        yield path
+        return
+    yield from sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(ends))

@@ -1,0 +1,228 @@
+"""Settings, declared once as data and layered: defaults, `kll-graph.toml`, `KLL_*` env, flags.
+
+Each setting is one dataclass field whose metadata carries its help text; the CLI, the docs and the
+TOML validation all read that one declaration, so a new setting is one line here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kll_graph.exceptions import ConfigError
+
+#: The repository root (this file lives in src/kll_graph/).
+REPO_ROOT = Path(__file__).resolve().parents[2]
+#: The bundled sample: a small dataset in the real source formats, laid out like a data directory.
+SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
+CONFIG_NAME = "kll-graph.toml"
+ENV_PREFIX = "KLL_"
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _to_positive_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number")
+    number = int(value)
+    if number < 0:
+        raise ValueError("expected a number >= 0")
+    return number
+
+
+def _to_positive_float(value: Any) -> float:
+    number = float(value)
+    if number <= 0:
+        raise ValueError("expected a number > 0")
+    return number
+
+
+def _to_iri(value: Any) -> str:
+    text = str(value)
+    if not text.startswith(("http://", "https://")) or not text.endswith(("/", "#")):
+        raise ValueError("expected an http(s) IRI ending in '/' or '#'")
+    return text
+
+
+def setting(default: Any, help: str, convert: Callable[[Any], Any] = str) -> Any:
+    """Declare one setting: its default, its help text and how to read it from text."""
+    return field(default=default, metadata={"help": help, "convert": convert})
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One source of the graph as `kll-graph.toml` lists it under `[[sources]]`."""
+
+    id: str
+    importer: str
+    path: str
+    version: str = "unknown"
+    url: str = ""
+    license: str = ""
+    attribution: str = ""
+    optional: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def resolve(self, data_dir: Path) -> Path:
+        """The source's path inside a data directory."""
+        return data_dir / self.path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of kll-graph; see `kll-graph settings` for the effective values."""
+
+    data_dir: Path = setting(Path("data"), "Directory holding the source files.", Path)
+    store: Path = setting(Path("var/store"), "Directory of the built stores.", Path)
+    base_iri: str = setting(
+        "https://w3id.org/kll-graph/",
+        "Base IRI under which kll-graph mints IRIs (graphs, schemes, ontology).",
+        _to_iri,
+    )
+    keep_builds: int = setting(3, "How many finished builds to keep.", _to_positive_int)
+    host: str = setting("127.0.0.1", "Host the server listens on.")
+    port: int = setting(8000, "Port the server listens on; 0 picks a free one.", _to_positive_int)
+    threads: int = setting(8, "Worker threads of the HTTP server.", _to_positive_int)
+    query_timeout: float = setting(
+        30.0, "Wall-clock limit of one SPARQL query, in seconds.", _to_positive_float
+    )
+    query_memory_mb: int = setting(
+        2048, "Memory limit of one SPARQL query worker, in MiB.", _to_positive_int
+    )
+    query_workers: int = setting(2, "SPARQL worker processes.", _to_positive_int)
+    max_results: int = setting(100_000, "Most rows or triples one query returns.", _to_positive_int)
+    max_request_bytes: int = setting(
+        1_000_000, "Largest request body accepted, in bytes.", _to_positive_int
+    )
+    ontology_dir: Path = setting(REPO_ROOT / "ontology", "Directory of the ontology files.", Path)
+    mappings_dir: Path = setting(REPO_ROOT / "mappings", "Directory of the SSSOM mapping sets.", Path)
+    strict: bool = setting(False, "Fail the build on check errors.", _to_bool)
+    sources: tuple[SourceConfig, ...] = ()
+    config_file: Path | None = None
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some values changed (Settings are immutable)."""
+        return dataclasses.replace(self, **changes)
+
+
+def declared() -> list[dataclasses.Field[Any]]:
+    """The declared settings (fields with help), in declaration order."""
+    return [f for f in dataclasses.fields(Settings) if "help" in f.metadata]
+
+
+def _convert(name: str, value: Any, origin: str) -> Any:
+    fields = {f.name: f for f in declared()}
+    if name not in fields:
+        allowed = ", ".join(sorted(fields))
+        raise ConfigError(f"{origin}: unknown setting '{name}'; allowed: {allowed}")
+    try:
+        return fields[name].metadata["convert"](value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{origin}: setting '{name}' = {value!r}: {exc}") from exc
+
+
+_SOURCE_KEYS = {f.name for f in dataclasses.fields(SourceConfig)}
+
+
+def _source(entry: Any, index: int, origin: str) -> SourceConfig:
+    where = f"{origin}: [[sources]] #{index + 1}"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a table")
+    unknown = set(entry) - _SOURCE_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
+            f"allowed: {', '.join(sorted(_SOURCE_KEYS))}"
+        )
+    for key in ("id", "importer", "path"):
+        if not isinstance(entry.get(key), str) or not entry[key]:
+            raise ConfigError(f"{where}: '{key}' is required and must be a non-empty string")
+    if not entry["id"].replace("-", "").replace("_", "").isalnum():
+        raise ConfigError(f"{where}: id {entry['id']!r} may hold only letters, digits, - and _")
+    options = entry.get("options", {})
+    if not isinstance(options, dict):
+        raise ConfigError(f"{where}: 'options' must be a table")
+    try:
+        optional = _to_bool(entry.get("optional", False))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: 'optional': {exc}") from exc
+    return SourceConfig(
+        **{k: str(v) for k, v in entry.items() if k not in {"options", "optional"}},
+        optional=optional,
+        options=options,
+    )
+
+
+def read_config(path: Path) -> tuple[dict[str, Any], tuple[SourceConfig, ...]]:
+    """Read `kll-graph.toml`: its `[settings]` table (converted) and its `[[sources]]`."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    unknown = set(document) - {"settings", "sources"}
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown table(s) {', '.join(sorted(unknown))}; allowed: settings, sources"
+        )
+    values = {
+        name: _convert(name, value, f"{path} [settings]")
+        for name, value in document.get("settings", {}).items()
+    }
+    raw_sources = document.get("sources", [])
+    sources = tuple(_source(entry, i, str(path)) for i, entry in enumerate(raw_sources))
+    ids = [s.id for s in sources]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ConfigError(f"{path}: source id(s) used twice: {', '.join(duplicates)}")
+    return values, sources
+
+
+def find_config(env: Mapping[str, str]) -> Path | None:
+    """`$KLL_CONFIG`, else `./kll-graph.toml`, else the repository's own, else none."""
+    if env.get(f"{ENV_PREFIX}CONFIG"):
+        return Path(env[f"{ENV_PREFIX}CONFIG"])
+    for candidate in (Path.cwd() / CONFIG_NAME, REPO_ROOT / CONFIG_NAME):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(
+    config_file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Layer defaults, the config file, `KLL_*` variables and explicit overrides (flags).
+
+    Overrides that are None are ignored, so CLI options can be passed straight through.
+    """
+    env = os.environ if env is None else env
+    path = config_file or find_config(env)
+    values: dict[str, Any] = {}
+    sources: tuple[SourceConfig, ...] = ()
+    if path is not None:
+        values, sources = read_config(path)
+    for f in declared():
+        key = ENV_PREFIX + f.name.upper()
+        if env.get(key):
+            values[f.name] = _convert(f.name, env[key], f"environment variable {key}")
+    for name, value in overrides.items():
+        if value is not None:
+            values[name] = _convert(name, value, f"option --{name.replace('_', '-')}")
+    return Settings(**values, sources=sources, config_file=path)

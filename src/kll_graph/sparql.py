@@ -1,0 +1,112 @@
+"""Running SPARQL on a store and serializing the results: no HTTP here.
+
+The CLI `query` verb and the `/sparql` endpoint share this module. The default graph is the
+union of all named graphs unless the caller names graphs.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from pyoxigraph import (
+    Literal,
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    Store,
+    Variable,
+)
+
+from kll_graph.exceptions import QueryError
+from kll_graph.namespaces import PREFIXES
+
+Result = QuerySolutions | QueryBoolean | QueryTriples
+
+#: Short format names (CLI `--format`, `?format=`) for SELECT/ASK results.
+SOLUTION_FORMATS: dict[str, QueryResultsFormat] = {
+    "json": QueryResultsFormat.JSON,
+    "xml": QueryResultsFormat.XML,
+    "csv": QueryResultsFormat.CSV,
+    "tsv": QueryResultsFormat.TSV,
+}
+#: Short format names for CONSTRUCT/DESCRIBE results.
+GRAPH_FORMATS: dict[str, RdfFormat] = {
+    "ttl": RdfFormat.TURTLE,
+    "nt": RdfFormat.N_TRIPLES,
+    "jsonld": RdfFormat.JSON_LD,
+    "rdfxml": RdfFormat.RDF_XML,
+    "nq": RdfFormat.N_QUADS,
+    "trig": RdfFormat.TRIG,
+}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The RDF dataset of a query (SPARQL Protocol `default-graph-uri`, `named-graph-uri`)."""
+
+    default_graphs: Sequence[str] = ()
+    named_graphs: Sequence[str] = ()
+
+
+def execute(store: Store, query: str, dataset: Dataset | None = None) -> Result:
+    """Run a query; a syntax error becomes a QueryError carrying the parser's message."""
+    dataset = dataset or Dataset()
+    kwargs: dict[str, object] = {"prefixes": PREFIXES}
+    if dataset.default_graphs:
+        kwargs["default_graph"] = [NamedNode(g) for g in dataset.default_graphs]
+    else:
+        kwargs["use_default_graph_as_union"] = True
+    if dataset.named_graphs:
+        kwargs["named_graphs"] = [NamedNode(g) for g in dataset.named_graphs]
+    try:
+        return store.query(query, **kwargs)  # type: ignore[arg-type]
+    except SyntaxError as exc:
+        raise QueryError(f"SPARQL syntax error: {exc}") from exc
+    except ValueError as exc:
+        raise QueryError(str(exc)) from exc
+
+
+def serialize(result: Result, fmt: str | None, output: IO[bytes]) -> None:
+    """Write a result in a short-named format; None picks TSV for solutions, Turtle for graphs."""
+    if isinstance(result, QueryTriples):
+        name = fmt or "ttl"
+        if name not in GRAPH_FORMATS:
+            allowed = ", ".join(GRAPH_FORMATS)
+            raise QueryError(f"format '{name}' does not fit a graph result; use one of {allowed}")
+        result.serialize(output, GRAPH_FORMATS[name])
+        return
+    name = fmt or "tsv"
+    if name not in SOLUTION_FORMATS:
+        allowed = ", ".join(SOLUTION_FORMATS)
+        raise QueryError(f"format '{name}' does not fit a SELECT/ASK result; use one of {allowed}")
+    result.serialize(output, SOLUTION_FORMATS[name])
+
+
+_QUERY_DIR = Path(__file__).parent / "queries"
+
+
+@functools.cache
+def named_query(name: str) -> str:
+    """The text of `queries/<name>.rq`: one SPARQL question per file, values bound by callers
+    with ``substitutions=`` and never pasted in."""
+    return (_QUERY_DIR / f"{name}.rq").read_text(encoding="utf-8")
+
+
+def ask_named(
+    store: Store, name: str, **bindings: NamedNode | Literal
+) -> QuerySolutions:
+    """Run a named SELECT over the union graph with variables bound by substitution."""
+    result = store.query(
+        named_query(name),
+        use_default_graph_as_union=True,
+        substitutions={Variable(k): v for k, v in bindings.items()},
+    )
+    assert isinstance(result, QuerySolutions)
+    return result
