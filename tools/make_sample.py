@@ -125,7 +125,9 @@ def main() -> None:
         if concept.get("type") == "ssyk-level-4" and concept.get("ssyk_code_2012") in SSYK_GROUPS:
             keep.update([*ancestors, concept["id"]])
             keep.update(child["id"] for child in concept.get("narrower", []))
-    occupations = {c["id"] for c, _ in walk(hierarchy) if c["id"] in keep and c["type"] == "occupation-name"}
+    occupations = {
+        c["id"] for c, _ in walk(hierarchy) if c["id"] in keep and c["type"] == "occupation-name"
+    }
     isco = jobtech_json(jt_dir / "ssyk-level-4-with-related-isco-level-4-groups.json")
     for concept in isco:
         if concept["id"] in keep:
@@ -139,15 +141,25 @@ def main() -> None:
 
     # Their essential skills that Sweden's skills table maps to JobTech skills.
     _, relations = read_csv(esco_dir / "relations" / "occupationSkillRelations.csv.gz")
-    essential = {r["skillUri"] for r in relations if r["occupationUri"] in esco_occ and r["relationType"] == "essential"}
-    skill_table = data / "jobtech" / "esco-mappings" / "SE_skills_ESCO-1.0.9_taxonomy-v21_2023-11-30.csv"
+    essential = {
+        r["skillUri"]
+        for r in relations
+        if r["occupationUri"] in esco_occ and r["relationType"] == "essential"
+    }
+    skill_table = (
+        data / "jobtech" / "esco-mappings" / "SE_skills_ESCO-1.0.9_taxonomy-v21_2023-11-30.csv"
+    )
     skill_head, skill_lines = mapping_lines(skill_table)
     skill_kept = []
     jt_skills: set[str] = set()
     esco_skills: set[str] = set()
     for line in skill_lines:
         row = mapping_row(line)
-        if len(row) > 6 and row[0] in essential and row[6] in {"skos:exactMatch", "skos:closeMatch"}:
+        if (
+            len(row) > 6
+            and row[0] in essential
+            and row[6] in {"skos:exactMatch", "skos:closeMatch"}
+        ):
             if len(esco_skills) >= MAX_SKILLS and row[0] not in esco_skills:
                 continue
             skill_kept.append(line)
@@ -157,26 +169,55 @@ def main() -> None:
 
     substitutes = jobtech_json(jt_dir / "substitutability-relations-between-occupations.json")
     keywords = [
-        c for c in jobtech_json(jt_dir / "keyword-concepts-with-relations.json")
+        c
+        for c in jobtech_json(jt_dir / "keyword-concepts-with-relations.json")
         if any(r["id"] in occupations for r in c.get("related", []))
     ][:MAX_KEYWORDS]
     keep.update(c["id"] for c in keywords)
 
     out_jt = OUT / "jobtech" / "taxonomy-datasets"
     out_jt.mkdir(parents=True, exist_ok=True)
-    (out_jt / "concept-types.json").write_text((jt_dir / "concept-types.json").read_text(encoding="utf-8"), encoding="utf-8")
+    (out_jt / "concept-types.json").write_text(
+        (jt_dir / "concept-types.json").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     roots = [prune(c, keep) for c in hierarchy if c["id"] in keep]
     write_jobtech(out_jt / "the-ssyk-hierarchy-with-occupations.json", roots)
-    write_jobtech(out_jt / "ssyk-level-4-with-related-isco-level-4-groups.json", [prune(c, keep) for c in isco if c["id"] in keep])
-    write_jobtech(out_jt / "isco-level-4-groups.json", [prune(c, keep) for c in jobtech_json(jt_dir / "isco-level-4-groups.json") if c["id"] in keep])
-    write_jobtech(out_jt / "substitutability-relations-between-occupations.json", [prune(c, keep) for c in substitutes if c["id"] in keep])
-    write_jobtech(out_jt / "skills.json", [prune(c, keep) for c in jobtech_json(jt_dir / "skills.json") if c["id"] in keep])
-    write_jobtech(out_jt / "keyword-concepts-with-relations.json", [prune(c, keep) for c in keywords])
+    write_jobtech(
+        out_jt / "ssyk-level-4-with-related-isco-level-4-groups.json",
+        [prune(c, keep) for c in isco if c["id"] in keep],
+    )
+    write_jobtech(
+        out_jt / "isco-level-4-groups.json",
+        [
+            prune(c, keep)
+            for c in jobtech_json(jt_dir / "isco-level-4-groups.json")
+            if c["id"] in keep
+        ],
+    )
+    write_jobtech(
+        out_jt / "substitutability-relations-between-occupations.json",
+        [prune(c, keep) for c in substitutes if c["id"] in keep],
+    )
+    write_jobtech(
+        out_jt / "skills.json",
+        [prune(c, keep) for c in jobtech_json(jt_dir / "skills.json") if c["id"] in keep],
+    )
+    write_jobtech(
+        out_jt / "keyword-concepts-with-relations.json", [prune(c, keep) for c in keywords]
+    )
 
-    legacy = json.loads((data / "jobtech" / "legacy-id-mapping" / "concept-to-taxonomy.json").read_text(encoding="utf-8"))
+    legacy = json.loads(
+        (data / "jobtech" / "legacy-id-mapping" / "concept-to-taxonomy.json").read_text(
+            encoding="utf-8"
+        )
+    )
     out_legacy = OUT / "jobtech" / "legacy-id-mapping" / "concept-to-taxonomy.json"
     out_legacy.parent.mkdir(parents=True, exist_ok=True)
-    out_legacy.write_text(json.dumps({k: v for k, v in legacy.items() if k in keep}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    out_legacy.write_text(
+        json.dumps({k: v for k, v in legacy.items() if k in keep}, ensure_ascii=False, indent=1)
+        + "\n",
+        encoding="utf-8",
+    )
 
     out_maps = OUT / "jobtech" / "esco-mappings"
     out_maps.mkdir(parents=True, exist_ok=True)
@@ -204,20 +245,33 @@ def main() -> None:
                 row["hasTopConcept"] = ", ".join(tops)
             kept = rows
         elif name.startswith("skillsHierarchy"):
-            kept = [r for r in rows if any(r[f"Level {i} URI"] in esco_keep for i in range(4) if r[f"Level {i} URI"]) and all(not r[f"Level {i} URI"] or r[f"Level {i} URI"] in esco_keep for i in range(4))]
+            kept = [
+                r
+                for r in rows
+                if any(r[f"Level {i} URI"] in esco_keep for i in range(4) if r[f"Level {i} URI"])
+                and all(
+                    not r[f"Level {i} URI"] or r[f"Level {i} URI"] in esco_keep for i in range(4)
+                )
+            ]
         else:
             kept = [r for r in rows if r["conceptUri"] in esco_keep]
         write_csv(out_en / name, header, kept)
     rel_filters = {
         "broaderRelationsOccPillar.csv": lambda r: r["conceptUri"] in esco_keep,
         "broaderRelationsSkillPillar.csv.gz": lambda r: r["conceptUri"] in esco_keep,
-        "occupationSkillRelations.csv.gz": lambda r: r["occupationUri"] in esco_keep and r["skillUri"] in esco_keep,
-        "skillSkillRelations.csv.gz": lambda r: r["originalSkillUri"] in esco_keep and r["relatedSkillUri"] in esco_keep,
+        "occupationSkillRelations.csv.gz": lambda r: (
+            r["occupationUri"] in esco_keep and r["skillUri"] in esco_keep
+        ),
+        "skillSkillRelations.csv.gz": lambda r: (
+            r["originalSkillUri"] in esco_keep and r["relatedSkillUri"] in esco_keep
+        ),
     }
     for name, keep_row in rel_filters.items():
         header, rows = read_csv(esco_dir / "relations" / name)
         write_csv(out_rel / name.removesuffix(".gz"), header, (r for r in rows if keep_row(r)))
-    header, rows = read_csv(data / "esco" / "derived" / "sv_preflabels_from_jobtech_mappings.csv.gz")
+    header, rows = read_csv(
+        data / "esco" / "derived" / "sv_preflabels_from_jobtech_mappings.csv.gz"
+    )
     for row in rows:
         row["sourceFile"] = Path(row["sourceFile"]).name
     sv_plain = OUT / "esco" / "derived" / "sv_preflabels_from_jobtech_mappings.csv"
@@ -225,8 +279,10 @@ def main() -> None:
     with gzip.GzipFile(sv_plain.with_suffix(".csv.gz"), "wb", mtime=0) as handle:
         handle.write(sv_plain.read_bytes())
     sv_plain.unlink()
-    print(f"JobTech concepts {len(keep)}, ESCO concepts {len(esco_keep)}, "
-          f"occupation mappings {len(occ_kept)}, skill mappings {len(skill_kept)}")
+    print(
+        f"JobTech concepts {len(keep)}, ESCO concepts {len(esco_keep)}, "
+        f"occupation mappings {len(occ_kept)}, skill mappings {len(skill_kept)}"
+    )
 
 
 if __name__ == "__main__":

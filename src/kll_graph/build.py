@@ -8,7 +8,6 @@ the switch leaves the current store serving exactly as it was.
 from __future__ import annotations
 
 import importlib
-import secrets
 import shutil
 import time
 from collections.abc import Callable
@@ -145,9 +144,13 @@ class BuildResult:
         return int(self.manifest["triples"])
 
 
-def new_build_id(now: datetime) -> str:
-    """Sortable, unique build id."""
-    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+def new_build_id() -> str:
+    """A build id that sorts by time to the microsecond, so pruning can keep the newest.
+
+    >>> len(new_build_id())
+    23
+    """
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
 
 
 def _now() -> datetime:
@@ -243,7 +246,7 @@ def build(settings: Settings, *, progress: Progress = lambda message: None) -> B
         prune(layout, settings.keep_builds)  # clears partials a killed build left
         started = _now()
         clock = time.perf_counter()
-        build_id = new_build_id(started)
+        build_id = new_build_id()
         work = layout.builds / f"{build_id}{PARTIAL}"
         work.mkdir(parents=True)
         try:
@@ -271,8 +274,7 @@ def _build_into(
 ) -> dict[str, Any]:
     store = Store(str(work / OXIGRAPH_DIR))
     results = [
-        _import_source(settings, store, source, plan.data_dir, progress)
-        for source in plan.sources
+        _import_source(settings, store, source, plan.data_dir, progress) for source in plan.sources
     ]
     results += [
         _import_source(settings, store, source, Path("/"), progress)

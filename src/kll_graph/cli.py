@@ -69,7 +69,9 @@ def main(config: Path | None) -> None:
 @store_option
 @click.option("--strict", is_flag=True, default=None, help="Fail the build on check errors.")
 @click.pass_context
-def build(ctx: click.Context, data_dir: Path | None, store: Path | None, strict: bool | None) -> None:
+def build(
+    ctx: click.Context, data_dir: Path | None, store: Path | None, strict: bool | None
+) -> None:
     """Build a new store from the configured sources and switch to it."""
     from kll_graph.build import build as run_build
     from kll_graph.report import build_summary
@@ -154,6 +156,8 @@ def show_settings(ctx: click.Context) -> None:
     settings = settings_from(ctx)
     click.echo(f"# config file: {settings.config_file or '(none)'}")
     for field in declared():
-        click.echo(f"{field.name} = {getattr(settings, field.name)!s}    # {field.metadata['help']}")
+        click.echo(
+            f"{field.name} = {getattr(settings, field.name)!s}    # {field.metadata['help']}"
+        )
     for source in settings.sources:
         click.echo(f"source {source.id}: {source.importer} {source.path} ({source.version})")

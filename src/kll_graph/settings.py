@@ -109,7 +109,9 @@ class Settings:
         1_000_000, "Largest request body accepted, in bytes.", _to_positive_int
     )
     ontology_dir: Path = setting(REPO_ROOT / "ontology", "Directory of the ontology files.", Path)
-    mappings_dir: Path = setting(REPO_ROOT / "mappings", "Directory of the SSSOM mapping sets.", Path)
+    mappings_dir: Path = setting(
+        REPO_ROOT / "mappings", "Directory of the SSSOM mapping sets.", Path
+    )
     strict: bool = setting(False, "Fail the build on check errors.", _to_bool)
     sources: tuple[SourceConfig, ...] = ()
     config_file: Path | None = None

@@ -121,7 +121,9 @@ class ImportContext:
         column: int | None = None,
     ) -> SourceError:
         """An error about this source, to raise."""
-        return SourceError(self.source.id, message, path=path or self.path, line=line, column=column)
+        return SourceError(
+            self.source.id, message, path=path or self.path, line=line, column=column
+        )
 
 
 def _parser_message(exc: SyntaxError) -> str:

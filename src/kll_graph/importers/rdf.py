@@ -63,7 +63,10 @@ def import_rdf(ctx: ImportContext) -> None:
     for file in files:
         rdf_format, gzipped = format_of(file)
         if rdf_format is None:
-            raise ctx.fail("unknown RDF format; name the file .ttl, .nt, .nq, .trig, .rdf or .jsonld", path=file)
+            raise ctx.fail(
+                "unknown RDF format; name the file .ttl, .nt, .nq, .trig, .rdf or .jsonld",
+                path=file,
+            )
         ctx.progress(f"loading {file.name}")
         if gzipped or rdf_format in QUAD_FORMATS:
             _stream(ctx, file, rdf_format, gzipped)

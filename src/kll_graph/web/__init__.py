@@ -1,4 +1,4 @@
-"""The web application: `create_app` wires settings, the current store and one blueprint per surface."""
+"""The web app: `create_app` wires settings, the current store and one blueprint per surface."""
 
 from __future__ import annotations
 

@@ -14,7 +14,9 @@ from werkzeug.exceptions import HTTPException
 from kll_graph.exceptions import KllError
 
 
-def error_body(status: int, code: str, message: str, parameter: str | None = None) -> dict[str, Any]:
+def error_body(
+    status: int, code: str, message: str, parameter: str | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"status": status, "code": code, "message": message}
     if parameter:
         body["parameter"] = parameter

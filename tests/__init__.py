@@ -1,0 +1,1 @@
+"""kll-graph tests."""
