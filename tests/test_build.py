@@ -229,3 +229,25 @@ def test_sample_is_used_when_no_source_is_present(tmp_settings: Settings) -> Non
     assert any("SAMPLE" in m for m in messages)
     built = {s["source"] for s in result.manifest["graphs"]}
     assert "ontology" in built
+
+
+def test_large_ntriples_load_in_parallel_slices(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slices cut at line ends load completely, and an error names its line in the whole file."""
+    from kll_graph.importers import rdf
+
+    monkeypatch.setattr(rdf, "PARALLEL_MIN_BYTES", 0)
+    lines = [f'<{EX}s{i}> <{EX}p> "v {i}" .\n' for i in range(5000)]
+    good = tmp_path / "good.nt"
+    good.write_text("".join(lines))
+    settings = rdf_settings(tmp_path, {"good": good})
+    build(settings)
+    graph = f"{settings.base_iri}graph/good/1"
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+    assert count(CurrentStore(settings.store), query) == 5000
+    lines[4321] = f'<{EX}s4321> <{EX}p> "broken .\n'
+    bad = tmp_path / "bad.nt"
+    bad.write_text("".join(lines))
+    with pytest.raises(SourceError, match=r"bad\.nt at line 4322"):
+        build(rdf_settings(tmp_path, {"bad": bad}))

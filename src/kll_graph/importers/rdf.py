@@ -8,9 +8,14 @@ graph, so one source is always one graph. A directory loads every RDF file in it
 
 from __future__ import annotations
 
+import concurrent.futures
 import gzip
+import io
+import itertools
+import os
 import zlib
 from pathlib import Path
+from typing import Any
 
 from pyoxigraph import RdfFormat, parse
 
@@ -31,6 +36,8 @@ FORMATS: dict[str, RdfFormat] = {
     ".json": RdfFormat.JSON_LD,
 }
 QUAD_FORMATS = {RdfFormat.N_QUADS, RdfFormat.TRIG, RdfFormat.JSON_LD}
+#: N-Triples files above this size are split at line ends and bulk-loaded on every core.
+PARALLEL_MIN_BYTES = 32 << 20
 
 
 def format_of(path: Path) -> tuple[RdfFormat | None, bool]:
@@ -70,9 +77,80 @@ def import_rdf(ctx: ImportContext) -> None:
         ctx.progress(f"loading {file.name}")
         if gzipped or rdf_format in QUAD_FORMATS:
             _stream(ctx, file, rdf_format, gzipped)
+        elif rdf_format == RdfFormat.N_TRIPLES and file.stat().st_size > PARALLEL_MIN_BYTES:
+            _load_in_parallel(ctx, file)
         else:
             ctx.load_file(file, rdf_format)
         ctx.report.counts["files"] += 1
+
+
+class _Slice(io.RawIOBase):
+    """A read-only window [start, end) of a file, so one parser thread reads only its part."""
+
+    def __init__(self, path: Path, start: int, end: int) -> None:
+        self._file = path.open("rb")
+        self._file.seek(start)
+        self._left = end - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)[: self._left]
+        read = self._file.readinto(view)
+        self._left -= read
+        return read
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def line_aligned_ranges(path: Path, parts: int) -> list[tuple[int, int]]:
+    """Split a file into about `parts` byte ranges that each end after a newline."""
+    size = path.stat().st_size
+    bounds = [0]
+    with path.open("rb") as handle:
+        for i in range(1, parts):
+            handle.seek(max(size * i // parts, bounds[-1]))
+            handle.readline()
+            bounds.append(min(handle.tell(), size))
+    bounds.append(size)
+    return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _load_in_parallel(ctx: ImportContext, file: Path) -> None:
+    """Bulk-load slices of a large N-Triples file concurrently (the parser releases the GIL).
+
+    N-Triples is line-based, so slices cut at line ends parse independently; an error names the
+    line counted from the start of its slice plus the lines before it.
+    """
+    ranges = line_aligned_ranges(file, os.cpu_count() or 1)
+
+    def load(span: tuple[int, int]) -> None:
+        with _Slice(file, *span) as stream:
+            ctx.store.bulk_load(stream, format=RdfFormat.N_TRIPLES, to_graph=ctx.graph)
+
+    with concurrent.futures.ThreadPoolExecutor(len(ranges)) as pool:
+        futures = {pool.submit(load, span): span for span in ranges}
+        for future, span in futures.items():
+            try:
+                future.result()
+            except SyntaxError as exc:
+                before = _count_lines(file, span[0])
+                line = exc.lineno + before if exc.lineno else None
+                message = str(exc.msg or exc)
+                raise ctx.fail(message, path=file, line=line, column=exc.offset) from exc
+
+
+def _count_lines(path: Path, end: int) -> int:
+    """Newlines in the first `end` bytes of a file, read in chunks."""
+    lines = 0
+    with path.open("rb") as handle:
+        while end > 0 and (chunk := handle.read(min(end, 1 << 20))):
+            lines += chunk.count(b"\n")
+            end -= len(chunk)
+    return lines
 
 
 def _stream(ctx: ImportContext, file: Path, rdf_format: RdfFormat, gzipped: bool) -> None:
