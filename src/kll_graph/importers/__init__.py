@@ -24,6 +24,7 @@ from kll_graph.settings import Settings, SourceConfig
 BUILTIN_MODULES = (
     "kll_graph.importers.rdf",
     "kll_graph.importers.jobtech",
+    "kll_graph.importers.jobtech_legacy",
     "kll_graph.importers.esco",
     "kll_graph.importers.mappings",
 )

@@ -501,7 +501,7 @@ def taxonomy_quads(
     """Every quad of the merged taxonomy, in one list for one bulk call."""
     known = set(CONCEPT_TYPES) | set(types)
     writer = QuadWriter(ctx, known)
-    has_broader = {s for s, rel, _ in taxonomy.edges if rel == "broader"}
+    has_broader = _broader_in_own_scheme(taxonomy)
     esco = {cid: r.esco_uri for cid, r in taxonomy.concepts.items() if r.esco_uri}
     quads = list(writer.schemes(types))
     for record in taxonomy.concepts.values():
@@ -512,6 +512,24 @@ def taxonomy_quads(
     for (substitute, substituted), pct in sorted(taxonomy.substitutions.items()):
         quads.extend(writer.substitution(substitute, substituted, pct))
     return quads
+
+
+def _broader_in_own_scheme(taxonomy: Taxonomy) -> set[str]:
+    """Ids of concepts with a broader concept of their own type, i.e. in their own scheme.
+
+    The others are the top concepts of their type's scheme: with one scheme per type, an
+    occupation name (whose broader SSYK group is in another scheme) is a top concept of the
+    occupation-name scheme, and only the SSYK level-1 groups are top concepts of theirs.
+    """
+    concepts = taxonomy.concepts
+    out = set()
+    for subject, relation, obj in taxonomy.edges:
+        if relation != "broader" or subject not in concepts:
+            continue
+        target = concepts.get(obj)
+        if target is None or target.type == concepts[subject].type:
+            out.add(subject)
+    return out
 
 
 # --- the summary ------------------------------------------------------------------------------
