@@ -48,7 +48,7 @@ BATCH = 200_000
 OPTIONS = {
     "partial": "true: load a package with missing files (each is reported with what it would "
     "have provided); default false: a missing file stops the build",
-    "languages": "list of language codes whose language files to load, e.g. [\"en\", \"sv\"]; "
+    "languages": 'list of language codes whose language files to load, e.g. ["en", "sv"]; '
     "default: every language present",
 }
 
@@ -79,64 +79,152 @@ class Kind:
     scheme: str = ""
 
 
-_CONCEPT_COLS = ("conceptType", "conceptUri", "preferredLabel", "altLabels", "hiddenLabels",
-                 "status", "modifiedDate", "scopeNote", "definition", "inScheme", "description")
-_COLLECTION_COLS = ("conceptType", "conceptUri", "preferredLabel", "status", "skillType",
-                    "reuseLevel", "altLabels", "description", "broaderConceptUri",
-                    "broaderConceptPT")
+_CONCEPT_COLS = (
+    "conceptType",
+    "conceptUri",
+    "preferredLabel",
+    "altLabels",
+    "hiddenLabels",
+    "status",
+    "modifiedDate",
+    "scopeNote",
+    "definition",
+    "inScheme",
+    "description",
+)
+_COLLECTION_COLS = (
+    "conceptType",
+    "conceptUri",
+    "preferredLabel",
+    "status",
+    "skillType",
+    "reuseLevel",
+    "altLabels",
+    "description",
+    "broaderConceptUri",
+    "broaderConceptPT",
+)
 _BROADER_COLS = ("conceptType", "conceptUri", "broaderType", "broaderUri")
 
 
 def _collection(name: str, what: str, scheme: str) -> Kind:
-    return Kind(name, f"membership of the {what} collection (concept scheme <{SCHEME}{scheme}>)",
-                localized=True, needs=("conceptUri",), known=_COLLECTION_COLS,
-                scheme=SCHEME + scheme)
+    return Kind(
+        name,
+        f"membership of the {what} collection (concept scheme <{SCHEME}{scheme}>)",
+        localized=True,
+        needs=("conceptUri",),
+        known=_COLLECTION_COLS,
+        scheme=SCHEME + scheme,
+    )
 
 
 KINDS: tuple[Kind, ...] = (
-    Kind("conceptSchemes", "the ESCO concept schemes with their labels and top concepts",
-         localized=True, needs=("conceptSchemeUri",),
-         known=("conceptType", "conceptSchemeUri", "preferredLabel", "title", "status",
-                "description", "hasTopConcept")),
-    Kind("ISCOGroups", "the ISCO-08 groups with their codes and labels", localized=True,
-         needs=("conceptUri", "code"), known=(*_CONCEPT_COLS, "code")),
-    Kind("skillGroups", "the skill groups with their codes and labels", localized=True,
-         needs=("conceptUri",), known=(*_CONCEPT_COLS, "code")),
-    Kind("occupations", "the occupations with labels, descriptions, ESCO codes and ISCO groups",
-         localized=True, needs=("conceptUri",),
-         known=(*_CONCEPT_COLS, "iscoGroup", "regulatedProfessionNote", "code")),
-    Kind("skills", "the skills and knowledge concepts with labels, skill type and reuse level",
-         localized=True, needs=("conceptUri",),
-         known=(*_CONCEPT_COLS, "skillType", "reuseLevel")),
-    _collection("digitalSkillsCollection", "digital skills",
-                "6c930acd-c104-4ece-acf7-f44fd7333036"),
+    Kind(
+        "conceptSchemes",
+        "the ESCO concept schemes with their labels and top concepts",
+        localized=True,
+        needs=("conceptSchemeUri",),
+        known=(
+            "conceptType",
+            "conceptSchemeUri",
+            "preferredLabel",
+            "title",
+            "status",
+            "description",
+            "hasTopConcept",
+        ),
+    ),
+    Kind(
+        "ISCOGroups",
+        "the ISCO-08 groups with their codes and labels",
+        localized=True,
+        needs=("conceptUri", "code"),
+        known=(*_CONCEPT_COLS, "code"),
+    ),
+    Kind(
+        "skillGroups",
+        "the skill groups with their codes and labels",
+        localized=True,
+        needs=("conceptUri",),
+        known=(*_CONCEPT_COLS, "code"),
+    ),
+    Kind(
+        "occupations",
+        "the occupations with labels, descriptions, ESCO codes and ISCO groups",
+        localized=True,
+        needs=("conceptUri",),
+        known=(*_CONCEPT_COLS, "iscoGroup", "regulatedProfessionNote", "code"),
+    ),
+    Kind(
+        "skills",
+        "the skills and knowledge concepts with labels, skill type and reuse level",
+        localized=True,
+        needs=("conceptUri",),
+        known=(*_CONCEPT_COLS, "skillType", "reuseLevel"),
+    ),
+    _collection(
+        "digitalSkillsCollection", "digital skills", "6c930acd-c104-4ece-acf7-f44fd7333036"
+    ),
     _collection("greenSkillsCollection", "green skills", "green"),
     _collection("languageSkillsCollection", "language skills", "skill-language-groups"),
     _collection("transversalSkillsCollection", "transversal skills", "skill-transversal-groups"),
     _collection("digCompSkillsCollection", "DigComp skills", "digcomp"),
     _collection("researchSkillsCollection", "research skills", "research"),
-    _collection("researchOccupationsCollection", "research occupations",
-                "8ae4b9f3-507e-4057-a145-2f96f0132613"),
-    Kind("occupationSkillRelations",
-         "the essential and optional skills of each occupation (esco:relatedEssentialSkill, "
-         "esco:relatedOptionalSkill)", localized=False,
-         needs=("occupationUri", "relationType", "skillUri"),
-         known=("occupationUri", "relationType", "skillType", "skillUri")),
-    Kind("skillSkillRelations",
-         "the essential and optional skills related to each skill", localized=False,
-         needs=("originalSkillUri", "relationType", "relatedSkillUri"),
-         known=("originalSkillUri", "originalSkillType", "relationType", "relatedSkillType",
-                "relatedSkillUri")),
-    Kind("broaderRelationsOccPillar",
-         "skos:broader/narrower of the occupation pillar (occupations and ISCO groups)",
-         localized=False, needs=("conceptUri", "broaderUri"), known=_BROADER_COLS),
-    Kind("broaderRelationsSkillPillar",
-         "skos:broader/narrower of the skill pillar (skills and skill groups)",
-         localized=False, needs=("conceptUri", "broaderUri"), known=_BROADER_COLS),
-    Kind("skillsHierarchy", "a flat view of the skill groups (already given by skillGroups and "
-         "broaderRelationsSkillPillar)", localized=True, required=False, loaded=False),
-    Kind("dictionary", "the column dictionary of the package", localized=True, required=False,
-         loaded=False),
+    _collection(
+        "researchOccupationsCollection",
+        "research occupations",
+        "8ae4b9f3-507e-4057-a145-2f96f0132613",
+    ),
+    Kind(
+        "occupationSkillRelations",
+        "the essential and optional skills of each occupation (esco:relatedEssentialSkill, "
+        "esco:relatedOptionalSkill)",
+        localized=False,
+        needs=("occupationUri", "relationType", "skillUri"),
+        known=("occupationUri", "relationType", "skillType", "skillUri"),
+    ),
+    Kind(
+        "skillSkillRelations",
+        "the essential and optional skills related to each skill",
+        localized=False,
+        needs=("originalSkillUri", "relationType", "relatedSkillUri"),
+        known=(
+            "originalSkillUri",
+            "originalSkillType",
+            "relationType",
+            "relatedSkillType",
+            "relatedSkillUri",
+        ),
+    ),
+    Kind(
+        "broaderRelationsOccPillar",
+        "skos:broader/narrower of the occupation pillar (occupations and ISCO groups)",
+        localized=False,
+        needs=("conceptUri", "broaderUri"),
+        known=_BROADER_COLS,
+    ),
+    Kind(
+        "broaderRelationsSkillPillar",
+        "skos:broader/narrower of the skill pillar (skills and skill groups)",
+        localized=False,
+        needs=("conceptUri", "broaderUri"),
+        known=_BROADER_COLS,
+    ),
+    Kind(
+        "skillsHierarchy",
+        "a flat view of the skill groups (already given by skillGroups and "
+        "broaderRelationsSkillPillar)",
+        localized=True,
+        required=False,
+        loaded=False,
+    ),
+    Kind(
+        "dictionary",
+        "the column dictionary of the package",
+        localized=True,
+        required=False,
+        loaded=False,
+    ),
 )
 KIND_BY_NAME = {k.name: k for k in KINDS}
 _FILE_NAME = re.compile(r"^(?P<kind>[A-Za-z]+)(?:_(?P<lang>[a-z]{2,3}(?:-[A-Za-z]{2,8})?))?$")
@@ -318,8 +406,9 @@ class EscoLoader:
         except StopIteration:
             raise self.ctx.fail("empty file (no header row)", path=Path(file.display)) from None
         except csv.Error as exc:
-            raise self.ctx.fail(f"cannot parse the header: {exc}", path=Path(file.display),
-                                line=1) from exc
+            raise self.ctx.fail(
+                f"cannot parse the header: {exc}", path=Path(file.display), line=1
+            ) from exc
         columns = {name.strip(): i for i, name in enumerate(header)}
         self.check_columns(file, columns)
         return Table(file, columns, self.iter_rows(file, reader, len(header)))
@@ -334,12 +423,14 @@ class EscoLoader:
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise self.ctx.fail(f"cannot parse the row: {exc}", path=Path(file.display),
-                                    line=line) from exc
+                raise self.ctx.fail(
+                    f"cannot parse the row: {exc}", path=Path(file.display), line=line
+                ) from exc
             if row and len(row) != width:
                 raise self.ctx.fail(
                     f"the row has {len(row)} fields, the header has {width}",
-                    path=Path(file.display), line=line,
+                    path=Path(file.display),
+                    line=line,
                 )
             if row:
                 self.line = line
@@ -354,7 +445,8 @@ class EscoLoader:
             raise self.ctx.fail(
                 f"{kind.name} file without column(s) {', '.join(missing)}; its columns are "
                 f"{', '.join(columns)}. Is this an ESCO {kind.name} CSV?",
-                path=Path(file.display), line=1,
+                path=Path(file.display),
+                line=1,
             )
         unknown = [c for c in columns if c not in kind.known and not _is_label_column(kind, c)]
         for name in unknown:
@@ -437,8 +529,11 @@ class EscoLoader:
             uri = row[col["conceptSchemeUri"]].strip()
             s = self.iri(uri)
             known.add(uri)
-            for column, predicate in (("preferredLabel", SKOS.prefLabel), ("title", DCT.title),
-                                      ("description", DCT.description)):
+            for column, predicate in (
+                ("preferredLabel", SKOS.prefLabel),
+                ("title", DCT.title),
+                ("description", DCT.description),
+            ):
                 if (i := col.get(column)) is not None and row[i].strip():
                     self.emit(s, predicate, Literal(row[i].strip(), language=lang))
             if not self.first_time("schemes", uri):
@@ -565,9 +660,7 @@ class EscoLoader:
         for _line, row in table.rows:
             kind = RELATION_TYPES.get(row[t_col].strip())
             if kind is None:
-                raise RowError(
-                    f"relationType {row[t_col]!r}: expected 'essential' or 'optional'"
-                )
+                raise RowError(f"relationType {row[t_col]!r}: expected 'essential' or 'optional'")
             s, o = self.iri(row[s_col].strip()), self.iri(row[o_col].strip())
             self.emit(s, ESCO[f"related{kind}Skill"], o)
             self.emit(o, ESCO[f"is{kind}SkillFor"], s)
@@ -684,8 +777,7 @@ def plan_package(files: list[PackageFile], languages: frozenset[str] | None, sin
     layout = "v1.2 (language-suffixed relation files)" if suffixed else "v1.1 (relations package)"
     missing: list[str] = []
     if not single:
-        present = {(f.kind.name, f.language if f.kind.localized else None)
-                   for f in load if f.kind}
+        present = {(f.kind.name, f.language if f.kind.localized else None) for f in load if f.kind}
         for kind in KINDS:
             if not kind.required:
                 continue
@@ -709,7 +801,7 @@ def _options(ctx: ImportContext) -> tuple[bool, frozenset[str] | None]:
     if languages is not None and (
         not isinstance(languages, list) or not all(isinstance(x, str) for x in languages)
     ):
-        raise ctx.fail(f"option languages = {languages!r}: expected a list like [\"en\", \"sv\"]")
+        raise ctx.fail(f'option languages = {languages!r}: expected a list like ["en", "sv"]')
     options.pop("base_iri", None)
     for name in options:
         ctx.report.warn(
@@ -768,7 +860,8 @@ def import_esco(ctx: ImportContext) -> None:
         ctx.report.note(message)
     if plan.missing and not partial:
         raise ctx.fail(
-            "incomplete ESCO package; missing: " + "; ".join(plan.missing)
+            "incomplete ESCO package; missing: "
+            + "; ".join(plan.missing)
             + ". Add the files, or set partial = true under [sources.options] to load the rest"
         )
     for message in plan.missing:
@@ -838,8 +931,9 @@ def import_esco_labels(ctx: ImportContext) -> None:
                 if not row:
                     continue
                 if len(row) != len(header):
-                    raise ctx.fail(f"the row has {len(row)} fields, the header has {len(header)}",
-                                   line=line)
+                    raise ctx.fail(
+                        f"the row has {len(row)} fields, the header has {len(header)}", line=line
+                    )
                 uri = row[uri_col].strip()
                 s = loader.iri(uri)
                 for i, lang in labels:
