@@ -101,3 +101,81 @@ class QueryTimeoutError(KllError):
 
     status = 503
     code = "timeout"
+
+
+class SssomError(KllError):
+    """A mapping set (SSSOM/TSV) or a mapping table cannot be read: names the file, the line
+    and column where that is known, and what was expected there."""
+
+    status = 400
+    code = "sssom"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        self.column = column
+        self.detail = message
+        where = str(self.path) if self.path is not None else "<text>"
+        if line is not None:
+            where += f":{line}" + (f":{column}" if column is not None else "")
+        super().__init__(f"{where}: {message}")
+
+
+class NotAcceptableError(KllError):
+    """No media type the client accepts can be produced (HTTP 406); lists what is offered."""
+
+    status = 406
+    code = "not_acceptable"
+
+    def __init__(self, message: str, *, offered: tuple[str, ...] = ()) -> None:
+        self.offered = offered
+        super().__init__(message)
+
+
+class UnsupportedMediaTypeError(KllError):
+    """A request body came in a content type this endpoint does not read (HTTP 415)."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+class RequestTooLargeError(KllError):
+    """A request (body or query string) is larger than `max_request_bytes` (HTTP 413)."""
+
+    status = 413
+    code = "request_too_large"
+
+
+class UpdateForbiddenError(KllError):
+    """SPARQL Update was sent to the read-only endpoint (HTTP 403); says how data does change."""
+
+    status = 403
+    code = "update_forbidden"
+
+
+class QueryMemoryError(KllError):
+    """A query needed more memory than one query may use, and was stopped."""
+
+    status = 503
+    code = "query_memory"
+
+
+class QueryBusyError(KllError):
+    """Too many long-running queries at once; this one was refused or stopped. Retry later."""
+
+    status = 503
+    code = "busy"
+
+
+class QualityError(BuildError):
+    """The quality checks found errors and the build runs strict: the build stops and the
+    current store keeps serving."""
+
+    code = "quality"

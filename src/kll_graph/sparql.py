@@ -24,7 +24,8 @@ from pyoxigraph import (
     Variable,
 )
 
-from kll_graph.exceptions import QueryError
+from kll_graph.exceptions import KllError, QueryError
+from kll_graph.sparql_lexer import QueryInfo, inspect_query
 from kll_graph.namespaces import PREFIXES
 
 Result = QuerySolutions | QueryBoolean | QueryTriples
@@ -55,13 +56,24 @@ class Dataset:
     named_graphs: Sequence[str] = ()
 
 
-def execute(store: Store, query: str, dataset: Dataset | None = None) -> Result:
-    """Run a query; a syntax error becomes a QueryError carrying the parser's message."""
+def execute(
+    store: Store,
+    query: str,
+    dataset: Dataset | None = None,
+    *,
+    prefixes: dict[str, str] | None = None,
+) -> Result:
+    """Run a query; a syntax error becomes a QueryError carrying the parser's message.
+
+    The default graph is the union of all graphs unless the protocol names graphs
+    (`dataset`) or the query has its own `FROM` / `FROM NAMED` clauses, which then hold.
+    `prefixes` (default: the common ones) may be used in the query without declaring them.
+    """
     dataset = dataset or Dataset()
-    kwargs: dict[str, object] = {"prefixes": PREFIXES}
+    kwargs: dict[str, object] = {"prefixes": prefixes or PREFIXES}
     if dataset.default_graphs:
         kwargs["default_graph"] = [NamedNode(g) for g in dataset.default_graphs]
-    else:
+    elif not dataset.named_graphs and not _has_dataset_clause(query):
         kwargs["use_default_graph_as_union"] = True
     if dataset.named_graphs:
         kwargs["named_graphs"] = [NamedNode(g) for g in dataset.named_graphs]
@@ -71,6 +83,13 @@ def execute(store: Store, query: str, dataset: Dataset | None = None) -> Result:
         raise QueryError(f"SPARQL syntax error: {exc}") from exc
     except ValueError as exc:
         raise QueryError(str(exc)) from exc
+
+
+def _has_dataset_clause(query: str) -> bool:
+    try:
+        return inspect_query(query).has_dataset
+    except KllError:
+        return False
 
 
 def serialize(result: Result, fmt: str | None, output: IO[bytes]) -> None:

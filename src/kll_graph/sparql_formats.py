@@ -1,0 +1,324 @@
+"""SPARQL result formats: their names and media types, and writers that stop at a row limit.
+
+Results are first collected up to `max_results` (so the count, and whether the result was cut,
+are known before a single byte is sent and can go into the response headers), then written in
+chunks to any binary writer, so a large result streams to the client instead of being built up
+as one string. Graph results use the engine's own serializers; solutions are written here,
+because the engine's solution serializer cannot stop at a limit.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import IO, Any
+from xml.sax.saxutils import escape, quoteattr
+
+from pyoxigraph import (
+    BlankNode,
+    DefaultGraph,
+    Literal,
+    NamedNode,
+    Quad,
+    QueryBoolean,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    Triple,
+    serialize,
+)
+
+from kll_graph.exceptions import QueryError
+from kll_graph.namespaces import PREFIXES
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+
+@dataclass(frozen=True)
+class ResultFormat:
+    """One result format: its short name (`format=`), media type and the result kind it fits."""
+
+    name: str
+    media_type: str
+    kind: str  # "solutions" (SELECT/ASK) or "graph" (CONSTRUCT/DESCRIBE)
+    extension: str
+    #: Other media types clients use for the same format (answered with `media_type`).
+    aliases: tuple[str, ...] = ()
+
+
+FORMATS: tuple[ResultFormat, ...] = (
+    ResultFormat("json", "application/sparql-results+json", "solutions", "srj", ("application/json",)),
+    ResultFormat(
+        "xml", "application/sparql-results+xml", "solutions", "srx", ("application/xml", "text/xml")
+    ),
+    ResultFormat("csv", "text/csv", "solutions", "csv"),
+    ResultFormat("tsv", "text/tab-separated-values", "solutions", "tsv"),
+    ResultFormat("ttl", "text/turtle", "graph", "ttl", ("application/x-turtle",)),
+    ResultFormat("nt", "application/n-triples", "graph", "nt", ("text/plain",)),
+    ResultFormat("rdfxml", "application/rdf+xml", "graph", "rdf"),
+    ResultFormat("jsonld", "application/ld+json", "graph", "jsonld", ("application/json",)),
+    ResultFormat("nq", "application/n-quads", "graph", "nq"),
+    ResultFormat("trig", "application/trig", "graph", "trig"),
+)
+_RDF_FORMATS: dict[str, RdfFormat] = {
+    "ttl": RdfFormat.TURTLE,
+    "nt": RdfFormat.N_TRIPLES,
+    "rdfxml": RdfFormat.RDF_XML,
+    "jsonld": RdfFormat.JSON_LD,
+    "nq": RdfFormat.N_QUADS,
+    "trig": RdfFormat.TRIG,
+}
+_QUAD_FORMATS = {"nq", "trig"}
+
+
+def kind_of(form: str) -> str:
+    """The result kind of a query form.
+
+    >>> kind_of("ASK"), kind_of("DESCRIBE")
+    ('solutions', 'graph')
+    """
+    return "graph" if form in {"CONSTRUCT", "DESCRIBE"} else "solutions"
+
+
+def formats_for(kind: str) -> list[ResultFormat]:
+    return [f for f in FORMATS if f.kind == kind]
+
+
+def offered_media_types(kind: str) -> list[str]:
+    """Media types a result of this kind can be sent as, preferred first, aliases last.
+
+    >>> offered_media_types("solutions")[:2]
+    ['application/sparql-results+json', 'application/sparql-results+xml']
+    """
+    formats = formats_for(kind)
+    return [f.media_type for f in formats] + [a for f in formats for a in f.aliases]
+
+
+def by_media_type(kind: str, media_type: str) -> ResultFormat:
+    """The format of a kind that a (negotiated) media type stands for."""
+    for fmt in formats_for(kind):
+        if media_type == fmt.media_type or media_type in fmt.aliases:
+            return fmt
+    raise QueryError(f"no {kind} format has the media type {media_type}")
+
+
+def by_name(kind: str, name: str) -> ResultFormat:
+    """The format a `format=` value names (short name or media type) for a result kind.
+
+    Raises QueryError naming the allowed values when the name is unknown or does not fit.
+
+    >>> by_name("solutions", "csv").media_type
+    'text/csv'
+    >>> by_name("graph", "text/turtle").name
+    'ttl'
+    """
+    wanted = name.strip().lower()
+    for fmt in FORMATS:
+        if wanted in {fmt.name, fmt.media_type, *fmt.aliases} and fmt.kind == kind:
+            return fmt
+    allowed = ", ".join(f.name for f in formats_for(kind))
+    if any(wanted in {f.name, f.media_type, *f.aliases} for f in FORMATS):
+        what = "SELECT/ASK" if kind == "solutions" else "CONSTRUCT/DESCRIBE"
+        raise QueryError(
+            f"format '{name}' does not fit a {what} result; use one of {allowed}",
+            parameter="format",
+        )
+    raise QueryError(f"unknown format '{name}'; use one of {allowed}", parameter="format")
+
+
+@dataclass
+class Collected:
+    """A query result held in memory up to the row limit."""
+
+    kind: str
+    variables: list[str]
+    rows: list[Any]  # QuerySolution for SELECT, Triple for graphs
+    boolean: bool | None = None
+    truncated: bool = False
+
+    @property
+    def count(self) -> int:
+        return 1 if self.boolean is not None else len(self.rows)
+
+
+def collect(result: QuerySolutions | QueryBoolean | QueryTriples, limit: int) -> Collected:
+    """Take at most `limit` rows or triples from a result, noting whether more were there."""
+    if isinstance(result, QueryBoolean):
+        return Collected("solutions", [], [], boolean=bool(result))
+    if isinstance(result, QueryTriples):
+        triples = list(islice(result, limit + 1))
+        return Collected("graph", [], triples[:limit], truncated=len(triples) > limit)
+    variables = [v.value for v in result.variables]
+    rows = list(islice(result, limit + 1))
+    return Collected("solutions", variables, rows[:limit], truncated=len(rows) > limit)
+
+
+def write(collected: Collected, fmt: ResultFormat, out: IO[bytes]) -> None:
+    """Write a collected result in a format to a binary writer, in pieces."""
+    if collected.kind == "graph":
+        _write_graph(collected.rows, fmt, out)
+        return
+    writer = _SOLUTION_WRITERS[fmt.name]
+    for piece in writer(collected):
+        out.write(piece)
+
+
+def _write_graph(triples: list[Triple], fmt: ResultFormat, out: IO[bytes]) -> None:
+    items: Iterable[Triple | Quad] = triples
+    if fmt.name in _QUAD_FORMATS:
+        items = [Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in triples]
+    prefixes = PREFIXES if fmt.name in {"ttl", "trig", "rdfxml"} else None
+    serialize(items, out, _RDF_FORMATS[fmt.name], prefixes=prefixes)
+
+
+# --- solutions --------------------------------------------------------------------------------
+
+_BATCH = 256
+
+
+def _batched(rows: list[Any], render: Any) -> Iterator[bytes]:
+    for start in range(0, len(rows), _BATCH):
+        yield "".join(render(row) for row in rows[start : start + _BATCH]).encode("utf-8")
+
+
+def _json_term(term: Any) -> dict[str, Any]:
+    if isinstance(term, NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, Literal):
+        out: dict[str, Any] = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != XSD_STRING:
+            out["datatype"] = term.datatype.value
+        return out
+    if isinstance(term, Triple):
+        return {
+            "type": "triple",
+            "value": {
+                "subject": _json_term(term.subject),
+                "predicate": _json_term(term.predicate),
+                "object": _json_term(term.object),
+            },
+        }
+    raise TypeError(f"unexpected term {term!r}")
+
+
+def _json_solutions(collected: Collected) -> Iterator[bytes]:
+    if collected.boolean is not None:
+        yield json.dumps({"head": {}, "boolean": collected.boolean}).encode()
+        return
+    variables = collected.variables
+    yield (
+        '{"head":{"vars":' + json.dumps(variables, ensure_ascii=False) + '},"results":{"bindings":['
+    ).encode("utf-8")
+    first = [True]
+
+    def render(row: Any) -> str:
+        binding = {v: _json_term(row[v]) for v in variables if row[v] is not None}
+        text = json.dumps(binding, ensure_ascii=False, separators=(",", ":"))
+        if first[0]:
+            first[0] = False
+            return text
+        return "," + text
+
+    yield from _batched(collected.rows, render)
+    yield b"]}}"
+
+
+def _xml_term(term: Any) -> str:
+    if isinstance(term, NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if isinstance(term, Literal):
+        if term.language:
+            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+        if term.datatype.value != XSD_STRING:
+            return (
+                f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
+            )
+        return f"<literal>{escape(term.value)}</literal>"
+    if isinstance(term, Triple):
+        return (
+            f"<triple><subject>{_xml_term(term.subject)}</subject>"
+            f"<predicate>{_xml_term(term.predicate)}</predicate>"
+            f"<object>{_xml_term(term.object)}</object></triple>"
+        )
+    raise TypeError(f"unexpected term {term!r}")
+
+
+def _xml_solutions(collected: Collected) -> Iterator[bytes]:
+    head = '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>'
+    if collected.boolean is not None:
+        value = "true" if collected.boolean else "false"
+        yield f"{head}</head><boolean>{value}</boolean></sparql>".encode()
+        return
+    variables = collected.variables
+    head += "".join(f"<variable name={quoteattr(v)}/>" for v in variables)
+    yield (head + "</head><results>").encode("utf-8")
+
+    def render(row: Any) -> str:
+        bindings = "".join(
+            f"<binding name={quoteattr(v)}>{_xml_term(row[v])}</binding>"
+            for v in variables
+            if row[v] is not None
+        )
+        return f"<result>{bindings}</result>"
+
+    yield from _batched(collected.rows, render)
+    yield b"</results></sparql>"
+
+
+def _csv_value(term: Any) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, Triple):
+        return str(term)
+    return str(term.value)
+
+
+def _csv_solutions(collected: Collected) -> Iterator[bytes]:
+    if collected.boolean is not None:
+        yield b"true\r\n" if collected.boolean else b"false\r\n"
+        return
+    variables = collected.variables
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(variables)
+    for start in range(0, max(len(collected.rows), 1), _BATCH):
+        for row in collected.rows[start : start + _BATCH]:
+            writer.writerow([_csv_value(row[v]) for v in variables])
+        yield buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def _tsv_solutions(collected: Collected) -> Iterator[bytes]:
+    if collected.boolean is not None:
+        yield b"true\n" if collected.boolean else b"false\n"
+        return
+    variables = collected.variables
+    yield ("\t".join(f"?{v}" for v in variables) + "\n").encode("utf-8")
+
+    def render(row: Any) -> str:
+        # str() of a term is its N-Triples form, with tabs and line breaks escaped.
+        return "\t".join("" if row[v] is None else str(row[v]) for v in variables) + "\n"
+
+    yield from _batched(collected.rows, render)
+
+
+_SOLUTION_WRITERS = {
+    "json": _json_solutions,
+    "xml": _xml_solutions,
+    "csv": _csv_solutions,
+    "tsv": _tsv_solutions,
+}

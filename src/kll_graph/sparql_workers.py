@@ -1,0 +1,617 @@
+"""Query worker processes: user SPARQL runs here, where it can be stopped for real.
+
+A query running inside the server process cannot be stopped: the engine holds no cancellation
+point, and a thread cannot be killed. So every user query runs in a worker process that opens the
+build it is given read-only (`store.open_build`), runs the query, and streams the serialized
+result back through a pipe in chunks. The server-side :class:`WorkerPool` enforces the limits:
+
+* **Time.** A monitor thread kills (SIGKILL) a worker whose query passed its wall-clock deadline;
+  the CPU is free at once, and a fresh worker replaces it. As a second line, each worker sets its
+  own RLIMIT_CPU per query, so even a worker whose server died cannot spin forever.
+* **Memory.** Each worker limits its data segment (RLIMIT_DATA) to `query_memory_mb`; a query that
+  needs more fails its allocation and the worker dies, which the pool reports as a memory error.
+* **Fairness.** A query starts in one of `light_lanes` lanes. When it has run `heavy_after`
+  seconds it counts as heavy: its lane is freed for new queries, its priority is lowered (nice),
+  and it takes one of `heavy_slots` slots. Heavy queries beyond the slots are paused (SIGSTOP) in
+  order of arrival until a slot frees, and beyond `max_parked` paused ones they are refused. So
+  however many heavy queries run, new short queries always find a lane and the CPU.
+
+Protocol on the pipe (worker to server), each message one `send_bytes`: ``M``+JSON meta (row count,
+truncated) once the result is collected, then ``C``+bytes chunks, then ``E``; or ``X``+JSON error.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from kll_graph import exceptions
+from kll_graph.exceptions import (
+    KllError,
+    QueryBusyError,
+    QueryMemoryError,
+    QueryTimeoutError,
+)
+
+#: Bytes a worker gathers before it sends a chunk.
+CHUNK_BYTES = 64 * 1024
+#: Extra seconds the reader waits past the deadline for the monitor's kill to show.
+_GRACE = 1.0
+_TICK = 0.05
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """One query for a worker: the text, its dataset, the build to run on, format and limits."""
+
+    query: str
+    build_path: str
+    format_name: str
+    max_results: int
+    timeout: float
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    prefixes: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ResultMeta:
+    """What the worker reports before the body: how many rows and whether the limit cut it."""
+
+    count: int
+    truncated: bool
+
+
+# --- the worker process -------------------------------------------------------------------------
+
+
+class _PipeWriter:
+    """A binary writer that sends what it is given to the server in chunks."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.buffer = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self.buffer += data
+        if len(self.buffer) >= CHUNK_BYTES:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if self.buffer:
+            self.conn.send_bytes(b"C" + bytes(self.buffer))
+            self.buffer.clear()
+
+
+def _limit_memory(memory_mb: int) -> None:
+    limit = memory_mb * 1024 * 1024
+    _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+
+
+def _limit_cpu(seconds: float) -> None:
+    """Let this process use `seconds` more CPU time, then be killed by the kernel (SIGXCPU)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = int(usage.ru_utime + usage.ru_stime + seconds) + 2
+    _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+class _Stores:
+    """The one build a worker has open, reopened when a job names another."""
+
+    def __init__(self) -> None:
+        self.path: str | None = None
+        self.store: Any = None
+
+    def get(self, path: str) -> Any:
+        from kll_graph.store import open_build
+
+        if path != self.path:
+            self.store = None
+            self.store = open_build(Path(path))
+            self.path = path
+        return self.store
+
+
+def _send_error(conn: Connection, exc: KllError) -> None:
+    body = {"class": type(exc).__name__, "message": str(exc)}
+    parameter = getattr(exc, "parameter", None)
+    if parameter:
+        body["parameter"] = parameter
+    conn.send_bytes(b"X" + json.dumps(body).encode("utf-8"))
+
+
+def _run_job(conn: Connection, job: QueryJob, stores: _Stores) -> None:
+    from kll_graph.sparql import Dataset, execute
+    from kll_graph.sparql_formats import FORMATS, collect, write
+
+    _limit_cpu(job.timeout)
+    try:
+        store = stores.get(job.build_path)
+        result = execute(
+            store,
+            job.query,
+            Dataset(job.default_graphs, job.named_graphs),
+            prefixes=dict(job.prefixes) or None,
+        )
+        collected = collect(result, job.max_results)
+    except KllError as exc:
+        _send_error(conn, exc)
+        return
+    except OSError as exc:
+        _send_error(conn, KllError(f"the store could not be read: {exc}"))
+        return
+    meta = {"count": collected.count, "truncated": collected.truncated}
+    conn.send_bytes(b"M" + json.dumps(meta).encode())
+    fmt = next(f for f in FORMATS if f.name == job.format_name and f.kind == collected.kind)
+    writer = _PipeWriter(conn)
+    write(collected, fmt, writer)  # type: ignore[arg-type]
+    writer.flush()
+    conn.send_bytes(b"E")
+
+
+def worker_main(conn: Connection, memory_mb: int, warm_path: str | None) -> None:
+    """The worker loop: limit memory, open the current build, run jobs until told to stop."""
+    _limit_memory(memory_mb)
+    stores = _Stores()
+    if warm_path:
+        with contextlib.suppress(Exception):
+            stores.get(warm_path)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        try:
+            _run_job(conn, job, stores)
+        except MemoryError:
+            with contextlib.suppress(Exception):
+                _send_error(conn, QueryMemoryError("out of memory"))
+            os._exit(3)
+        except (BrokenPipeError, EOFError):
+            return
+
+
+# --- the server side -----------------------------------------------------------------------------
+
+
+class _Worker:
+    """One worker process (a fresh interpreter) and the server's end of its socket."""
+
+    def __init__(self, memory_mb: int, warm_path: str | None) -> None:
+        server_sock, worker_sock = socket.socketpair()
+        try:
+            command = [
+                sys.executable,
+                "-m",
+                "kll_graph.sparql_workers",
+                str(worker_sock.fileno()),
+                str(memory_mb),
+                warm_path or "",
+            ]
+            env = {**os.environ, "RUST_BACKTRACE": "0"}
+            self.process = subprocess.Popen(
+                command, pass_fds=(worker_sock.fileno(),), stdin=subprocess.DEVNULL, env=env
+            )
+        finally:
+            worker_sock.close()
+        self.conn = Connection(server_sock.detach())
+        self.reniced = False
+        self.dead = False
+
+    @property
+    def pid(self) -> int:
+        return int(self.process.pid)
+
+    def signal(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        """Stop the process at once (a paused one too) and reap it."""
+        if not self.dead:
+            self.dead = True
+            self.process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=5)
+            self.conn.close()
+
+    def exit_code(self) -> int | None:
+        try:
+            return self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return None
+
+
+@dataclass(eq=False)
+class _Lease:
+    """A query running on a worker."""
+
+    worker: _Worker
+    job: QueryJob
+    started: float
+    deadline: float
+    state: str = "light"  # light, heavy, parked, done
+    stop_reason: str | None = None  # timeout or busy, when the pool stopped it
+    waited: float = 0.0
+
+
+@dataclass
+class PoolStats:
+    """A snapshot of the pool, for tests and the health page."""
+
+    idle: int
+    light: int
+    heavy: int
+    parked: int
+    worker_pids: list[int] = field(default_factory=list)
+
+
+class WorkerPool:
+    """Worker processes that run user queries within time and memory limits (see module doc)."""
+
+    def __init__(
+        self,
+        *,
+        memory_mb: int,
+        heavy_slots: int = 2,
+        light_lanes: int | None = None,
+        heavy_after: float = 1.0,
+        max_parked: int | None = None,
+        warm_path: Callable[[], str | None] = lambda: None,
+    ) -> None:
+        self.memory_mb = memory_mb
+        self.heavy_slots = max(heavy_slots, 1)
+        self.light_lanes = light_lanes or max(2, self.heavy_slots)
+        self.heavy_after = heavy_after
+        self.max_parked = self.heavy_slots * 4 if max_parked is None else max_parked
+        self.warm_path = warm_path
+        self._cond = threading.Condition()
+        self._idle: list[_Worker] = []
+        self._leases: set[_Lease] = set()
+        self._parked: collections.deque[_Lease] = collections.deque()
+        self._light = 0
+        self._heavy = 0
+        self._spawning = 0
+        self._started = False
+        self._closed = False
+        self._spawn_lock = threading.Lock()
+
+    # -- lifecycle --
+
+    def start(self) -> None:
+        """Start the monitor and the first idle workers (done on first use otherwise)."""
+        with self._cond:
+            if self._started or self._closed:
+                return
+            self._started = True
+        threading.Thread(target=self._monitor, name="kll-sparql-monitor", daemon=True).start()
+        self._replenish()
+
+    def close(self) -> None:
+        """Stop every worker; running queries end with an error."""
+        with self._cond:
+            self._closed = True
+            workers = list(self._idle) + [lease.worker for lease in self._leases]
+            self._idle.clear()
+            self._cond.notify_all()
+        for worker in workers:
+            worker.kill()
+
+    def stats(self) -> PoolStats:
+        with self._cond:
+            pids = [w.pid for w in self._idle] + [lease.worker.pid for lease in self._leases]
+            return PoolStats(len(self._idle), self._light, self._heavy, len(self._parked), pids)
+
+    def _spawn(self) -> _Worker:
+        with self._spawn_lock:
+            return _Worker(self.memory_mb, self.warm_path())
+
+    def _replenish(self) -> None:
+        """Keep as many idle workers as there are light lanes, started in the background."""
+        with self._cond:
+            missing = self.light_lanes - len(self._idle) - self._spawning
+            if self._closed or missing <= 0:
+                return
+            self._spawning += missing
+
+        def spawn_some(count: int) -> None:
+            for _ in range(count):
+                worker: _Worker | None = None
+                try:
+                    worker = self._spawn()
+                finally:
+                    with self._cond:
+                        self._spawning -= 1
+                        if worker is not None and not self._closed:
+                            self._idle.append(worker)
+                            self._cond.notify_all()
+                        elif worker is not None:
+                            worker.kill()
+
+        threading.Thread(target=spawn_some, args=(missing,), daemon=True).start()
+
+    # -- running a query --
+
+    def run(self, job: QueryJob) -> QueryStream:
+        """Start a query; returns once the worker reports the result's size (or raises).
+
+        Errors: QueryError and friends as the worker raised them, QueryTimeoutError at the
+        deadline, QueryMemoryError when the worker ran out of memory, QueryBusyError when no
+        lane freed up within the time limit or too many heavy queries are waiting.
+        """
+        self.start()
+        lease = self._acquire(job)
+        try:
+            self._send(lease)
+            meta = self._first(lease)
+        except BaseException:
+            self._finish(lease, reusable=False)
+            raise
+        return QueryStream(self, lease, meta)
+
+    def _acquire(self, job: QueryJob) -> _Lease:
+        begun = time.monotonic()
+        deadline = begun + job.timeout
+        with self._cond:
+            while self._light >= self.light_lanes:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._closed:
+                    raise QueryBusyError(
+                        f"every query lane stayed busy for the whole time limit "
+                        f"({job.timeout:g} s); try again shortly"
+                    )
+                self._cond.wait(remaining)
+            self._light += 1
+            worker = self._idle.pop() if self._idle else None
+        try:
+            if worker is None:
+                worker = self._spawn()
+        except BaseException:
+            with self._cond:
+                self._light -= 1
+                self._cond.notify_all()
+            raise
+        now = time.monotonic()
+        lease = _Lease(worker, job, started=now, deadline=deadline, waited=now - begun)
+        with self._cond:
+            self._leases.add(lease)
+        self._replenish()
+        return lease
+
+    def _send(self, lease: _Lease) -> None:
+        try:
+            lease.worker.conn.send(lease.job)
+        except (BrokenPipeError, OSError):
+            # The idle worker had died (e.g. killed from outside): use a new one.
+            lease.worker.kill()
+            lease.worker = self._spawn()
+            lease.worker.conn.send(lease.job)
+
+    def _recv(self, lease: _Lease) -> bytes:
+        conn = lease.worker.conn
+        remaining = lease.deadline - time.monotonic() + _GRACE
+        try:
+            if conn.poll(max(remaining, 0.0)):
+                return conn.recv_bytes()
+        except (EOFError, OSError):
+            pass
+        else:
+            # The monitor should have stopped it; make sure.
+            with self._cond:
+                lease.stop_reason = lease.stop_reason or "timeout"
+        raise self._failure(lease)
+
+    def _failure(self, lease: _Lease) -> KllError:
+        """The error for a worker that went away mid-query, and the lease closed."""
+        reason = lease.stop_reason
+        code = None if reason else lease.worker.exit_code()
+        self._finish(lease, reusable=False)
+        limit = lease.job.timeout
+        if reason == "timeout" or code == -signal.SIGXCPU:
+            return QueryTimeoutError(
+                f"the query ran longer than the limit of {limit:g} s and was stopped; "
+                "narrow it (more specific patterns, a LIMIT) and try again"
+            )
+        if reason == "busy":
+            return QueryBusyError(
+                "too many long-running queries are waiting already, so this one was stopped; "
+                "try again shortly"
+            )
+        if reason == "closed":
+            return QueryBusyError("the query service is shutting down")
+        return QueryMemoryError(
+            f"the query needed more memory than the limit of {self.memory_mb} MiB and was "
+            f"stopped (worker exit code {code}); narrow it, or drop ORDER BY / DISTINCT over "
+            "very many rows"
+        )
+
+    def _first(self, lease: _Lease) -> ResultMeta:
+        message = self._recv(lease)
+        tag, body = message[:1], message[1:]
+        if tag == b"M":
+            meta = json.loads(body)
+            return ResultMeta(int(meta["count"]), bool(meta["truncated"]))
+        if tag == b"X":
+            error = _error_from(json.loads(body))
+            self._finish(lease, reusable=not isinstance(error, QueryMemoryError))
+            raise error
+        raise RuntimeError(f"query worker sent an unexpected message {tag!r}")
+
+    def _chunks(self, lease: _Lease) -> Iterator[bytes]:
+        while True:
+            message = self._recv(lease)
+            tag = message[:1]
+            if tag == b"C":
+                yield message[1:]
+            elif tag == b"E":
+                self._finish(lease, reusable=True)
+                return
+            else:
+                raise RuntimeError(f"query worker sent an unexpected message {tag!r}")
+
+    def _finish(self, lease: _Lease, *, reusable: bool) -> None:
+        """Close a lease: free its lane or slot, return or stop its worker."""
+        with self._cond:
+            stop = self._finish_locked(lease, reusable=reusable)
+        if stop is not None:
+            stop.kill()
+            self._replenish()
+
+    def _finish_locked(self, lease: _Lease, *, reusable: bool) -> _Worker | None:
+        """The bookkeeping of :meth:`_finish`; returns the worker to stop, if any."""
+        if lease.state == "done":
+            return None
+        self._leases.discard(lease)
+        if lease.state == "light":
+            self._light -= 1
+        elif lease.state == "heavy":
+            self._heavy -= 1
+            self._unpark_next()
+        elif lease.state == "parked":
+            with contextlib.suppress(ValueError):
+                self._parked.remove(lease)
+        lease.state = "done"
+        self._cond.notify_all()
+        keep = (
+            reusable
+            and not lease.worker.reniced
+            and not self._closed
+            and len(self._idle) < self.light_lanes + self.heavy_slots
+        )
+        if keep:
+            self._idle.append(lease.worker)
+            return None
+        return lease.worker
+
+    # -- the monitor --
+
+    def _monitor(self) -> None:
+        while True:
+            time.sleep(_TICK)
+            to_stop: list[_Worker] = []
+            with self._cond:
+                if self._closed:
+                    return
+                now = time.monotonic()
+                for lease in list(self._leases):
+                    stop = False
+                    if now >= lease.deadline:
+                        lease.stop_reason = "timeout"
+                        stop = True
+                    elif lease.state == "light" and now - lease.started >= self.heavy_after:
+                        stop = not self._promote(lease)
+                    if stop:
+                        worker = self._finish_locked(lease, reusable=False)
+                        if worker is not None:
+                            to_stop.append(worker)
+            # Killed here, not by the reader, so the CPU is freed even when nobody reads.
+            for worker in to_stop:
+                worker.kill()
+            if to_stop:
+                self._replenish()
+
+    def _promote(self, lease: _Lease) -> bool:
+        """A light query turned heavy: free its lane, lower its priority, give it a slot or park
+        it. False when it must be stopped instead (too many waiting)."""
+        self._light -= 1
+        self._cond.notify_all()
+        lease.worker.reniced = True
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, lease.worker.pid, 10)
+        if self._heavy < self.heavy_slots:
+            lease.state = "heavy"
+            self._heavy += 1
+            return True
+        if len(self._parked) < self.max_parked:
+            lease.state = "parked"
+            lease.worker.signal(signal.SIGSTOP)
+            self._parked.append(lease)
+            return True
+        lease.state = "busy"
+        lease.stop_reason = "busy"
+        return False
+
+    def _unpark_next(self) -> None:
+        while self._parked:
+            lease = self._parked.popleft()
+            if lease.state != "parked":
+                continue
+            lease.state = "heavy"
+            self._heavy += 1
+            lease.worker.signal(signal.SIGCONT)
+            return
+
+
+def _error_from(body: dict[str, Any]) -> KllError:
+    """Rebuild the KllError a worker reported."""
+    cls = getattr(exceptions, str(body.get("class")), None)
+    message = str(body.get("message", "query failed"))
+    if isinstance(cls, type) and issubclass(cls, exceptions.BadRequestError):
+        return cls(message, parameter=body.get("parameter"))
+    if isinstance(cls, type) and issubclass(cls, KllError):
+        with contextlib.suppress(TypeError):
+            return cls(message)
+    return KllError(message)
+
+
+class QueryStream:
+    """The running result of one query: its meta now, its bytes as they come.
+
+    Iterate to receive chunks; the worker goes back to the pool at the end. Closing early (the
+    client went away) stops the worker, as the rest of its output cannot be skipped cheaply.
+    """
+
+    def __init__(self, pool: WorkerPool, lease: _Lease, meta: ResultMeta) -> None:
+        self._pool = pool
+        self._lease = lease
+        self.meta = meta
+        self._iterator = pool._chunks(lease)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._iterator
+
+    def read(self) -> bytes:
+        return b"".join(self._iterator)
+
+    def close(self) -> None:
+        if self._lease.state != "done":
+            self._lease.worker.kill()
+            self._pool._finish(self._lease, reusable=False)
+
+    @property
+    def worker_pid(self) -> int:
+        return self._lease.worker.pid
+
+
+def _main(argv: list[str]) -> None:
+    """Entry point of a worker process: `python -m kll_graph.sparql_workers FD MEMORY_MB [PATH]`."""
+    fd, memory_mb = int(argv[0]), int(argv[1])
+    warm_path = argv[2] if len(argv) > 2 and argv[2] else None
+    worker_main(Connection(fd), memory_mb, warm_path)
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])
