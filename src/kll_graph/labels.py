@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pyoxigraph import BlankNode, Literal, NamedNode, Store
+from pyoxigraph import Literal, NamedNode, Store
 
 from kll_graph.exceptions import BadRequestError
 from kll_graph.namespaces import DCT, ESCO, OWL, PREFIXES, RDF, RDFS, SKOS, XSD, kll
@@ -122,7 +122,7 @@ _SYSTEM_CODE = re.compile(r"^([^\W\d_][\w\- ]*?)[\s:]*([^\W_]?\d[\w.\-]*)$")
 _SCHEME_LIKE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*:\S+$")
 
 
-# --- normalisation -----------------------------------------------------------------------------
+# --- normalisation --------------------------------------------------------------------------------
 
 
 def _clean(text: str) -> str:
@@ -232,7 +232,7 @@ def compact(iri: str, prefixes: Mapping[str, str] = PREFIXES) -> str:
         if iri.startswith(namespace) and len(namespace) > len(prefixes.get(best, "")):
             best = prefix
     if best and re.fullmatch(r"[\w.\-]+", iri[len(prefixes[best]) :]):
-        return f"{best}:{iri[len(prefixes[best]):]}"
+        return f"{best}:{iri[len(prefixes[best]) :]}"
     return iri
 
 
@@ -251,10 +251,12 @@ def scheme_id(iri: str, base_iri: str) -> str:
     return local_name(iri)
 
 
-# --- compound parts ------------------------------------------------------------------------------
+# --- compound parts -------------------------------------------------------------------------------
 
 
-def compound_parts(words: Iterable[str], min_part: int = 4, min_head: int = 3) -> dict[str, set[str]]:
+def compound_parts(
+    words: Iterable[str], min_part: int = 4, min_head: int = 3
+) -> dict[str, set[str]]:
     """The tails of Swedish compounds among `words`, found from the vocabulary itself.
 
     A tail counts as a part when it is a word of its own, or when it ends at least two words that
@@ -285,7 +287,7 @@ def compound_parts(words: Iterable[str], min_part: int = 4, min_head: int = 3) -
     return parts
 
 
-# --- reading the store -----------------------------------------------------------------------------
+# --- reading the store ----------------------------------------------------------------------------
 
 
 @dataclass
@@ -424,7 +426,7 @@ def _source_of_graph(graph: str) -> str:
     return local_name(graph)
 
 
-# --- compiling the index ---------------------------------------------------------------------------
+# --- compiling the index --------------------------------------------------------------------------
 
 
 @dataclass
@@ -536,7 +538,7 @@ class _Builder:
             concept_type.append(ids[type_id])
             scheme_votes[type_id].update(raw.schemes)
         for info in found.values():
-            if not info.labels and scheme_votes[info.id]:
+            if not info.labels and not info.iri and scheme_votes[info.id]:
                 scheme = scheme_votes[info.id].most_common(1)[0][0]
                 info.labels = dict(self.raw.names.get(scheme, {}))
             if not info.labels:
@@ -718,7 +720,7 @@ def build_index(
     return LabelIndex(_Builder(read_vocabulary(store, base_iri, graph_sources)).build())
 
 
-# --- querying -----------------------------------------------------------------------------------------
+# --- querying -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -1000,7 +1002,9 @@ class LabelIndex:
                 ids, tier = self._best_per_id(*per_word[0])
                 for other in per_word[1:]:
                     o_ids, o_tier = self._best_per_id(*other)
-                    ids, ia, ib = np.intersect1d(ids, o_ids, assume_unique=True, return_indices=True)
+                    ids, ia, ib = np.intersect1d(
+                        ids, o_ids, assume_unique=True, return_indices=True
+                    )
                     tier = np.maximum(tier[ia], o_tier[ib])
                 chunks.append(ids)
                 tiers.append(tier)
@@ -1086,7 +1090,9 @@ class LabelIndex:
         concepts, ids, scores = concepts[first], ids[first], scores[first]
         hits = self._rerank(self._hits(ids, scores, query), self.entry_static)
         facets = {
-            "types": self._facet(np.bincount(self.concept_type[concepts], minlength=len(self.types))),
+            "types": self._facet(
+                np.bincount(self.concept_type[concepts], minlength=len(self.types))
+            ),
             "schemes": self._facet(self._members[:, concepts].sum(axis=1)),
         }
         return SearchResult(hits[offset : offset + limit], len(hits), facets)
@@ -1170,7 +1176,7 @@ class LabelIndex:
         return out
 
     def brief(self, uri: str, lang: str | None) -> dict[str, Any]:
-        """A linked concept as a result shows it: URI, label, type, scheme (label None if unknown)."""
+        """A linked concept as results show it: URI, label, type, scheme (None when unknown)."""
         concept = self.position.get(uri)
         if concept is None:
             return {"uri": uri, "label": None, "type": None, "scheme": None, "deprecated": False}
@@ -1215,11 +1221,11 @@ class LabelIndex:
             ),
         }
 
-    def facet_dicts(self, facets: dict[str, list[tuple[int, int]]], lang: str | None) -> dict[str, Any]:
+    def facet_dicts(
+        self, facets: dict[str, list[tuple[int, int]]], lang: str | None
+    ) -> dict[str, Any]:
         return {
-            "schemes": [
-                {**self.scheme_info(i, lang), "count": n} for i, n in facets["schemes"]
-            ],
+            "schemes": [{**self.scheme_info(i, lang), "count": n} for i, n in facets["schemes"]],
             "types": [
                 {"id": self.types[i].id, "label": self.pick(self.types[i].labels, lang), "count": n}
                 for i, n in facets["types"]
@@ -1278,3 +1284,222 @@ def index_for(served: ServedBuild) -> LabelIndex:
                 _CACHE.pop(next(iter(_CACHE)))
             _CACHE[served.path] = index
     return index
+
+
+# --- lookups as the API offers them (validated input, plain dicts out) ----------------------------
+
+#: Most results one autocomplete or resolve candidate list, and one search page, holds.
+MAX_AUTOCOMPLETE = 50
+MAX_SEARCH_PAGE = 100
+MAX_OFFSET = 10_000
+MAX_BATCH = 1000
+MAX_CANDIDATES = 10
+
+
+def check_query(q: str | None, parameter: str = "q") -> str:
+    """A query text as given, or a BadRequestError when it is missing, blank or too long."""
+    if q is None or not q.strip():
+        raise BadRequestError(
+            f"'{parameter}' is required and must not be blank", parameter=parameter
+        )
+    if len(q) > MAX_QUERY_LENGTH:
+        raise BadRequestError(
+            f"'{parameter}' is {len(q)} characters long; at most {MAX_QUERY_LENGTH} are allowed",
+            parameter=parameter,
+        )
+    return q
+
+
+def check_range(value: int, parameter: str, low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise BadRequestError(
+            f"'{parameter}' must be between {low} and {high}, got {value}", parameter=parameter
+        )
+    return value
+
+
+def autocomplete(
+    index: LabelIndex,
+    q: str | None,
+    *,
+    lang: str | None = None,
+    schemes: Sequence[str] = (),
+    types: Sequence[str] = (),
+    limit: int = 10,
+    include_deprecated: bool = False,
+) -> dict[str, Any]:
+    """The best concepts for what a user has typed so far: {"query", "results": [...]}."""
+    query = check_query(q)
+    check_range(limit, "limit", 1, MAX_AUTOCOMPLETE)
+    filters = index.filters(
+        lang=lang, schemes=schemes, types=types, include_deprecated=include_deprecated
+    )
+    hits = index.top(query, filters, limit)
+    return {
+        "query": query,
+        "results": [index.hit_dict(h, filters.display_lang) for h in hits],
+    }
+
+
+def search(
+    index: LabelIndex,
+    q: str | None,
+    *,
+    lang: str | None = None,
+    schemes: Sequence[str] = (),
+    types: Sequence[str] = (),
+    offset: int = 0,
+    limit: int = 20,
+    include_deprecated: bool = False,
+) -> dict[str, Any]:
+    """A page of matching concepts with the total and facet counts per scheme and type."""
+    query = check_query(q)
+    check_range(offset, "offset", 0, MAX_OFFSET)
+    check_range(limit, "limit", 1, MAX_SEARCH_PAGE)
+    filters = index.filters(
+        lang=lang, schemes=schemes, types=types, include_deprecated=include_deprecated
+    )
+    result = index.search(query, filters, offset, limit)
+    return {
+        "query": query,
+        "total": result.total,
+        "offset": offset,
+        "limit": limit,
+        "results": [index.hit_dict(h, filters.display_lang) for h in result.hits],
+        "facets": index.facet_dicts(result.facets, filters.display_lang),
+    }
+
+
+@dataclass(frozen=True)
+class ResolveQuery:
+    """One string to resolve, with its own optional filters."""
+
+    q: str
+    lang: str | None = None
+    schemes: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+
+
+def _as_list(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(v for v in (p.strip() for p in value.split(",")) if v)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise BadRequestError(f"'{where}' must be a string or a list of strings", parameter=where)
+
+
+def _optional_str(value: Any, where: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value or None
+    raise BadRequestError(f"'{where}' must be a string", parameter=where)
+
+
+def parse_resolve_request(body: Any) -> tuple[list[ResolveQuery], dict[str, Any]]:
+    """Validate a resolve request body: {"queries": [...], "limit", "lang", "scheme", "type",
+    "include_deprecated"}; each query a string or {"q", "lang", "scheme", "type"}."""
+    if not isinstance(body, dict):
+        raise BadRequestError("the body must be a JSON object with 'queries'", parameter="body")
+    allowed = {"queries", "limit", "lang", "scheme", "type", "include_deprecated"}
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise BadRequestError(
+            f"unknown key(s) {', '.join(map(repr, unknown))}; "
+            f"allowed: {', '.join(sorted(allowed))}",
+            parameter=unknown[0],
+        )
+    items = body.get("queries")
+    if not isinstance(items, list) or not items:
+        raise BadRequestError("'queries' must be a non-empty list", parameter="queries")
+    if len(items) > MAX_BATCH:
+        raise BadRequestError(
+            f"'queries' holds {len(items)} items; at most {MAX_BATCH} per request",
+            parameter="queries",
+        )
+    limit = body.get("limit", 3)
+    if not isinstance(limit, int) or isinstance(limit, bool):
+        raise BadRequestError("'limit' must be a whole number", parameter="limit")
+    check_range(limit, "limit", 1, MAX_CANDIDATES)
+    deprecated = body.get("include_deprecated", False)
+    if not isinstance(deprecated, bool):
+        raise BadRequestError(
+            "'include_deprecated' must be true or false", parameter="include_deprecated"
+        )
+    defaults = {
+        "lang": _optional_str(body.get("lang"), "lang"),
+        "schemes": _as_list(body.get("scheme"), "scheme"),
+        "types": _as_list(body.get("type"), "type"),
+    }
+    queries = [_resolve_item(item, i, defaults) for i, item in enumerate(items)]
+    return queries, {"limit": limit, "include_deprecated": deprecated}
+
+
+def _resolve_item(item: Any, i: int, defaults: dict[str, Any]) -> ResolveQuery:
+    where = f"queries[{i}]"
+    if isinstance(item, str):
+        return ResolveQuery(check_query(item, where), **defaults)
+    if not isinstance(item, dict):
+        raise BadRequestError(f"'{where}' must be a string or an object with 'q'", parameter=where)
+    unknown = sorted(set(item) - {"q", "lang", "scheme", "type"})
+    if unknown:
+        raise BadRequestError(
+            f"'{where}' has unknown key(s) {', '.join(map(repr, unknown))}; "
+            "allowed: q, lang, scheme, type",
+            parameter=where,
+        )
+    q = item.get("q")
+    if not isinstance(q, str):
+        raise BadRequestError(f"'{where}.q' must be a string", parameter=f"{where}.q")
+    return ResolveQuery(
+        q=check_query(q, f"{where}.q"),
+        lang=_optional_str(item.get("lang"), f"{where}.lang") or defaults["lang"],
+        schemes=_as_list(item.get("scheme"), f"{where}.scheme") or defaults["schemes"],
+        types=_as_list(item.get("type"), f"{where}.type") or defaults["types"],
+    )
+
+
+def resolve(
+    index: LabelIndex,
+    queries: Sequence[ResolveQuery],
+    *,
+    limit: int = 3,
+    include_deprecated: bool = False,
+) -> dict[str, Any]:
+    """Resolve many strings (labels, codes, ids, legacy ids, URIs) to their best concepts.
+
+    Every query gets an entry in order: its candidates with score and how they matched, and
+    `matched: false` with a message when nothing matched. Filters are checked before any lookup,
+    so one bad filter fails the whole request with the item named.
+    """
+    checked: list[Filters] = []
+    for i, item in enumerate(queries):
+        try:
+            checked.append(
+                index.filters(
+                    lang=item.lang,
+                    schemes=item.schemes,
+                    types=item.types,
+                    include_deprecated=include_deprecated,
+                )
+            )
+        except BadRequestError as exc:
+            raise BadRequestError(
+                f"queries[{i}]: {exc}", parameter=f"queries[{i}].{exc.parameter}"
+            ) from exc
+    results = []
+    for item, filters in zip(queries, checked, strict=True):
+        hits = index.top(item.q, filters, limit)
+        entry: dict[str, Any] = {
+            "query": item.q,
+            "matched": bool(hits),
+            "candidates": [index.hit_dict(h, filters.display_lang) for h in hits],
+        }
+        if not hits:
+            entry["message"] = f"nothing matched {item.q!r}"
+        results.append(entry)
+    return {
+        "results": results,
+        "matched": sum(1 for r in results if r["matched"]),
+        "unmatched": sum(1 for r in results if not r["matched"]),
+    }
