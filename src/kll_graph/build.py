@@ -41,6 +41,7 @@ Progress = Callable[[str], None]
 BUILD_STEPS: tuple[str, ...] = (
     "kll_graph.labels:build_step",
     "kll_graph.checks:build_step",
+    "kll_graph.mapping_checks:build_step",
 )
 
 

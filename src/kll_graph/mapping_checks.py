@@ -1,0 +1,629 @@
+"""Checks of mapping sets: is each file well formed, and do its mappings make sense together and
+against the loaded vocabularies?
+
+Each finding names its check, the file and line (the SSSOM file, or the CSV line of an official
+table), the slot and the concepts involved. Checks with severity ``error`` in a file make the
+file unusable: the build refuses it. The others are reported by the build (``build.json``
+``steps.mappings``) and by ``kll-graph mappings check``; with ``strict`` the build fails on any
+error among them too.
+
+File checks: missing-metadata, missing-column, unknown-column, unknown-metadata, format-note,
+not-a-curie, unknown-prefix, unknown-predicate, invalid-justification, invalid-value,
+duplicate-row. Set checks (over all sets together): contradicting-predicates,
+multiple-exact-matches, exact-match-cycle. Vocabulary checks (need a store): not-in-vocabulary,
+deprecated-concept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from itertools import pairwise
+from typing import Any
+
+from pyoxigraph import Store, Variable
+
+from kll_graph.namespaces import kll
+from kll_graph.sparql import named_query
+from kll_graph.sssom import (
+    BUILTIN_PREFIXES,
+    DATE_SLOTS,
+    DOUBLE_SLOTS,
+    MAPPING_SLOTS,
+    NO_TERM_FOUND,
+    REQUIRED_COLUMNS,
+    REQUIRED_METADATA,
+    SET_SLOTS,
+    URI_SLOTS,
+    Mapping,
+    MappingSet,
+    expand,
+    iter_entity_values,
+    mapping_key,
+    split_curie,
+)
+
+ERROR = "error"
+WARNING = "warning"
+#: The mapping predicates a set may use: SKOS mapping relations, compiled as they are.
+PREDICATES = {
+    f"skos:{name}"
+    for name in ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
+}
+INVERSE = {
+    "skos:exactMatch": "skos:exactMatch",
+    "skos:closeMatch": "skos:closeMatch",
+    "skos:broadMatch": "skos:narrowMatch",
+    "skos:narrowMatch": "skos:broadMatch",
+    "skos:relatedMatch": "skos:relatedMatch",
+}
+JUSTIFICATIONS = {
+    f"semapv:{name}"
+    for name in (
+        "MappingReview", "ManualMappingCuration", "LogicalReasoning", "LexicalMatching",
+        "CompositeMatching", "UnspecifiedMatching", "SemanticSimilarityThresholdMatching",
+        "LexicalSimilarityThresholdMatching", "MappingChaining", "MappingInversion",
+        "StructuralMatching", "InstanceBasedMatching", "BackgroundKnowledgeBasedMatching",
+    )
+}  # fmt: skip
+_ENUMS = {
+    "predicate_modifier": {"Not"},
+    "mapping_cardinality": {"1:1", "1:n", "n:1", "n:n", "1:0", "0:1", "0:0"},
+    "sssom_version": {"1.0", "1.1"},
+    **{
+        slot: {
+            "owl class", "owl object property", "owl data property", "owl annotation property",
+            "owl named individual", "skos concept", "rdfs resource", "rdfs class",
+            "rdfs literal", "rdfs datatype", "rdf property", "composed entity expression",
+        }
+        for slot in ("subject_type", "object_type", "predicate_type")
+    },
+}  # fmt: skip
+#: Pairs of predicates that cannot both hold between the same two concepts.
+CONTRADICTIONS = {
+    frozenset({"skos:exactMatch", "skos:broadMatch"}),
+    frozenset({"skos:exactMatch", "skos:narrowMatch"}),
+    frozenset({"skos:broadMatch", "skos:narrowMatch"}),
+}
+_BAD_IRI_CHARS = re.compile(r'[<>"{}|^`\\\s]')
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a mapping set."""
+
+    check: str
+    severity: str
+    message: str
+    file: str
+    line: int | None = None
+    slot: str = ""
+    concepts: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "severity": self.severity,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "slot": self.slot or None,
+            "concepts": list(self.concepts),
+        }
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        what = f" {self.slot}:" if self.slot else ""
+        concepts = f" [{', '.join(self.concepts)}]" if self.concepts else ""
+        return f"{where}: {self.severity} {self.check}:{what} {self.message}{concepts}"
+
+
+def _file(mset: MappingSet) -> str:
+    return str(mset.path) if mset.path is not None else mset.set_id or "<set>"
+
+
+# --- file checks --------------------------------------------------------------------------------
+
+
+def check_file(mset: MappingSet) -> list[Finding]:
+    """Format and vocabulary-independent content checks of one set."""
+    file = _file(mset)
+    out: list[Finding] = []
+    for line, note in mset.notes:
+        out.append(Finding("format-note", WARNING, note, file, line))
+    out += _metadata_findings(mset, file)
+    out += _column_findings(mset, file)
+    out += _value_findings(mset, file)
+    out += _duplicate_findings(mset, file)
+    return out
+
+
+def _metadata_findings(mset: MappingSet, file: str) -> Iterator[Finding]:
+    for key in REQUIRED_METADATA:
+        if not mset.metadata.get(key):
+            yield Finding(
+                "missing-metadata", ERROR,
+                f"the metadata block has no {key}; add `#{key}: ...` "
+                + ("(an IRI naming this set)" if key == "mapping_set_id" else "(a licence IRI)"),
+                file, 1, key,
+            )  # fmt: skip
+    if not mset.curie_map and mset.mappings:
+        yield Finding(
+            "missing-metadata", ERROR,
+            "the metadata block has no curie_map; declare every prefix the set uses",
+            file, 1, "curie_map",
+        )  # fmt: skip
+    for key in mset.metadata:
+        if key not in SET_SLOTS:
+            yield Finding(
+                "unknown-metadata", WARNING,
+                f"{key!r} is not an SSSOM mapping set slot; it is ignored",
+                file, mset.metadata_lines.get(key, 1), key,
+            )  # fmt: skip
+    for prefix, namespace in mset.curie_map.items():
+        builtin = BUILTIN_PREFIXES.get(prefix)
+        if builtin and builtin != namespace:
+            yield Finding(
+                "unknown-prefix", ERROR,
+                f"built-in prefix {prefix!r} redefined as {namespace}; it must be {builtin}",
+                file, mset.metadata_lines.get("curie_map", 1), "curie_map",
+            )  # fmt: skip
+
+
+def _column_findings(mset: MappingSet, file: str) -> Iterator[Finding]:
+    if not mset.columns:
+        return
+    for column in REQUIRED_COLUMNS:
+        if column not in mset.columns:
+            yield Finding(
+                "missing-column", ERROR,
+                f"the table has no {column} column; required columns: "
+                + ", ".join(REQUIRED_COLUMNS),
+                file, mset.header_line, column,
+            )  # fmt: skip
+    for column in mset.columns:
+        if column not in MAPPING_SLOTS:
+            yield Finding(
+                "unknown-column", ERROR,
+                f"{column!r} is not an SSSOM mapping slot (a typo?); known slots include "
+                "subject_id, subject_label, predicate_id, predicate_modifier, object_id, "
+                "object_label, mapping_justification, author_id, reviewer_id, confidence, "
+                "mapping_date, comment",
+                file, mset.header_line, column,
+            )  # fmt: skip
+
+
+def _value_findings(mset: MappingSet, file: str) -> Iterator[Finding]:
+    prefixes = mset.prefixes()
+    for mapping, slot, value in iter_entity_values(mset):
+        line = mapping.line if mapping else mset.metadata_lines.get(slot, 1)
+        yield from _curie_findings(value, slot, line, prefixes, file)
+    for mapping in mset.mappings:
+        yield from _mapping_value_findings(mapping, prefixes, file)
+    for slot, value in mset.metadata.items():
+        if isinstance(value, str):
+            problem = _value_problem(slot, value)
+            if problem:
+                line = mset.metadata_lines.get(slot, 1)
+                yield Finding("invalid-value", ERROR, problem, file, line, slot)
+
+
+def _curie_findings(
+    value: str, slot: str, line: int, prefixes: dict[str, str], file: str
+) -> Iterator[Finding]:
+    parts = split_curie(value)
+    if parts is None:
+        yield Finding(
+            "not-a-curie", ERROR,
+            f"{value!r} is not a CURIE; write identifiers as prefix:local with the prefix "
+            "declared in curie_map",
+            file, line, slot, (value,),
+        )  # fmt: skip
+    elif parts[0] not in prefixes:
+        yield Finding(
+            "unknown-prefix", ERROR,
+            f"prefix {parts[0]!r} of {value!r} is not declared in curie_map "
+            f"(declared: {', '.join(sorted(prefixes))})",
+            file, line, slot, (value,),
+        )  # fmt: skip
+    elif _BAD_IRI_CHARS.search(parts[1]):
+        yield Finding(
+            "not-a-curie", ERROR,
+            f"{value!r} holds characters an IRI cannot (space, <, >, quote ...)",
+            file, line, slot, (value,),
+        )  # fmt: skip
+
+
+def _mapping_value_findings(
+    mapping: Mapping, prefixes: dict[str, str], file: str
+) -> Iterator[Finding]:
+    concepts = (mapping.get("subject_id"), mapping.get("object_id"))
+    predicate = mapping.get("predicate_id")
+    if predicate and predicate not in PREDICATES and split_curie(predicate):
+        yield Finding(
+            "unknown-predicate", ERROR,
+            f"{predicate!r} is not a mapping predicate we compile; use one of "
+            + ", ".join(sorted(PREDICATES)),
+            file, mapping.line, "predicate_id", concepts,
+        )  # fmt: skip
+    justification = mapping.get("mapping_justification")
+    if justification and justification not in JUSTIFICATIONS:
+        yield Finding(
+            "invalid-justification", ERROR,
+            f"{justification!r} is not a SEMAPV justification; use e.g. "
+            "semapv:ManualMappingCuration, semapv:MappingReview, semapv:LexicalMatching",
+            file, mapping.line, "mapping_justification", concepts,
+        )  # fmt: skip
+    for slot in REQUIRED_COLUMNS:
+        if not mapping.get(slot):
+            yield Finding(
+                "missing-column", ERROR, f"empty {slot} (required in every row)",
+                file, mapping.line, slot, concepts,
+            )  # fmt: skip
+    for slot, value in mapping.slots.items():
+        problem = _value_problem(slot, value)
+        if problem:
+            yield Finding("invalid-value", ERROR, problem, file, mapping.line, slot, concepts)
+
+
+def _value_problem(slot: str, value: str) -> str:
+    """What is wrong with a typed value, or ''."""
+    if slot in DOUBLE_SLOTS:
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return f"{value!r} is not a number"
+        if slot != "similarity_score" and not Decimal(0) <= number <= Decimal(1):
+            return f"{value} is outside 0..1"
+    elif slot in DATE_SLOTS:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return f"{value!r} is not a date written YYYY-MM-DD"
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return f"{value!r} is not a date written YYYY-MM-DD"
+    elif slot in _ENUMS and value not in _ENUMS[slot]:
+        return f"{value!r} is not allowed; expected one of {', '.join(sorted(_ENUMS[slot]))}"
+    elif slot in URI_SLOTS:
+        for item in value.split("|"):
+            if not item.startswith(("http://", "https://")) or _BAD_IRI_CHARS.search(item):
+                return f"{item!r} is not an absolute http(s) IRI"
+    return ""
+
+
+def _duplicate_findings(mset: MappingSet, file: str) -> Iterator[Finding]:
+    first: dict[tuple[str, str, str, str], int] = {}
+    for mapping in mset.mappings:
+        key = mapping_key(mapping)
+        if key in first:
+            yield Finding(
+                "duplicate-row", WARNING,
+                f"the same mapping ({' '.join(k for k in key if k)}) as line {first[key]}",
+                file, mapping.line, "", (key[0], key[3]),
+            )  # fmt: skip
+        else:
+            first[key] = mapping.line
+
+
+# --- set checks (all sets together) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Edge:
+    """A positive mapping, oriented as written."""
+
+    subject: str  # IRI
+    predicate: str  # CURIE (skos:...)
+    obj: str
+    negated: bool
+    file: str
+    line: int
+
+
+def _edges(sets: Iterable[MappingSet]) -> Iterator[_Edge]:
+    for mset in sets:
+        prefixes = mset.prefixes()
+        file = _file(mset)
+        for mapping in mset.mappings:
+            predicate = mapping.get("predicate_id")
+            if mapping.no_term or predicate not in PREDICATES:
+                continue
+            try:
+                subject = expand(mapping.get("subject_id"), prefixes)
+                obj = expand(mapping.get("object_id"), prefixes)
+            except (KeyError, ValueError):
+                continue  # reported by the file checks
+            yield _Edge(subject, predicate, obj, mapping.negated, file, mapping.line)
+
+
+def _where(edges: Iterable[_Edge]) -> str:
+    return ", ".join(f"{e.file.rsplit('/', 1)[-1]}:{e.line}" for e in edges)
+
+
+def check_pairs(sets: list[MappingSet]) -> Iterator[Finding]:
+    """Contradicting predicates between the same two concepts, in any set or direction."""
+    pairs: dict[tuple[str, str], list[tuple[str, bool, _Edge]]] = defaultdict(list)
+    for edge in _edges(sets):
+        if edge.subject <= edge.obj:
+            pairs[(edge.subject, edge.obj)].append((edge.predicate, edge.negated, edge))
+        else:
+            pairs[(edge.obj, edge.subject)].append((INVERSE[edge.predicate], edge.negated, edge))
+    for (a, b), stated in pairs.items():
+        positive = {p for p, negated, _ in stated if not negated}
+        negative = {p for p, negated, _ in stated if negated}
+        clashes = [" and ".join(sorted(pair)) for pair in CONTRADICTIONS if pair <= positive] + [
+            f"{p} and Not {p}" for p in sorted(positive & negative)
+        ]
+        if clashes:
+            edges = [e for _, _, e in stated]
+            yield Finding(
+                "contradicting-predicates", ERROR,
+                f"{'; '.join(sorted(clashes))} between the same two concepts "
+                f"(stated at {_where(edges)})",
+                edges[-1].file, edges[-1].line, "predicate_id", (a, b),
+            )  # fmt: skip
+
+
+def namespace_scheme(iri: str) -> str:
+    """A scheme guess from an IRI alone (used when no store tells the concept's type).
+
+    >>> namespace_scheme("http://data.europa.eu/esco/isco/C2512")
+    'esco/isco'
+    >>> namespace_scheme("http://data.jobtechdev.se/taxonomy/concept/iugg_Qq9_QHH")
+    'jobtech'
+    """
+    if iri.startswith("http://data.europa.eu/esco/"):
+        return "esco/" + iri[len("http://data.europa.eu/esco/") :].split("/", 1)[0]
+    if iri.startswith("http://data.jobtechdev.se/taxonomy/concept/"):
+        return "jobtech"
+    return iri.rsplit("/", 1)[0].rsplit("#", 1)[0]
+
+
+def _exact_graph(sets: list[MappingSet]) -> dict[str, dict[str, list[_Edge]]]:
+    graph: dict[str, dict[str, list[_Edge]]] = defaultdict(lambda: defaultdict(list))
+    for edge in _edges(sets):
+        if edge.predicate == "skos:exactMatch" and not edge.negated and edge.subject != edge.obj:
+            graph[edge.subject][edge.obj].append(edge)
+            graph[edge.obj][edge.subject].append(edge)
+    return graph
+
+
+def check_exact(sets: list[MappingSet], scheme_of: Any = namespace_scheme) -> Iterator[Finding]:
+    """Several exact matches into one scheme, and exact-match chains that loop back into a
+    scheme at a different concept."""
+    graph = _exact_graph(sets)
+    yield from _multiple_exact(graph, scheme_of)
+    yield from _exact_cycles(graph, scheme_of)
+
+
+def _multiple_exact(graph: dict[str, dict[str, list[_Edge]]], scheme_of: Any) -> Iterator[Finding]:
+    for concept in sorted(graph):
+        by_scheme: dict[str, list[str]] = defaultdict(list)
+        for other in graph[concept]:
+            by_scheme[scheme_of(other)].append(other)
+        for scheme, targets in sorted(by_scheme.items()):
+            if len(targets) < 2:
+                continue
+            edges = [e for t in sorted(targets) for e in graph[concept][t]]
+            yield Finding(
+                "multiple-exact-matches", WARNING,
+                f"exact match to {len(targets)} concepts of scheme {scheme} "
+                f"(at {_where(edges)}); exactMatch is transitive, so those would all be the "
+                "same concept",
+                edges[0].file, edges[0].line, "predicate_id", (concept, *sorted(targets)),
+            )  # fmt: skip
+
+
+def _exact_cycles(graph: dict[str, dict[str, list[_Edge]]], scheme_of: Any) -> Iterator[Finding]:
+    seen: set[str] = set()
+    for start in sorted(graph):
+        if start in seen:
+            continue
+        component = _component(graph, start)
+        seen |= component
+        by_scheme: dict[str, list[str]] = defaultdict(list)
+        for node in component:
+            by_scheme[scheme_of(node)].append(node)
+        for scheme, nodes in sorted(by_scheme.items()):
+            finding = _loop_back(graph, sorted(nodes), scheme)
+            if finding:
+                yield finding
+                break
+
+
+def _component(graph: dict[str, dict[str, list[_Edge]]], start: str) -> set[str]:
+    found = {start}
+    queue = deque([start])
+    while queue:
+        for other in graph[queue.popleft()]:
+            if other not in found:
+                found.add(other)
+                queue.append(other)
+    return found
+
+
+def _loop_back(
+    graph: dict[str, dict[str, list[_Edge]]], nodes: list[str], scheme: str
+) -> Finding | None:
+    """Two concepts of one scheme joined by an exact chain through other schemes (longer
+    than the two steps that multiple-exact-matches already reports)."""
+    for i, first in enumerate(nodes):
+        for second in nodes[i + 1 :]:
+            path = _path(graph, first, second)
+            if path and len(path) > 3:
+                edges = [graph[a][b][0] for a, b in pairwise(path)]
+                return Finding(
+                    "exact-match-cycle", ERROR,
+                    f"exact matches lead from one concept of scheme {scheme} through "
+                    f"{len(path) - 2} concepts of other schemes back to another "
+                    f"(at {_where(edges)}); transitively they would be the same concept",
+                    edges[0].file, edges[0].line, "predicate_id", tuple(path),
+                )  # fmt: skip
+    return None
+
+
+def _path(graph: dict[str, dict[str, list[_Edge]]], start: str, goal: str) -> list[str] | None:
+    previous: dict[str, str | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        if node == goal:
+            path = [node]
+            while previous[path[-1]] is not None:
+                path.append(previous[path[-1]])  # type: ignore[arg-type]
+            return path[::-1]
+        for other in sorted(graph[node]):
+            if other not in previous:
+                previous[other] = node
+                queue.append(other)
+    return None
+
+
+# --- vocabulary checks (need the loaded vocabularies) -----------------------------------------
+
+
+@dataclass
+class Vocabulary:
+    """What the store knows of the mapped concepts: present, deprecated, and their scheme."""
+
+    present: set[str] = field(default_factory=set)
+    deprecated: set[str] = field(default_factory=set)
+    schemes: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_store(cls, store: Store, base_iri: str) -> Vocabulary:
+        vocabulary = cls()
+        bindings = {Variable("conceptType"): kll(base_iri).conceptType}
+        result = store.query(
+            named_query("mappings_vocabulary"),
+            substitutions=bindings,  # type: ignore[arg-type]
+            use_default_graph_as_union=True,
+        )
+        for row in result:  # type: ignore[union-attr]
+            iri = row["concept"].value
+            vocabulary.present.add(iri)
+            if row["deprecated"] is not None and row["deprecated"].value == "true":
+                vocabulary.deprecated.add(iri)
+            if row["scheme"] is not None:
+                vocabulary.schemes[iri] = row["scheme"].value
+        return vocabulary
+
+    def scheme_of(self, iri: str) -> str:
+        return self.schemes.get(iri) or namespace_scheme(iri)
+
+
+def check_vocabulary(sets: list[MappingSet], vocabulary: Vocabulary) -> Iterator[Finding]:
+    """Mapped concepts missing from the loaded vocabularies, or deprecated there."""
+    for mset in sets:
+        prefixes = mset.prefixes()
+        file = _file(mset)
+        for mapping in mset.mappings:
+            for slot in ("subject_id", "object_id"):
+                value = mapping.get(slot)
+                if not value or value == NO_TERM_FOUND:
+                    continue
+                try:
+                    iri = expand(value, prefixes)
+                except (KeyError, ValueError):
+                    continue
+                if iri not in vocabulary.present:
+                    yield Finding(
+                        "not-in-vocabulary", ERROR,
+                        f"{value} is not in the loaded vocabularies (a typo, a concept of "
+                        "another version, or a source that is not loaded)",
+                        file, mapping.line, slot, (iri,),
+                    )  # fmt: skip
+                elif iri in vocabulary.deprecated:
+                    yield Finding(
+                        "deprecated-concept", WARNING,
+                        f"{value} is deprecated; map its replacement instead",
+                        file, mapping.line, slot, (iri,),
+                    )  # fmt: skip
+
+
+# --- all together -------------------------------------------------------------------------------
+
+
+def check_sets(sets: list[MappingSet], vocabulary: Vocabulary | None = None) -> list[Finding]:
+    """Every check over a collection of sets; vocabulary checks only with a vocabulary."""
+    findings: list[Finding] = []
+    for mset in sets:
+        findings += check_file(mset)
+    findings += check_pairs(sets)
+    scheme_of = vocabulary.scheme_of if vocabulary is not None else namespace_scheme
+    findings += check_exact(sets, scheme_of)
+    if vocabulary is not None:
+        findings += check_vocabulary(sets, vocabulary)
+    return findings
+
+
+def summarize(findings: list[Finding]) -> dict[str, Any]:
+    """Counts per check and severity (for build.json and the text report)."""
+    counts: dict[str, int] = defaultdict(int)
+    for finding in findings:
+        counts[finding.check] += 1
+    return {
+        "errors": sum(1 for f in findings if f.severity == ERROR),
+        "warnings": sum(1 for f in findings if f.severity == WARNING),
+        "by_check": dict(sorted(counts.items())),
+    }
+
+
+def file_errors(mset: MappingSet) -> list[Finding]:
+    """The findings that make a file unusable (the build refuses it)."""
+    return [f for f in check_file(mset) if f.severity == ERROR]
+
+
+#: How many findings build.json lists (all of them go to mapping-findings.json).
+SUMMARY_FINDINGS = 50
+FINDINGS_FILE = "mapping-findings.json"
+
+
+def build_step(ctx: Any) -> None:
+    """Build step: check every compiled set against the store being built.
+
+    Records counts in ``build.json`` (``steps.mappings``), every finding in
+    ``mapping-findings.json`` next to the store, a warning line when there are findings, and
+    fails the build only when ``strict`` is set and a check reports an error.
+    """
+    import json
+
+    from kll_graph.exceptions import BuildError
+    from kll_graph.importers.mappings import MAPPING_IMPORTERS, source_sets
+
+    sets: list[MappingSet] = []
+    for result in ctx.results:
+        source = result.source
+        if source.importer in MAPPING_IMPORTERS:
+            sets += source_sets(source, source.resolve(ctx.plan.data_dir), ctx.settings.base_iri)
+    if not sets:
+        return
+    ctx.progress(f"checking {len(sets)} mapping set(s)")
+    vocabulary = Vocabulary.from_store(ctx.store, ctx.settings.base_iri)
+    findings = check_sets(sets, vocabulary)
+    summary = summarize(findings)
+    (ctx.build_dir / FINDINGS_FILE).write_text(
+        json.dumps([f.to_json() for f in findings], ensure_ascii=False, indent=1) + "\n",
+        encoding="utf-8",
+    )
+    ctx.summary["mappings"] = {
+        "sets": [m.set_id for m in sets],
+        **summary,
+        "findings_file": FINDINGS_FILE,
+        "first_findings": [str(f) for f in findings[:SUMMARY_FINDINGS]],
+    }
+    if findings:
+        by_check = ", ".join(f"{k} {v}" for k, v in summary["by_check"].items())
+        ctx.warnings.append(
+            f"mapping checks: {summary['errors']} error(s), {summary['warnings']} warning(s) "
+            f"({by_check}); see `kll-graph mappings check`"
+        )
+    if ctx.settings.strict and summary["errors"]:
+        raise BuildError(
+            f"mapping checks found {summary['errors']} error(s) and strict is set; first: "
+            + str(next(f for f in findings if f.severity == ERROR))
+        )
