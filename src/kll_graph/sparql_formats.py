@@ -216,7 +216,7 @@ def _json_solutions(collected: Collected) -> Iterator[bytes]:
         return
     variables = collected.variables
     yield (
-        '{"head":{"vars":' + json.dumps(variables, ensure_ascii=False) + '},"results":{"bindings":['
+        '{"head":{"vars":' + json.dumps(variables, ensure_ascii=False, separators=(',', ':')) + '},"results":{"bindings":['
     ).encode("utf-8")
     first = [True]
 

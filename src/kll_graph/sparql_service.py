@@ -1,0 +1,395 @@
+"""The SPARQL service behind `/sparql`: plan a query, answer it from the cache or a worker.
+
+No HTTP here: the web layer parses the Protocol request into a :class:`QueryRequest`, asks
+:meth:`SparqlService.plan` (which inspects the query, refuses what may not run, negotiates the
+format and computes the validator, all without running anything, so a 304 or a 406 costs no
+query), then :meth:`SparqlService.answer`, which serves a cached result or runs the query in a
+worker process (:mod:`kll_graph.sparql_workers`) on the build that was current when it started.
+Also here: the SPARQL Service Description and the example queries of the query page.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+
+from kll_graph import conneg
+from kll_graph.namespaces import DCT, PREFIXES, RDF, SD, VOID, XSD, kll
+from kll_graph.settings import Settings
+from kll_graph.sparql import Dataset
+from kll_graph.sparql_formats import (
+    Collected,
+    ResultFormat,
+    by_media_type,
+    by_name,
+    kind_of,
+    offered_media_types,
+    write,
+)
+from kll_graph.sparql_lexer import inspect_query
+from kll_graph.sparql_workers import QueryJob, WorkerPool
+from kll_graph.store import CurrentStore, ServedBuild
+
+#: Results up to this size are kept in the result cache.
+CACHE_ITEM_BYTES = 1 << 20
+#: Default size of the result cache.
+CACHE_BYTES = 64 << 20
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """A SPARQL Protocol query request, already taken apart by the web layer."""
+
+    query: str
+    dataset: Dataset = Dataset()
+    accept: str | None = None
+    format: str | None = None
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """What will be answered, decided before anything runs."""
+
+    request: QueryRequest
+    served: ServedBuild
+    form: str
+    format: ResultFormat
+    etag: str
+    last_modified: datetime
+
+    @property
+    def cache_key(self) -> tuple[object, ...]:
+        r = self.request
+        return (
+            self.served.build_id,
+            r.query,
+            self.format.name,
+            tuple(r.dataset.default_graphs),
+            tuple(r.dataset.named_graphs),
+        )
+
+
+@dataclass
+class Answer:
+    """A result on its way to the client: headers-worth of facts and the body in chunks."""
+
+    plan: QueryPlan
+    count: int
+    truncated: bool
+    body: Iterable[bytes]
+    cached: bool
+
+    def close(self) -> None:
+        close = getattr(self.body, "close", None)
+        if close is not None:
+            close()
+
+
+def build_time(served: ServedBuild) -> datetime:
+    """When a build finished (its start plus its duration), to the second, in UTC."""
+    started = datetime.fromisoformat(str(served.manifest["started"]))
+    if started.tzinfo is None:
+        started = started.replace(tzinfo=UTC)
+    finished = started + timedelta(seconds=float(served.manifest.get("seconds", 0)))
+    return finished.astimezone(UTC).replace(microsecond=0)
+
+
+class ResultCache:
+    """Complete small results by (build, query, format, dataset), least recently used out.
+
+    The build id in the key means a new build never serves an old answer; old entries simply
+    age out.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: collections.OrderedDict[tuple[object, ...], tuple[bytes, int, bool]] = (
+            collections.OrderedDict()
+        )
+        self._size = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple[object, ...]) -> tuple[bytes, int, bool] | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return item
+
+    def put(self, key: tuple[object, ...], body: bytes, count: int, truncated: bool) -> None:
+        if len(body) > min(CACHE_ITEM_BYTES, self.max_bytes):
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._size -= len(old[0])
+            self._items[key] = (body, count, truncated)
+            self._size += len(body)
+            while self._size > self.max_bytes and self._items:
+                _key, (dropped, _c, _t) = self._items.popitem(last=False)
+                self._size -= len(dropped)
+
+
+class SparqlService:
+    """User SPARQL over the current build: planning, limits, workers and the result cache."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        current: CurrentStore,
+        *,
+        cache_bytes: int = CACHE_BYTES,
+        heavy_after: float = 1.0,
+    ) -> None:
+        self.settings = settings
+        self.current = current
+        self.cache = ResultCache(cache_bytes) if cache_bytes > 0 else None
+        self.prefixes = {**PREFIXES, "kll": kll(settings.base_iri).iri}
+        self.pool = WorkerPool(
+            memory_mb=settings.query_memory_mb,
+            heavy_slots=settings.query_workers,
+            heavy_after=heavy_after,
+            warm_path=self._current_path,
+        )
+
+    def _current_path(self) -> str | None:
+        path = self.current.layout.current_build()
+        return str(path) if path is not None else None
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        self.pool.close()
+
+    def plan(self, request: QueryRequest) -> QueryPlan:
+        """Check and negotiate a query without running it (4xx errors are raised here)."""
+        info = inspect_query(request.query)
+        kind = kind_of(info.form)
+        if request.format:
+            fmt = by_name(kind, request.format)
+        else:
+            fmt = by_media_type(kind, conneg.choose(request.accept, offered_media_types(kind)))
+        served = self.current.get()
+        return QueryPlan(
+            request=request,
+            served=served,
+            form=info.form,
+            format=fmt,
+            etag=self._etag(served, request, fmt),
+            last_modified=build_time(served),
+        )
+
+    def _etag(self, served: ServedBuild, request: QueryRequest, fmt: ResultFormat) -> str:
+        digest = hashlib.sha256()
+        for part in (
+            request.query,
+            fmt.name,
+            "\x1f".join(request.dataset.default_graphs),
+            "\x1f".join(request.dataset.named_graphs),
+            str(self.settings.max_results),
+        ):
+            digest.update(part.encode("utf-8"))
+            digest.update(b"\x00")
+        return f'"{served.build_id}-{digest.hexdigest()[:24]}"'
+
+    def answer(self, plan: QueryPlan, *, use_cache: bool = True) -> Answer:
+        """The result of a planned query, from the cache or from a worker."""
+        if use_cache and self.cache is not None:
+            hit = self.cache.get(plan.cache_key)
+            if hit is not None:
+                body, count, truncated = hit
+                return Answer(plan, count, truncated, [body], cached=True)
+        request = plan.request
+        job = QueryJob(
+            query=request.query,
+            build_path=str(plan.served.path),
+            format_name=plan.format.name,
+            max_results=self.settings.max_results,
+            timeout=self.settings.query_timeout,
+            default_graphs=tuple(request.dataset.default_graphs),
+            named_graphs=tuple(request.dataset.named_graphs),
+            prefixes=tuple(self.prefixes.items()),
+        )
+        stream = self.pool.run(job)
+        meta = stream.meta
+        body: Iterable[bytes] = stream
+        if use_cache and self.cache is not None:
+            body = _caching(stream, self.cache, plan.cache_key, meta.count, meta.truncated)
+        return Answer(plan, meta.count, meta.truncated, body, cached=False)
+
+
+class _caching:  # noqa: N801 - used like a generator function
+    """Pass chunks through and keep a copy of a small, complete result in the cache."""
+
+    def __init__(
+        self,
+        stream: Iterable[bytes],
+        cache: ResultCache,
+        key: tuple[object, ...],
+        count: int,
+        truncated: bool,
+    ) -> None:
+        self.stream = stream
+        self.cache = cache
+        self.key = key
+        self.count = count
+        self.truncated = truncated
+
+    def __iter__(self) -> Iterator[bytes]:
+        kept: list[bytes] | None = []
+        size = 0
+        for chunk in self.stream:
+            if kept is not None:
+                size += len(chunk)
+                if size > CACHE_ITEM_BYTES:
+                    kept = None
+                else:
+                    kept.append(chunk)
+            yield chunk
+        if kept is not None:
+            self.cache.put(self.key, b"".join(kept), self.count, self.truncated)
+
+    def close(self) -> None:
+        close = getattr(self.stream, "close", None)
+        if close is not None:
+            close()
+
+
+# --- service description --------------------------------------------------------------------
+
+_FORMATS_NS = "http://www.w3.org/ns/formats/"
+_RESULT_FORMATS = (
+    "SPARQL_Results_JSON",
+    "SPARQL_Results_XML",
+    "SPARQL_Results_CSV",
+    "SPARQL_Results_TSV",
+    "Turtle",
+    "N-Triples",
+    "RDF_XML",
+    "JSON-LD",
+    "N-Quads",
+    "TriG",
+)
+_SIMPLE_ENTAILMENT = "http://www.w3.org/ns/entailment/Simple"
+
+
+def _integer(value: object) -> Literal:
+    return Literal(str(int(str(value))), datatype=XSD.integer)
+
+
+#: Media types the service description can be sent as, preferred first.
+DESCRIPTION_TYPES = offered_media_types("graph")
+
+
+def service_description(endpoint: str, served: ServedBuild) -> list[Triple]:
+    """A SPARQL 1.1 Service Description of the endpoint and the dataset it serves.
+
+    The default dataset lists every graph of the build as a named graph and says the default
+    graph is their union (sd:UnionDefaultGraph).
+    """
+    service = NamedNode(endpoint)
+    dataset = BlankNode()
+    default_graph = BlankNode()
+    triples = [
+        Triple(service, RDF.type, SD.Service),
+        Triple(service, SD.endpoint, service),
+        Triple(service, SD.supportedLanguage, SD.SPARQL11Query),
+        Triple(service, SD.feature, SD.UnionDefaultGraph),
+        Triple(service, SD.defaultEntailmentRegime, NamedNode(_SIMPLE_ENTAILMENT)),
+        Triple(service, SD.defaultDataset, dataset),
+        Triple(dataset, RDF.type, SD.Dataset),
+        Triple(dataset, DCT.identifier, Literal(served.build_id)),
+        Triple(dataset, SD.defaultGraph, default_graph),
+        Triple(default_graph, RDF.type, SD.Graph),
+        Triple(default_graph, VOID.triples, _integer(served.manifest["triples"])),
+    ]
+    triples += [Triple(service, SD.resultFormat, NamedNode(_FORMATS_NS + f)) for f in _RESULT_FORMATS]
+    for graph in served.manifest.get("graphs", []):
+        named = BlankNode()
+        inner = BlankNode()
+        triples += [
+            Triple(dataset, SD.namedGraph, named),
+            Triple(named, RDF.type, SD.NamedGraph),
+            Triple(named, SD.name, NamedNode(graph["iri"])),
+            Triple(named, SD.graph, inner),
+            Triple(inner, RDF.type, SD.Graph),
+            Triple(inner, VOID.triples, _integer(graph["triples"])),
+        ]
+        if graph.get("title"):
+            triples.append(Triple(inner, DCT.title, Literal(str(graph["title"]))))
+    return triples
+
+
+def write_description(triples: list[Triple], fmt: ResultFormat) -> bytes:
+    """Serialize a service description in a graph format."""
+    import io
+
+    out = io.BytesIO()
+    write(Collected("graph", [], triples), fmt, out)
+    return out.getvalue()
+
+
+# --- example queries ------------------------------------------------------------------------
+
+_QUERY_DIR = Path(__file__).parent / "queries"
+
+
+@dataclass(frozen=True)
+class Example:
+    """An example query of the query page: `queries/sparql_example_<id>.rq`.
+
+    Its leading comment lines `# en: ...` and `# sv: ...` are the titles; the rest is the query
+    body, which uses the prefixes of :func:`prologue` without declaring them.
+    """
+
+    id: str
+    titles: dict[str, str]
+    body: str
+
+    def title(self, lang: str) -> str:
+        return self.titles.get(lang) or self.titles.get("en") or self.id
+
+
+def examples() -> list[Example]:
+    """The example queries, in file-name order."""
+    found: list[Example] = []
+    for path in sorted(_QUERY_DIR.glob("sparql_example_*.rq")):
+        titles: dict[str, str] = {}
+        body: list[str] = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            lang, sep, title = line.removeprefix("# ").partition(": ")
+            if not body and line.startswith("# ") and sep and lang in {"en", "sv"}:
+                titles[lang] = title.strip()
+            else:
+                body.append(line)
+        example_id = path.stem.removeprefix("sparql_example_")
+        found.append(Example(example_id, titles, "\n".join(body).strip() + "\n"))
+    return found
+
+
+def prologue(base_iri: str, names: Iterable[str] | None = None) -> str:
+    """PREFIX lines for the prefixes users get pre-filled (all, or those named).
+
+    >>> prologue("https://example.org/kll/", ["kll", "skos"]).splitlines()[0]
+    'PREFIX kll: <https://example.org/kll/ontology#>'
+    """
+    table = {"kll": kll(base_iri).iri, **PREFIXES}
+    chosen = list(table) if names is None else [n for n in names if n in table]
+    return "".join(f"PREFIX {name}: <{table[name]}>\n" for name in chosen)
+
+
+def example_query(example: Example, base_iri: str) -> str:
+    """An example as a complete query: the prefixes it uses, then its body."""
+    used = [name for name in ("kll", *PREFIXES) if f"{name}:" in example.body]
+    return prologue(base_iri, used) + "\n" + example.body
