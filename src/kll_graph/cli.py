@@ -161,3 +161,97 @@ def show_settings(ctx: click.Context) -> None:
         )
     for source in settings.sources:
         click.echo(f"source {source.id}: {source.importer} {source.path} ({source.version})")
+
+
+@main.group()
+def mappings() -> None:
+    """Mapping sets (SSSOM): convert official tables, check sets, measure coverage."""
+
+
+@mappings.command(name="import-esco-table")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False),
+    help="The .sssom.tsv file to write.",
+)  # fmt: skip
+@click.option("--set-id", help="mapping_set_id (default: {base_iri}mappings/{output name}).")
+@click.option("--license", "license_", help="Licence IRI of the set (default: unspecified).")
+@click.pass_context
+def mappings_import_esco_table(
+    ctx: click.Context,
+    files: tuple[Path, ...],
+    output: Path,
+    set_id: str | None,
+    license_: str | None,
+) -> None:
+    """Convert ESCO mapping-tool CSV exports (FILE...) into one SSSOM set, JobTech first."""
+    from kll_graph.esco_tables import conversion_summary, convert_to_file, default_set_id
+
+    settings = settings_from(ctx)
+    name = output.name.removesuffix(".tsv").removesuffix(".sssom")
+    mset, tables = convert_to_file(
+        list(files), output, set_id or default_set_id(settings.base_iri, name),
+        license=license_ or "",
+    )  # fmt: skip
+    click.echo(conversion_summary(mset, tables), err=True)
+    click.echo(f"wrote {output}", err=True)
+
+
+_format_option = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+
+
+@mappings.command(name="check")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@data_dir_option
+@store_option
+@click.option("--no-store", is_flag=True, help="Skip the checks against the loaded vocabularies.")
+@_format_option
+@click.pass_context
+def mappings_check(
+    ctx: click.Context,
+    files: tuple[Path, ...],
+    data_dir: Path | None,
+    store: Path | None,
+    no_store: bool,
+    fmt: str,
+) -> None:
+    """Check mapping sets (FILE..., default: every set a build compiles); exit 1 on errors."""
+    import json
+
+    from kll_graph.mapping_checks import check_report
+
+    settings = settings_from(ctx, data_dir=data_dir, store=store)
+    report = check_report(settings, list(files), use_store=not no_store)
+    if fmt == "json":
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
+    else:
+        click.echo(report.to_text())
+    if report.errors:
+        ctx.exit(1)
+
+
+@mappings.command(name="coverage")
+@store_option
+@_format_option
+@click.option(
+    "--limit", type=int, default=10, show_default=True,
+    help="Unmapped concepts listed per type (text; json lists all unless given).",
+)  # fmt: skip
+@click.pass_context
+def mappings_coverage(ctx: click.Context, store: Path | None, fmt: str, limit: int) -> None:
+    """How many JobTech and ESCO concepts of each mapped type have a mapping, and which not."""
+    import json
+
+    from kll_graph.coverage import coverage, coverage_json, coverage_text
+    from kll_graph.store import CurrentStore
+
+    settings = settings_from(ctx, store=store)
+    report = coverage(CurrentStore(settings.store).get().store, settings.base_iri)
+    if fmt == "json":
+        explicit = ctx.get_parameter_source("limit") == click.core.ParameterSource.COMMANDLINE
+        click.echo(json.dumps(coverage_json(report, limit if explicit else None),
+                              ensure_ascii=False, indent=1))  # fmt: skip
+    else:
+        click.echo(coverage_text(report, limit))

@@ -91,7 +91,7 @@ def _collect(rows: Any, concepts: dict[str, _Concept], other_side: str, type_of:
         if concept is None:
             concept = concepts[iri] = _Concept("")
         if not concept.type:
-            concept.type = type_of(row)
+            concept.type = type_of(row)  # the first specific type seen
         label = row["label"]
         if label is not None:
             concept.labels.setdefault(getattr(label, "language", None) or "", label.value)
@@ -148,7 +148,9 @@ def jobtech_coverage(store: Store, base_iri: str) -> list[TypeCoverage]:
 def _esco_type(row: Any) -> str:
     """The ESCO model class of a row ("" for generic classes such as skos:Concept)."""
     cls = row["class"].value
-    return "esco:" + cls[len(ESCO.iri) :] if cls.startswith(ESCO.iri) else ""
+    if not cls.startswith(ESCO.iri) or cls == ESCO.MemberConcept.value:
+        return ""
+    return "esco:" + cls[len(ESCO.iri) :]
 
 
 def esco_coverage(store: Store) -> list[TypeCoverage]:

@@ -499,3 +499,31 @@ def default_set_id(base_iri: str, name: str) -> str:
     'https://w3id.org/kll-graph/mappings/se-skills-esco'
     """
     return f"{base_iri}mappings/{name}"
+
+
+def convert_to_file(
+    paths: list[Path], out: Path, set_id: str, *, license: str = ""
+) -> tuple[MappingSet, list[EscoTable]]:
+    """Convert exports and write the set canonically to `out` (the CLI verb)."""
+    from kll_graph.sssom import write_sssom
+
+    mset, tables = convert_tables(paths, set_id, license=license)
+    write_sssom(mset, out)
+    return mset, tables
+
+
+def conversion_summary(mset: MappingSet, tables: list[EscoTable]) -> str:
+    """What a conversion read and wrote, for the terminal."""
+    lines = []
+    for table in tables:
+        counts = ", ".join(f"{k or 'blank'} {v:,}" for k, v in sorted(table.relations.items()))
+        lines.append(f"{table.path.name}: {table.data_rows:,} rows ({counts})")
+        lines += [f"  note: {note}" for note in table.notes]
+        lines += [f"  warning: {warning}" for warning in table.warnings]
+    negated = sum(m.negated for m in mset.mappings)
+    no_term = sum(m.no_term for m in mset.mappings)
+    lines.append(
+        f"{len(mset.mappings):,} mappings written ({no_term:,} no-match rows, "
+        f"{negated:,} negated), set {mset.set_id}"
+    )
+    return "\n".join(lines)

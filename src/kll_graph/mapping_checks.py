@@ -48,6 +48,7 @@ from kll_graph.sssom import (
 )
 
 ERROR = "error"
+ESCO_MODEL = "http://data.europa.eu/esco/model#"
 WARNING = "warning"
 #: The mapping predicates a set may use: SKOS mapping relations, compiled as they are.
 PREDICATES = {
@@ -509,7 +510,8 @@ class Vocabulary:
             if row["deprecated"] is not None and row["deprecated"].value == "true":
                 vocabulary.deprecated.add(iri)
             if row["scheme"] is not None:
-                vocabulary.schemes[iri] = row["scheme"].value
+                scheme = row["scheme"].value
+                vocabulary.schemes[iri] = scheme.replace(ESCO_MODEL, "esco:")
         return vocabulary
 
     def scheme_of(self, iri: str) -> str:
@@ -627,3 +629,67 @@ def build_step(ctx: Any) -> None:
             f"mapping checks found {summary['errors']} error(s) and strict is set; first: "
             + str(next(f for f in findings if f.severity == ERROR))
         )
+
+
+@dataclass
+class CheckReport:
+    """What `kll-graph mappings check` shows: the sets, the findings and what was not run."""
+
+    sets: list[MappingSet]
+    findings: list[Finding]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == ERROR)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sets": [
+                {"id": m.set_id, "file": _file(m), "mappings": len(m.mappings)} for m in self.sets
+            ],
+            **summarize(self.findings),
+            "notes": self.notes,
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+    def to_text(self) -> str:
+        lines = [str(f) for f in self.findings]
+        summary = summarize(self.findings)
+        lines += self.notes
+        lines.append(
+            f"{len(self.sets)} set(s), {sum(len(m.mappings) for m in self.sets):,} mappings: "
+            f"{summary['errors']} error(s), {summary['warnings']} warning(s)"
+            + (
+                " (" + ", ".join(f"{k} {v}" for k, v in summary["by_check"].items()) + ")"
+                if summary["by_check"]
+                else ""
+            )
+        )
+        return "\n".join(lines)
+
+
+def check_report(
+    settings: Any, files: list[Any] | None = None, *, use_store: bool = True
+) -> CheckReport:
+    """Check the given files, or every set a build would compile, against the current store
+    when there is one (vocabulary checks are skipped, with a note, when there is none)."""
+    from kll_graph.exceptions import StoreNotFoundError
+    from kll_graph.importers.mappings import configured_sets, load_set_file
+    from kll_graph.store import CurrentStore
+
+    sets = (
+        [load_set_file(p, settings.base_iri) for p in files] if files else configured_sets(settings)
+    )
+    notes = []
+    vocabulary = None
+    if use_store:
+        try:
+            served = CurrentStore(settings.store).get()
+            vocabulary = Vocabulary.from_store(served.store, settings.base_iri)
+            notes.append(f"vocabulary checks against build {served.build_id}")
+        except StoreNotFoundError:
+            notes.append(f"no built store in {settings.store}: vocabulary checks not run")
+    else:
+        notes.append("vocabulary checks not run (--no-store)")
+    return CheckReport(sets, check_sets(sets, vocabulary), notes)

@@ -145,3 +145,13 @@ def import_esco_table(ctx: ImportContext) -> None:
     for warning in table.warnings:
         ctx.report.warn(f"{ctx.path.name}: {warning}")
     _compile(ctx, mset, ctx.graph)
+
+
+def load_set_file(path: Path, base_iri: str) -> MappingSet:
+    """One set from a path given on the command line: SSSOM/TSV, or an ESCO table CSV."""
+    if path.suffix.lower() == ".csv":
+        name = path.name.removesuffix(".csv")
+        mset, _tables = convert_tables([path], default_set_id(base_iri, name))
+        mset.path = path
+        return mset
+    return read_sssom(path)
