@@ -542,7 +542,7 @@ class _Builder:
                 scheme = scheme_votes[info.id].most_common(1)[0][0]
                 info.labels = dict(self.raw.names.get(scheme, {}))
             if not info.labels:
-                info.labels = {"": local_name(info.id) if info.iri else info.id}
+                info.labels = {"": local_name(info.iri) if info.iri else info.id}
         return list(found.values()), concept_type
 
     def _schemes(self) -> tuple[list[SchemeInfo], list[tuple[int, ...]], list[int]]:

@@ -1,0 +1,153 @@
+"""`/api/v1`: the JSON lookup API. Thin views: read parameters, call labels.py or concepts.py,
+return JSON. Errors raise KllErrors, which web/errors.py turns into the one JSON error shape.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask import Blueprint, Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from kll_graph import concepts, labels, openapi
+from kll_graph.exceptions import BadRequestError
+from kll_graph.namespaces import JOBTECH_CONCEPT
+from kll_graph.store import ServedBuild
+from kll_graph.web import current_store
+
+_ID = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _int(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise BadRequestError(
+            f"'{name}' must be a whole number, got {raw[:50]!r}", parameter=name
+        ) from None
+
+
+def _bool(name: str) -> bool:
+    raw = request.args.get(name, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise BadRequestError(f"'{name}' must be true or false, got {raw[:50]!r}", parameter=name)
+
+
+def _list(name: str) -> list[str]:
+    """A repeatable parameter, also accepting comma-separated values."""
+    return [v.strip() for raw in request.args.getlist(name) for v in raw.split(",") if v.strip()]
+
+
+def _lang() -> str | None:
+    return request.args.get("lang") or None
+
+
+def _served() -> ServedBuild:
+    return current_store().get()
+
+
+def _resolve_body() -> Any:
+    try:
+        return json.loads(request.get_data(cache=False) or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequestError(f"the body is not valid JSON: {exc}", parameter="body") from exc
+
+
+def blueprint(app: Flask) -> Blueprint:
+    bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+    @bp.get("/openapi.json")
+    def openapi_document() -> ResponseReturnValue:
+        return jsonify(openapi.document())
+
+    @bp.get("/autocomplete")
+    def autocomplete() -> ResponseReturnValue:
+        return jsonify(
+            labels.autocomplete(
+                labels.index_for(_served()),
+                request.args.get("q"),
+                lang=_lang(),
+                schemes=_list("scheme"),
+                types=_list("type"),
+                limit=_int("limit", 10),
+                include_deprecated=_bool("include_deprecated"),
+            )
+        )
+
+    @bp.get("/search")
+    def search() -> ResponseReturnValue:
+        return jsonify(
+            labels.search(
+                labels.index_for(_served()),
+                request.args.get("q"),
+                lang=_lang(),
+                schemes=_list("scheme"),
+                types=_list("type"),
+                offset=_int("offset", 0),
+                limit=_int("limit", 20),
+                include_deprecated=_bool("include_deprecated"),
+            )
+        )
+
+    @bp.post("/resolve")
+    def resolve() -> ResponseReturnValue:
+        queries, options = labels.parse_resolve_request(_resolve_body())
+        return jsonify(labels.resolve(labels.index_for(_served()), queries, **options))
+
+    @bp.get("/concepts")
+    def concept() -> ResponseReturnValue:
+        return jsonify(concepts.concept(_served(), request.args.get("uri", ""), _lang()))
+
+    @bp.get("/concepts/<string:concept_id>")
+    def jobtech_concept(concept_id: str) -> ResponseReturnValue:
+        if not _ID.match(concept_id):
+            raise BadRequestError(
+                f"not a JobTech concept id: {concept_id[:80]!r} (letters, digits and _ only)",
+                parameter="id",
+            )
+        return jsonify(concepts.concept(_served(), JOBTECH_CONCEPT[concept_id].value, _lang()))
+
+    @bp.get("/narrower")
+    def narrower() -> ResponseReturnValue:
+        return jsonify(
+            concepts.narrower(
+                _served(),
+                request.args.get("uri", ""),
+                _lang(),
+                offset=_int("offset", 0),
+                limit=_int("limit", 100),
+            )
+        )
+
+    @bp.get("/schemes")
+    def schemes() -> ResponseReturnValue:
+        return jsonify({"schemes": concepts.schemes(_served(), _lang())})
+
+    @bp.get("/top-concepts")
+    def top_concepts() -> ResponseReturnValue:
+        return jsonify(
+            concepts.top_concepts(
+                _served(),
+                request.args.get("scheme", ""),
+                _lang(),
+                offset=_int("offset", 0),
+                limit=_int("limit", 100),
+            )
+        )
+
+    @bp.after_request
+    def no_sniff(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    return bp
