@@ -225,11 +225,11 @@ class SparqlService:
         meta = stream.meta
         body: Iterable[bytes] = stream
         if use_cache and self.cache is not None:
-            body = _caching(stream, self.cache, plan.cache_key, meta.count, meta.truncated)
+            body = _CachingBody(stream, self.cache, plan.cache_key, meta.count, meta.truncated)
         return Answer(plan, meta.count, meta.truncated, body, cached=False)
 
 
-class _caching:  # noqa: N801 - used like a generator function
+class _CachingBody:
     """Pass chunks through and keep a copy of a small, complete result in the cache."""
 
     def __init__(
@@ -247,18 +247,25 @@ class _caching:  # noqa: N801 - used like a generator function
         self.truncated = truncated
 
     def __iter__(self) -> Iterator[bytes]:
+        # One chunk read ahead, so the result is cached even when the consumer stops asking
+        # after the last chunk.
         kept: list[bytes] | None = []
         size = 0
+        pending: bytes | None = None
         for chunk in self.stream:
+            if pending is not None:
+                yield pending
+            pending = chunk
             if kept is not None:
                 size += len(chunk)
                 if size > CACHE_ITEM_BYTES:
                     kept = None
                 else:
                     kept.append(chunk)
-            yield chunk
         if kept is not None:
             self.cache.put(self.key, b"".join(kept), self.count, self.truncated)
+        if pending is not None:
+            yield pending
 
     def close(self) -> None:
         close = getattr(self.stream, "close", None)

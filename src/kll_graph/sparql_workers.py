@@ -461,13 +461,20 @@ class WorkerPool:
         raise RuntimeError(f"query worker sent an unexpected message {tag!r}")
 
     def _chunks(self, lease: _Lease) -> Iterator[bytes]:
+        """The result's chunks, one read ahead: the worker is back in the pool before the last
+        chunk is handed on, as servers need not ask for more after the last one."""
+        pending: bytes | None = None
         while True:
             message = self._recv(lease)
             tag = message[:1]
             if tag == b"C":
-                yield message[1:]
+                if pending is not None:
+                    yield pending
+                pending = message[1:]
             elif tag == b"E":
                 self._finish(lease, reusable=True)
+                if pending is not None:
+                    yield pending
                 return
             else:
                 raise RuntimeError(f"query worker sent an unexpected message {tag!r}")
