@@ -266,7 +266,9 @@ class PoolStats:
     light: int
     heavy: int
     parked: int
-    worker_pids: list[int] = field(default_factory=list)
+    #: Processes running (or paused in) a query, and idle ones.
+    busy_pids: list[int] = field(default_factory=list)
+    idle_pids: list[int] = field(default_factory=list)
 
 
 class WorkerPool:
@@ -322,8 +324,14 @@ class WorkerPool:
 
     def stats(self) -> PoolStats:
         with self._cond:
-            pids = [w.pid for w in self._idle] + [lease.worker.pid for lease in self._leases]
-            return PoolStats(len(self._idle), self._light, self._heavy, len(self._parked), pids)
+            return PoolStats(
+                len(self._idle),
+                self._light,
+                self._heavy,
+                len(self._parked),
+                busy_pids=[lease.worker.pid for lease in self._leases],
+                idle_pids=[w.pid for w in self._idle],
+            )
 
     def _spawn(self) -> _Worker:
         with self._spawn_lock:
