@@ -24,7 +24,9 @@ def fixture_settings(root: Path, data_dir: Path = SPARQL_FIXTURES, **changes: ob
     return settings.replace(sources=(JOBTECH_SOURCE, ESCO_SOURCE))
 
 
-def build_fixture_store(root: Path, data_dir: Path = SPARQL_FIXTURES, **changes: object) -> Settings:
+def build_fixture_store(
+    root: Path, data_dir: Path = SPARQL_FIXTURES, **changes: object
+) -> Settings:
     """Build the fixture data into `root/store`; returns the settings that point at it."""
     settings = fixture_settings(root, data_dir, **changes)
     build(settings)

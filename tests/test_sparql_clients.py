@@ -84,9 +84,7 @@ def test_rdflib_sparqlstore(server: LiveServer) -> None:
 
 def test_rdflib_construct(server: LiveServer) -> None:
     graph = Graph(SPARQLStore(f"{server.url}/sparql"))
-    result = graph.query(
-        f"CONSTRUCT {{ <{JT}O1> ?p ?o }} WHERE {{ <{JT}O1> ?p ?o }}"
-    )
+    result = graph.query(f"CONSTRUCT {{ <{JT}O1> ?p ?o }} WHERE {{ <{JT}O1> ?p ?o }}")
     assert len(result.graph) >= 5  # type: ignore[union-attr]
 
 
@@ -137,15 +135,20 @@ def test_service_makes_no_connection(server: LiveServer) -> None:
             for method in ("GET", "POST"):
                 if method == "GET":
                     request = urllib.request.Request(
-                        f"{server.url}/sparql?{urllib.parse.urlencode({'query': query})}")
+                        f"{server.url}/sparql?{urllib.parse.urlencode({'query': query})}"
+                    )
                 else:
                     request = urllib.request.Request(
-                        f"{server.url}/sparql", data=query.encode(),
-                        headers={"Content-Type": "application/sparql-query"})
+                        f"{server.url}/sparql",
+                        data=query.encode(),
+                        headers={"Content-Type": "application/sparql-query"},
+                    )
                 with pytest.raises(urllib.error.HTTPError) as caught:
                     urllib.request.urlopen(request)
                 assert caught.value.code == 400
-                assert "SERVICE is not allowed" in json.loads(caught.value.read())["error"]["message"]
+                assert (
+                    "SERVICE is not allowed" in json.loads(caught.value.read())["error"]["message"]
+                )
         # Give a connection that a worker might have started time to arrive, then show the
         # listener does see connections: only this direct probe may be in the list.
         stop.wait(1.0)
@@ -166,8 +169,11 @@ def test_real_data_end_to_end(real_server: LiveServer) -> None:
     results = {}
     for example_id, example in found.items():
         body = urllib.parse.urlencode({"query": example_query(example, base)}).encode()
-        request = urllib.request.Request(f"{real_server.url}/sparql", data=body,
-                                         headers={"Accept": "application/sparql-results+json"})
+        request = urllib.request.Request(
+            f"{real_server.url}/sparql",
+            data=body,
+            headers={"Accept": "application/sparql-results+json"},
+        )
         with urllib.request.urlopen(request, timeout=60) as response:
             results[example_id] = json.loads(response.read())["results"]["bindings"]
     # SSYK 2512 holds several occupation names, among them the software developer.
@@ -175,12 +181,16 @@ def test_real_data_end_to_end(real_server: LiveServer) -> None:
     assert "Mjukvaruutvecklare" in labels and len(labels) >= 3
     # The software developer maps exactly to an ESCO occupation with essential skills.
     assert len(results["2_essential_skills"]) >= 5
-    assert all(r["skill"]["value"].startswith("http://data.europa.eu/esco/skill/")
-               for r in results["2_essential_skills"])
+    assert all(
+        r["skill"]["value"].startswith("http://data.europa.eu/esco/skill/")
+        for r in results["2_essential_skills"]
+    )
     assert results["3_unmapped_skills"]
     assert any("sjuksköterska" in r["label"]["value"].lower() for r in results["4_by_label"])
     client = SPARQLWrapper(f"{real_server.url}/sparql")
-    client.setQuery("SELECT (COUNT(*) AS ?n) { ?s a <http://data.europa.eu/esco/model#Occupation> }")
+    client.setQuery(
+        "SELECT (COUNT(*) AS ?n) { ?s a <http://data.europa.eu/esco/model#Occupation> }"
+    )
     client.setReturnFormat(JSON)
     count = int(client.queryAndConvert()["results"]["bindings"][0]["n"]["value"])  # type: ignore[index]
     assert count > 2000

@@ -84,8 +84,7 @@ def test_heavy_queries_stop_at_the_limit_while_light_ones_answer(
 
     heavy: list[tuple[int, dict[str, object], float]] = []
     threads = [
-        threading.Thread(target=lambda: heavy.append(get(server.url, ENDLESS)))
-        for _ in range(3)
+        threading.Thread(target=lambda: heavy.append(get(server.url, ENDLESS))) for _ in range(3)
     ]
     for thread in threads:
         thread.start()
@@ -98,8 +97,10 @@ def test_heavy_queries_stop_at_the_limit_while_light_ones_answer(
     heavy_pids = stats.busy_pids
     beside = [get(server.url, LIGHT) for _ in range(10)]
     assert all(status == 200 for status, _, _ in beside)
-    assert all(b["results"]["bindings"][0]["label"]["value"] == "Mjukvaruutvecklare"  # type: ignore[index]
-               for _, b, _ in beside)
+    assert all(
+        b["results"]["bindings"][0]["label"]["value"] == "Mjukvaruutvecklare"  # type: ignore[index]
+        for _, b, _ in beside
+    )
     usual = statistics.median(baseline)
     assert max(seconds for _, _, seconds in beside) < max(0.5, 20 * usual)
 
@@ -143,7 +144,9 @@ def test_new_build_is_seen_without_restart(tmp_path: Path) -> None:
         first_build = current(settings).get().build_id
         jobtech = data / "jobtech.ttl"
         jobtech.write_text(
-            jobtech.read_text(encoding="utf-8").replace('"Systemutvecklare"@sv', '"Systemarkitekt"@sv'),
+            jobtech.read_text(encoding="utf-8").replace(
+                '"Systemutvecklare"@sv', '"Systemarkitekt"@sv'
+            ),
             encoding="utf-8",
         )
         build(settings)
@@ -167,7 +170,9 @@ def test_a_query_finishes_on_the_build_it_started_on(tmp_path: Path) -> None:
         started = service.plan(QueryRequest(query, accept="text/csv"))
         jobtech = data / "jobtech.ttl"
         jobtech.write_text(
-            jobtech.read_text(encoding="utf-8").replace('"Systemutvecklare"@sv', '"Systemarkitekt"@sv'),
+            jobtech.read_text(encoding="utf-8").replace(
+                '"Systemutvecklare"@sv', '"Systemarkitekt"@sv'
+            ),
             encoding="utf-8",
         )
         build(settings)
@@ -186,8 +191,9 @@ def fixture_build(tmp_path: Path) -> str:
 
 
 def job(path: str, query: str, timeout: float = 10.0) -> QueryJob:
-    return QueryJob(query=query, build_path=path, format_name="json", max_results=100,
-                    timeout=timeout)
+    return QueryJob(
+        query=query, build_path=path, format_name="json", max_results=100, timeout=timeout
+    )
 
 
 def test_heavy_queries_beyond_the_waiting_room_are_refused(fixture_build: str) -> None:
@@ -229,8 +235,17 @@ def test_closing_a_stream_early_stops_its_worker(fixture_build: str) -> None:
         stream.close()
         assert not alive(pid)
         assert pool.stats().busy_pids == []
-        assert pool.run(job(fixture_build, LIGHT.replace("skos:prefLabel",
-                        "<http://www.w3.org/2004/02/skos/core#prefLabel>"))).meta.count == 1
+        assert (
+            pool.run(
+                job(
+                    fixture_build,
+                    LIGHT.replace(
+                        "skos:prefLabel", "<http://www.w3.org/2004/02/skos/core#prefLabel>"
+                    ),
+                )
+            ).meta.count
+            == 1
+        )
     finally:
         pool.close()
 

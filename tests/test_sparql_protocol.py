@@ -26,7 +26,9 @@ OCCUPATIONS = (
     "ORDER BY ?label"
 )
 OCCUPATION_LABELS = ["Mjukvaruutvecklare", "Sjuksköterska, grundutbildad", "Systemutvecklare"]
-CONSTRUCT = "CONSTRUCT { ?s skos:prefLabel ?l } WHERE { ?s kll:conceptType 'skill' ; skos:prefLabel ?l }"
+CONSTRUCT = (
+    "CONSTRUCT { ?s skos:prefLabel ?l } WHERE { ?s kll:conceptType 'skill' ; skos:prefLabel ?l }"
+)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +83,9 @@ def test_post_direct(client: FlaskClient) -> None:
     assert labels(response.data) == OCCUPATION_LABELS
 
 
-def test_post_direct_takes_the_dataset_from_the_url(client: FlaskClient, settings: Settings) -> None:
+def test_post_direct_takes_the_dataset_from_the_url(
+    client: FlaskClient, settings: Settings
+) -> None:
     query = "SELECT (COUNT(*) AS ?n) { ?s a skos:Concept }"
     response = client.post(
         f"/sparql?default-graph-uri={quote(esco_graph(settings))}",
@@ -97,20 +101,31 @@ def test_post_direct_takes_the_dataset_from_the_url(client: FlaskClient, setting
 @pytest.mark.parametrize(
     ("accept", "mimetype", "fmt"),
     [
-        ("application/sparql-results+json", "application/sparql-results+json",
-         QueryResultsFormat.JSON),
-        ("application/sparql-results+xml", "application/sparql-results+xml",
-         QueryResultsFormat.XML),
+        (
+            "application/sparql-results+json",
+            "application/sparql-results+json",
+            QueryResultsFormat.JSON,
+        ),
+        (
+            "application/sparql-results+xml",
+            "application/sparql-results+xml",
+            QueryResultsFormat.XML,
+        ),
         ("text/tab-separated-values", "text/tab-separated-values", QueryResultsFormat.TSV),
         ("application/json", "application/sparql-results+json", QueryResultsFormat.JSON),
-        ("text/csv;q=0.2, application/sparql-results+xml;q=0.9", "application/sparql-results+xml",
-         QueryResultsFormat.XML),
+        (
+            "text/csv;q=0.2, application/sparql-results+xml;q=0.9",
+            "application/sparql-results+xml",
+            QueryResultsFormat.XML,
+        ),
     ],
 )
 def test_select_results_by_accept(
     client: FlaskClient, accept: str, mimetype: str, fmt: QueryResultsFormat
 ) -> None:
-    response = client.get("/sparql", query_string={"query": OCCUPATIONS}, headers={"Accept": accept})
+    response = client.get(
+        "/sparql", query_string={"query": OCCUPATIONS}, headers={"Accept": accept}
+    )
     assert response.status_code == 200
     assert response.mimetype == mimetype
     assert "Accept" in response.headers["Vary"]
@@ -119,8 +134,9 @@ def test_select_results_by_accept(
 
 
 def test_select_as_csv(client: FlaskClient) -> None:
-    response = client.get("/sparql", query_string={"query": OCCUPATIONS},
-                          headers={"Accept": "text/csv"})
+    response = client.get(
+        "/sparql", query_string={"query": OCCUPATIONS}, headers={"Accept": "text/csv"}
+    )
     assert response.content_type == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8"), newline="")))
     assert rows[0] == ["o", "label"]
@@ -128,8 +144,11 @@ def test_select_as_csv(client: FlaskClient) -> None:
 
 
 def test_format_parameter_overrides_accept(client: FlaskClient) -> None:
-    response = client.get("/sparql", query_string={"query": OCCUPATIONS, "format": "tsv"},
-                          headers={"Accept": "application/sparql-results+xml"})
+    response = client.get(
+        "/sparql",
+        query_string={"query": OCCUPATIONS, "format": "tsv"},
+        headers={"Accept": "application/sparql-results+xml"},
+    )
     assert response.mimetype == "text/tab-separated-values"
     assert response.data.decode().splitlines()[0] == "?o\t?label"
 
@@ -145,7 +164,9 @@ def test_format_parameter_overrides_accept(client: FlaskClient) -> None:
         ("application/trig", RdfFormat.TRIG),
     ],
 )
-def test_construct_results_by_accept(client: FlaskClient, accept: str, rdf_format: RdfFormat) -> None:
+def test_construct_results_by_accept(
+    client: FlaskClient, accept: str, rdf_format: RdfFormat
+) -> None:
     response = client.post("/sparql", data={"query": CONSTRUCT}, headers={"Accept": accept})
     assert response.status_code == 200
     assert response.mimetype == accept
@@ -176,7 +197,9 @@ def test_default_graph_is_the_union_of_all_graphs(client: FlaskClient) -> None:
     assert len(json.loads(response.data)["results"]["bindings"]) == 2
 
 
-def test_default_graph_uri_restricts_the_default_graph(client: FlaskClient, settings: Settings) -> None:
+def test_default_graph_uri_restricts_the_default_graph(
+    client: FlaskClient, settings: Settings
+) -> None:
     query = f"SELECT ?skill {{ <{JT}O1> skos:exactMatch/esco:relatedEssentialSkill ?skill }}"
     only_jobtech = client.get(
         "/sparql", query_string={"query": query, "default-graph-uri": jobtech_graph(settings)}
@@ -184,8 +207,11 @@ def test_default_graph_uri_restricts_the_default_graph(client: FlaskClient, sett
     assert json.loads(only_jobtech.data)["results"]["bindings"] == []
     both = client.get(
         "/sparql",
-        query_string=[("query", query), ("default-graph-uri", jobtech_graph(settings)),
-                      ("default-graph-uri", esco_graph(settings))],
+        query_string=[
+            ("query", query),
+            ("default-graph-uri", jobtech_graph(settings)),
+            ("default-graph-uri", esco_graph(settings)),
+        ],
     )
     assert len(json.loads(both.data)["results"]["bindings"]) == 2
 
@@ -219,24 +245,30 @@ def test_other_methods_are_405(client: FlaskClient, method: str) -> None:
 
 
 def test_nothing_acceptable_is_406(client: FlaskClient) -> None:
-    response = client.get("/sparql", query_string={"query": OCCUPATIONS},
-                          headers={"Accept": "image/png"})
+    response = client.get(
+        "/sparql", query_string={"query": OCCUPATIONS}, headers={"Accept": "image/png"}
+    )
     assert response.status_code == 406
     assert "application/sparql-results+json" in str(error(response)["message"])
-    graph = client.get("/sparql", query_string={"query": CONSTRUCT},
-                       headers={"Accept": "application/sparql-results+json"})
+    graph = client.get(
+        "/sparql",
+        query_string={"query": CONSTRUCT},
+        headers={"Accept": "application/sparql-results+json"},
+    )
     assert graph.status_code == 406
 
 
 @pytest.mark.parametrize(
-    "content_type", ["text/plain", "application/json", None, "application/sparql-query; charset=latin-1"]
+    "content_type",
+    ["text/plain", "application/json", None, "application/sparql-query; charset=latin-1"],
 )
 def test_wrong_request_content_type_is_415(client: FlaskClient, content_type: str | None) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
     response = client.post("/sparql", data=OCCUPATIONS.encode(), headers=headers)
     assert response.status_code == 415
     assert "application/sparql-query" in str(error(response)["message"]) or "UTF-8" in str(
-        error(response)["message"])
+        error(response)["message"]
+    )
 
 
 def test_oversized_requests_are_413(client: FlaskClient) -> None:
@@ -253,8 +285,14 @@ def test_oversized_requests_are_413(client: FlaskClient) -> None:
     [
         ({"method": "GET", "query_string": {"update": "CLEAR ALL"}}, 403),
         ({"method": "POST", "data": {"update": "INSERT DATA { <a:a> <a:b> <a:c> }"}}, 403),
-        ({"method": "POST", "data": "CLEAR ALL",
-          "headers": {"Content-Type": "application/sparql-update"}}, 403),
+        (
+            {
+                "method": "POST",
+                "data": "CLEAR ALL",
+                "headers": {"Content-Type": "application/sparql-update"},
+            },
+            403,
+        ),
         ({"method": "POST", "data": {"query": "LOAD <http://127.0.0.1:9/x.ttl>"}}, 403),
         ({"method": "POST", "data": {"query": "SELECT * {}", "update": "CLEAR ALL"}}, 400),
     ],
@@ -279,28 +317,65 @@ def test_service_is_refused_before_running(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "needle"),
     [
-        ({"method": "POST", "data": b"SELECT * { ?s ?p '\xff\xfe' }",
-          "headers": {"Content-Type": "application/sparql-query"}}, "not valid UTF-8"),
-        ({"method": "POST", "data": b"query=SELECT%20*%20%7B%7D%20%23%FF",
-          "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, "not valid UTF-8"),
+        (
+            {
+                "method": "POST",
+                "data": b"SELECT * { ?s ?p '\xff\xfe' }",
+                "headers": {"Content-Type": "application/sparql-query"},
+            },
+            "not valid UTF-8",
+        ),
+        (
+            {
+                "method": "POST",
+                "data": b"query=SELECT%20*%20%7B%7D%20%23%FF",
+                "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+            },
+            "not valid UTF-8",
+        ),
         ({"method": "GET", "path": "/sparql?query=SELECT%20*%20%7B%7D%23%C3"}, "not valid UTF-8"),
-        ({"method": "GET", "query_string": [("query", "SELECT * {}"), ("query", "ASK {}")]},
-         "'query' parameter was given 2 times"),
-        ({"method": "POST", "query_string": {"query": "ASK {}"}, "data": {"query": "ASK {}"}},
-         "'query' parameter was given 2 times"),
-        ({"method": "POST", "query_string": {"query": "ASK {}"}, "data": "ASK {}",
-          "headers": {"Content-Type": "application/sparql-query"}}, "also in the URL"),
+        (
+            {"method": "GET", "query_string": [("query", "SELECT * {}"), ("query", "ASK {}")]},
+            "'query' parameter was given 2 times",
+        ),
+        (
+            {"method": "POST", "query_string": {"query": "ASK {}"}, "data": {"query": "ASK {}"}},
+            "'query' parameter was given 2 times",
+        ),
+        (
+            {
+                "method": "POST",
+                "query_string": {"query": "ASK {}"},
+                "data": "ASK {}",
+                "headers": {"Content-Type": "application/sparql-query"},
+            },
+            "also in the URL",
+        ),
         ({"method": "GET", "query_string": {"query": ""}}, "the query is empty"),
         ({"method": "POST", "data": {"query": "   "}}, "the query is empty"),
         ({"method": "POST", "data": {"default-graph-uri": "http://g/"}}, "no 'query' parameter"),
-        ({"method": "GET", "query_string": {"query": "SELECT * {}", "format": "yaml"}},
-         "unknown format 'yaml'"),
-        ({"method": "GET", "query_string": {"query": "SELECT * {}", "format": "ttl"}},
-         "does not fit a SELECT/ASK result"),
-        ({"method": "GET", "query_string": [("query", "ASK {}"), ("format", "json"),
-                                            ("format", "xml")]}, "'format' parameter was given"),
-        ({"method": "GET", "query_string": {"query": "ASK {}", "default-graph-uri": "not an iri"}},
-         "not an absolute IRI"),
+        (
+            {"method": "GET", "query_string": {"query": "SELECT * {}", "format": "yaml"}},
+            "unknown format 'yaml'",
+        ),
+        (
+            {"method": "GET", "query_string": {"query": "SELECT * {}", "format": "ttl"}},
+            "does not fit a SELECT/ASK result",
+        ),
+        (
+            {
+                "method": "GET",
+                "query_string": [("query", "ASK {}"), ("format", "json"), ("format", "xml")],
+            },
+            "'format' parameter was given",
+        ),
+        (
+            {
+                "method": "GET",
+                "query_string": {"query": "ASK {}", "default-graph-uri": "not an iri"},
+            },
+            "not an absolute IRI",
+        ),
     ],
 )
 def test_bad_input_gets_a_precise_400(
@@ -320,9 +395,14 @@ def test_cors_on_get_post_and_preflight(client: FlaskClient) -> None:
     origin = {"Origin": "https://example.org"}
     get = client.get("/sparql", query_string={"query": "ASK {}"}, headers=origin)
     post = client.post("/sparql", data={"query": "ASK {}"}, headers=origin)
-    preflight = client.options("/sparql", headers={
-        **origin, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "Content-Type"})
+    preflight = client.options(
+        "/sparql",
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Content-Type",
+        },
+    )
     for response in (get, post, preflight):
         assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert preflight.status_code == 200
@@ -339,18 +419,28 @@ def test_etag_and_304(client: FlaskClient, settings: Settings) -> None:
     build_id = current(settings).get().build_id
     assert etag.startswith(f'"{build_id}-')
     assert first.headers["Last-Modified"].endswith("GMT")
-    again = client.get("/sparql", query_string={"query": OCCUPATIONS},
-                       headers={"If-None-Match": etag})
+    again = client.get(
+        "/sparql", query_string={"query": OCCUPATIONS}, headers={"If-None-Match": etag}
+    )
     assert again.status_code == 304 and again.data == b""
     assert again.headers["ETag"] == etag
-    since = client.get("/sparql", query_string={"query": OCCUPATIONS},
-                       headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    since = client.get(
+        "/sparql",
+        query_string={"query": OCCUPATIONS},
+        headers={"If-Modified-Since": first.headers["Last-Modified"]},
+    )
     assert since.status_code == 304
-    other = client.get("/sparql", query_string={"query": OCCUPATIONS},
-                       headers={"If-None-Match": '"something-else"'})
+    other = client.get(
+        "/sparql",
+        query_string={"query": OCCUPATIONS},
+        headers={"If-None-Match": '"something-else"'},
+    )
     assert other.status_code == 200 and labels(other.data) == OCCUPATION_LABELS
-    as_xml = client.get("/sparql", query_string={"query": OCCUPATIONS},
-                        headers={"Accept": "application/sparql-results+xml"})
+    as_xml = client.get(
+        "/sparql",
+        query_string={"query": OCCUPATIONS},
+        headers={"Accept": "application/sparql-results+xml"},
+    )
     assert as_xml.headers["ETag"] != etag
 
 
@@ -415,8 +505,10 @@ def test_query_page_is_html_with_examples_and_no_external_resources(
 
 EXPECTED_EXAMPLES = {
     "1_ssyk_occupations": {(JT + "O1",), (JT + "O2",)},
-    "2_essential_skills": {("http://data.europa.eu/esco/skill/ccd0a1d9",),
-                           ("http://data.europa.eu/esco/skill/e1f2a3b4",)},
+    "2_essential_skills": {
+        ("http://data.europa.eu/esco/skill/ccd0a1d9",),
+        ("http://data.europa.eu/esco/skill/e1f2a3b4",),
+    },
     "3_unmapped_skills": {(JT + "S3",), (JT + "S4",)},
     "4_by_label": {(JT + "O3",), ("http://data.europa.eu/esco/skill/a1b2c3d4",)},
 }
@@ -425,8 +517,12 @@ EXPECTED_EXAMPLES = {
 def test_example_queries_answer_on_the_model(client: FlaskClient, settings: Settings) -> None:
     found = {e.id: e for e in examples()}
     assert set(found) == set(EXPECTED_EXAMPLES)
-    column = {"1_ssyk_occupations": "occupation", "2_essential_skills": "skill",
-              "3_unmapped_skills": "skill", "4_by_label": "concept"}
+    column = {
+        "1_ssyk_occupations": "occupation",
+        "2_essential_skills": "skill",
+        "3_unmapped_skills": "skill",
+        "4_by_label": "concept",
+    }
     for example_id, expected in EXPECTED_EXAMPLES.items():
         query = example_query(found[example_id], settings.base_iri)
         assert query.startswith("PREFIX ")

@@ -94,7 +94,7 @@ def test_form_and_dataset_clause(query: str, form: str, has_dataset: bool) -> No
     ],
 )
 def test_updates_are_refused_with_an_explanation(update: str) -> None:
-    with pytest.raises(UpdateForbiddenError, match="read-only.*kll-graph build"):
+    with pytest.raises(UpdateForbiddenError, match=r"read-only.*kll-graph build"):
         inspect_query(update)
 
 
@@ -116,7 +116,9 @@ def test_empty_and_formless_queries() -> None:
 def two_graphs() -> Store:
     store = Store()
     for graph, value in (("g1", "one"), ("g2", "two")):
-        store.add(Quad(NamedNode(EX + "s"), NamedNode(EX + "p"), Literal(value), NamedNode(EX + graph)))
+        store.add(
+            Quad(NamedNode(EX + "s"), NamedNode(EX + "p"), Literal(value), NamedNode(EX + graph))
+        )
     return store
 
 
@@ -168,17 +170,23 @@ def tricky() -> Store:
     ]
     for i, value in enumerate(values):
         store.add(Quad(s, NamedNode(f"{EX}p{i}"), value, DefaultGraph()))
-    store.add(Quad(NamedNode(EX + "t"), NamedNode(EX + "p0"), Literal("no optional"), DefaultGraph()))
+    store.add(
+        Quad(NamedNode(EX + "t"), NamedNode(EX + "p0"), Literal("no optional"), DefaultGraph())
+    )
     return store
 
 
-TRICKY_QUERY = "SELECT ?s ?p ?o ?extra { ?s ?p ?o OPTIONAL { ?s <http://example.org/none> ?extra } }"
+TRICKY_QUERY = (
+    "SELECT ?s ?p ?o ?extra { ?s ?p ?o OPTIONAL { ?s <http://example.org/none> ?extra } }"
+)
 
 
 def _rows(solutions: object, variables: list[str]) -> list[tuple[object, ...]]:
     return sorted(
-        (tuple(str(row[v]) if row[v] is not None else None for v in variables)  # type: ignore[index]
-         for row in solutions),  # type: ignore[attr-defined]
+        (
+            tuple(str(row[v]) if row[v] is not None else None for v in variables)  # type: ignore[index]
+            for row in solutions
+        ),  # type: ignore[attr-defined]
         key=repr,
     )
 
@@ -191,7 +199,11 @@ def _ours(store: Store, query: str, name: str, limit: int = 1000) -> bytes:
 
 @pytest.mark.parametrize(
     ("name", "fmt"),
-    [("json", QueryResultsFormat.JSON), ("xml", QueryResultsFormat.XML), ("tsv", QueryResultsFormat.TSV)],
+    [
+        ("json", QueryResultsFormat.JSON),
+        ("xml", QueryResultsFormat.XML),
+        ("tsv", QueryResultsFormat.TSV),
+    ],
 )
 def test_solution_writers_round_trip_through_the_engines_parser(
     tricky: Store, name: str, fmt: QueryResultsFormat
@@ -208,8 +220,11 @@ def test_json_writer_matches_the_standard_shape(tricky: Store) -> None:
     document = json.loads(_ours(tricky, TRICKY_QUERY, "json"))
     assert document["head"]["vars"] == ["s", "p", "o", "extra"]
     by_p = {b["p"]["value"]: b for b in document["results"]["bindings"]}
-    assert by_p[EX + "p1"]["o"] == {"type": "literal", "value": "line\nbreak\r\nand\\backslash",
-                                    "xml:lang": "sv"}
+    assert by_p[EX + "p1"]["o"] == {
+        "type": "literal",
+        "value": "line\nbreak\r\nand\\backslash",
+        "xml:lang": "sv",
+    }
     assert by_p[EX + "p2"]["o"]["datatype"] == XSD + "integer"
     assert "datatype" not in by_p[EX + "p3"]["o"]  # xsd:string is implied
     assert by_p[EX + "p5"]["o"] == {"type": "bnode", "value": "b0"}

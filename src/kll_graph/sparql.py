@@ -25,8 +25,8 @@ from pyoxigraph import (
 )
 
 from kll_graph.exceptions import KllError, QueryError
-from kll_graph.sparql_lexer import QueryInfo, inspect_query
 from kll_graph.namespaces import PREFIXES
+from kll_graph.sparql_lexer import inspect_query
 
 Result = QuerySolutions | QueryBoolean | QueryTriples
 
@@ -118,9 +118,7 @@ def named_query(name: str) -> str:
     return (_QUERY_DIR / f"{name}.rq").read_text(encoding="utf-8")
 
 
-def ask_named(
-    store: Store, name: str, **bindings: NamedNode | Literal
-) -> QuerySolutions:
+def ask_named(store: Store, name: str, **bindings: NamedNode | Literal) -> QuerySolutions:
     """Run a named SELECT over the union graph with variables bound by substitution."""
     result = store.query(
         named_query(name),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 from typing import IO, Any
@@ -52,7 +52,9 @@ class ResultFormat:
 
 
 FORMATS: tuple[ResultFormat, ...] = (
-    ResultFormat("json", "application/sparql-results+json", "solutions", "srj", ("application/json",)),
+    ResultFormat(
+        "json", "application/sparql-results+json", "solutions", "srj", ("application/json",)
+    ),
     ResultFormat(
         "xml", "application/sparql-results+xml", "solutions", "srx", ("application/xml", "text/xml")
     ),
@@ -169,11 +171,12 @@ def write(collected: Collected, fmt: ResultFormat, out: IO[bytes]) -> None:
 
 
 def _write_graph(triples: list[Triple], fmt: ResultFormat, out: IO[bytes]) -> None:
-    items: Iterable[Triple | Quad] = triples
-    if fmt.name in _QUAD_FORMATS:
-        items = [Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in triples]
     prefixes = PREFIXES if fmt.name in {"ttl", "trig", "rdfxml"} else None
-    serialize(items, out, _RDF_FORMATS[fmt.name], prefixes=prefixes)
+    if fmt.name in _QUAD_FORMATS:
+        quads = [Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in triples]
+        serialize(quads, out, _RDF_FORMATS[fmt.name], prefixes=prefixes)
+    else:
+        serialize(triples, out, _RDF_FORMATS[fmt.name], prefixes=prefixes)
 
 
 # --- solutions --------------------------------------------------------------------------------
@@ -216,7 +219,9 @@ def _json_solutions(collected: Collected) -> Iterator[bytes]:
         return
     variables = collected.variables
     yield (
-        '{"head":{"vars":' + json.dumps(variables, ensure_ascii=False, separators=(',', ':')) + '},"results":{"bindings":['
+        '{"head":{"vars":'
+        + json.dumps(variables, ensure_ascii=False, separators=(",", ":"))
+        + '},"results":{"bindings":['
     ).encode("utf-8")
     first = [True]
 

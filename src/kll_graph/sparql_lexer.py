@@ -1,4 +1,4 @@
-"""A SPARQL tokenizer that answers, before anything runs, what a user query is and whether it may run.
+"""A SPARQL tokenizer that tells, before anything runs, what a user query is and if it may run.
 
 The embedded engine would carry out `SERVICE <url>` by fetching that URL from the server (an SSRF
 hole), so such a query must be refused before it reaches the engine. Searching the raw text for
@@ -44,8 +44,7 @@ _PN_CHARS = _PN_CHARS_U + r"\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
 _PN_PREFIX = f"[{_PN_CHARS_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?"
 _PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
 _PN_LOCAL = (
-    f"(?:[{_PN_CHARS_U}:0-9]|{_PLX})"
-    f"(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?"
+    f"(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?"
 )
 
 _TOKEN = re.compile(
@@ -144,8 +143,9 @@ def inspect_query(text: str) -> QueryInfo:
     QueryInfo(form='CONSTRUCT', has_dataset=False)
     """
     if not text.strip():
-        raise QueryError("the query is empty; send SPARQL text in the 'query' parameter",
-                         parameter="query")
+        raise QueryError(
+            "the query is empty; send SPARQL text in the 'query' parameter", parameter="query"
+        )
     words = list(keywords(text))
     if "SERVICE" in words or find_service(text):
         raise QueryError(

@@ -14,7 +14,7 @@ import collections
 import hashlib
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -48,7 +48,7 @@ class QueryRequest:
     """A SPARQL Protocol query request, already taken apart by the web layer."""
 
     query: str
-    dataset: Dataset = Dataset()
+    dataset: Dataset = field(default_factory=Dataset)
     accept: str | None = None
     format: str | None = None
 
@@ -208,8 +208,8 @@ class SparqlService:
         if use_cache and self.cache is not None:
             hit = self.cache.get(plan.cache_key)
             if hit is not None:
-                body, count, truncated = hit
-                return Answer(plan, count, truncated, [body], cached=True)
+                cached_body, count, truncated = hit
+                return Answer(plan, count, truncated, [cached_body], cached=True)
         request = plan.request
         job = QueryJob(
             query=request.query,
@@ -321,7 +321,9 @@ def service_description(endpoint: str, served: ServedBuild) -> list[Triple]:
         Triple(default_graph, RDF.type, SD.Graph),
         Triple(default_graph, VOID.triples, _integer(served.manifest["triples"])),
     ]
-    triples += [Triple(service, SD.resultFormat, NamedNode(_FORMATS_NS + f)) for f in _RESULT_FORMATS]
+    triples += [
+        Triple(service, SD.resultFormat, NamedNode(_FORMATS_NS + f)) for f in _RESULT_FORMATS
+    ]
     for graph in served.manifest.get("graphs", []):
         named = BlankNode()
         inner = BlankNode()

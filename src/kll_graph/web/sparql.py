@@ -123,8 +123,7 @@ def _params() -> list[tuple[str, str]]:
         return params + _decode_params(body, "form body")
     if any(name == "query" for name, _ in params):
         raise BadRequestError(
-            "the query is in the body (application/sparql-query) and also in the URL; "
-            "send it once",
+            "the query is in the body (application/sparql-query) and also in the URL; send it once",
             parameter="query",
         )
     try:
@@ -179,9 +178,7 @@ def _dataset(params: list[tuple[str, str]]) -> Dataset:
             try:
                 NamedNode(value)
             except ValueError:
-                raise BadRequestError(
-                    f"'{value}' is not an absolute IRI", parameter=name
-                ) from None
+                raise BadRequestError(f"'{value}' is not an absolute IRI", parameter=name) from None
     return Dataset(tuple(graphs["default-graph-uri"]), tuple(graphs["named-graph-uri"]))
 
 
@@ -225,8 +222,9 @@ def _respond(service: SparqlService, plan: QueryPlan) -> Response:
     if conditional and _not_modified(plan.etag, plan.last_modified):
         return Response(status=304, headers=headers)
     if request.method == "HEAD":
-        return Response(status=200, headers=headers, content_type=_content_type(
-            plan.format.media_type))
+        return Response(
+            status=200, headers=headers, content_type=_content_type(plan.format.media_type)
+        )
     answer = service.answer(plan)
     if answer.truncated:
         headers["X-SPARQL-MaxRows"] = str(service.settings.max_results)
@@ -256,12 +254,18 @@ def _describe() -> Response:
     """GET without a query: the Service Description (RDF) or the query page (HTML)."""
     served = current_store().get()
     media_type = conneg.choose(request.headers.get("Accept"), PAGE_TYPES)
-    headers = {"Vary": conneg.VARY, "Cache-Control": "no-cache",
-               "Last-Modified": format_datetime(build_time(served), usegmt=True)}
+    headers = {
+        "Vary": conneg.VARY,
+        "Cache-Control": "no-cache",
+        "Last-Modified": format_datetime(build_time(served), usegmt=True),
+    }
     endpoint = request.base_url
     if media_type == "text/html":
-        response = Response(_page(served.build_id, served.manifest), headers=headers,
-                            content_type=_content_type(media_type))
+        response = Response(
+            _page(served.build_id, served.manifest),
+            headers=headers,
+            content_type=_content_type(media_type),
+        )
         return response
     fmt = by_media_type("graph", media_type)
     body = write_description(service_description(endpoint, served), fmt)

@@ -1,0 +1,288 @@
+"""Benchmark `/sparql` against `oxigraph serve-read-only` on the same store and query mix.
+
+Both servers run as their own processes on the same build (Oxigraph opens the build's store
+read-only, with the union default graph like ours and the same query timeout). Client processes
+send the same realistic mix over keep-alive HTTP/1.1 at 1, 4 and 16 concurrent clients, for a
+fixed time per level, and the script prints throughput, p50 and p99 for both and our ratio:
+
+* uncached: our result cache switched off, so every request runs a query in a worker;
+* cached: our cache on (the mix repeats, as real traffic does); Oxigraph has no cache.
+
+Usage::
+
+    python benchmarks/bench_sparql.py [--store DIR] [--seconds 8] [--clients 1,4,16]
+
+`--store` defaults to the configured store (`$KLL_STORE`, `./var/store`); it is built from the
+configured data (`$KLL_DATA_DIR`) when it does not exist yet. Targets: at least 0.8x Oxigraph's
+throughput uncached, at least 1x with the cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+from kll_graph.build import ensure_built
+from kll_graph.settings import load_settings
+from kll_graph.store import CurrentStore
+
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+ESCO = "http://data.europa.eu/esco/model#"
+ACCEPT = "application/sparql-results+json"
+
+
+# --- the query mix --------------------------------------------------------------------------
+
+
+def sample_iris(store_root: Path, base_iri: str) -> dict[str, list[str]]:
+    """IRIs the mix asks about, taken from the store itself (so every query has answers)."""
+    store = CurrentStore(store_root).store
+    kll = f"{base_iri}ontology#"
+
+    def column(query: str) -> list[str]:
+        rows = store.query(query, use_default_graph_as_union=True)
+        return [row[0].value for row in rows]  # type: ignore[index, union-attr]
+
+    return {
+        "concepts": column(
+            f'SELECT ?c {{ ?c <{kll}conceptType> "occupation-name" }} ORDER BY ?c LIMIT 40'
+        ),
+        "groups": column(
+            f'SELECT DISTINCT ?g {{ ?g <{kll}conceptType> "ssyk-level-4" . '
+            f"?c <{SKOS}broader> ?g }} ORDER BY ?g LIMIT 40"
+        ),
+        "occupations": column(
+            f"SELECT DISTINCT ?o {{ ?o <{ESCO}relatedEssentialSkill> ?s }} ORDER BY ?o LIMIT 40"
+        ),
+        "mapped": column(
+            f"SELECT DISTINCT ?c {{ ?c <{SKOS}exactMatch>|<{SKOS}closeMatch>|<{SKOS}broadMatch>"
+            f"|<{SKOS}narrowMatch> ?e }} ORDER BY ?c LIMIT 40"
+        ),
+        "kll": [kll],
+    }
+
+
+def query_mix(iris: dict[str, list[str]]) -> list[str]:
+    """The realistic mix: concept by URI, narrower of a group, essential skills of an
+    occupation, mappings of a concept, counts by type (all with full IRIs, no prefixes)."""
+    queries: list[str] = []
+    for c in iris["concepts"]:
+        queries.append(f"SELECT ?p ?o WHERE {{ <{c}> ?p ?o }}")
+    for g in iris["groups"]:
+        queries.append(
+            f"SELECT ?c ?label WHERE {{ ?c <{SKOS}broader> <{g}> . "
+            f"OPTIONAL {{ ?c <{SKOS}prefLabel> ?label }} }} ORDER BY ?label"
+        )
+    for o in iris["occupations"]:
+        queries.append(
+            f"SELECT ?skill ?label WHERE {{ <{o}> <{ESCO}relatedEssentialSkill> ?skill . "
+            f'OPTIONAL {{ ?skill <{SKOS}prefLabel> ?label FILTER(LANG(?label) = "en") }} }}'
+        )
+    for m in iris["mapped"]:
+        queries.append(
+            f"SELECT ?relation ?target WHERE {{ <{m}> ?relation ?target . "
+            f"FILTER(?relation IN (<{SKOS}exactMatch>, <{SKOS}closeMatch>, "
+            f"<{SKOS}broadMatch>, <{SKOS}narrowMatch>)) }}"
+        )
+    counts = (
+        f"SELECT ?type (COUNT(?c) AS ?n) WHERE {{ ?c <{iris['kll'][0]}conceptType> ?type }} "
+        "GROUP BY ?type ORDER BY DESC(?n)"
+    )
+    queries += [counts] * max(1, len(queries) // 40)
+    return queries
+
+
+# --- the servers ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with code {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"server on port {port} did not start")
+
+
+_OURS = """
+import sys
+from waitress.server import create_server
+from kll_graph.settings import load_settings
+from kll_graph.web import create_app
+settings = load_settings(store=sys.argv[1])
+app = create_app(settings)
+if sys.argv[3] == "off":
+    app.extensions["kll.sparql"].cache = None
+server = create_server(app, host="127.0.0.1", port=int(sys.argv[2]), threads=settings.threads)
+server.run()
+"""
+
+
+def start_ours(store_root: Path, cache: bool) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", _OURS, str(store_root), str(port), "on" if cache else "off"],
+        start_new_session=True,
+    )
+    wait_for(port, process)
+    return process, f"http://127.0.0.1:{port}/sparql"
+
+
+def start_oxigraph(build_dir: Path, timeout: float) -> tuple[subprocess.Popen[bytes], str]:
+    binary = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            binary,
+            "serve-read-only",
+            "--location",
+            str(build_dir / "oxigraph"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--union-default-graph",
+            "--timeout-s",
+            str(int(timeout)),
+        ],
+        start_new_session=True,
+    )
+    wait_for(port, process)
+    return process, f"http://127.0.0.1:{port}/query"
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+# --- the clients ----------------------------------------------------------------------------
+
+
+def client(args: tuple[str, list[str], float, int]) -> tuple[list[float], int]:
+    """One client: requests in a loop for `seconds`; its latencies and error count."""
+    url, queries, seconds, seed = args
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    rng = random.Random(seed)
+    latencies: list[float] = []
+    errors = 0
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        target = f"{parts.path}?{urllib.parse.urlencode({'query': rng.choice(queries)})}"
+        started = time.perf_counter()
+        try:
+            connection.request("GET", target, headers={"Accept": ACCEPT})
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                errors += 1
+        except (OSError, http.client.HTTPException):
+            errors += 1
+            connection.close()
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+            continue
+        latencies.append(time.perf_counter() - started)
+    connection.close()
+    return latencies, errors
+
+
+@dataclass
+class Figures:
+    throughput: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def load(url: str, queries: list[str], clients: int, seconds: float) -> Figures:
+    with multiprocessing.get_context("fork").Pool(clients) as pool:
+        results = pool.map(client, [(url, queries, seconds, i) for i in range(clients)])
+    latencies = sorted(x for lat, _ in results for x in lat)
+    errors = sum(e for _, e in results)
+    if not latencies:
+        return Figures(0.0, float("nan"), float("nan"), errors)
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return Figures(
+        len(latencies) / seconds, statistics.median(latencies) * 1000, p99 * 1000, errors
+    )
+
+
+def warm(url: str, queries: list[str]) -> None:
+    client((url, queries, 2.0, 99))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--store", type=Path, help="store root (default: the configured one)")
+    parser.add_argument("--seconds", type=float, default=8.0, help="seconds per level")
+    parser.add_argument("--clients", default="1,4,16", help="concurrency levels")
+    args = parser.parse_args()
+    settings = load_settings(store=args.store)
+    ensure_built(settings, progress=lambda m: print(m, file=sys.stderr))
+    build_dir = CurrentStore(settings.store).get().path
+    queries = query_mix(sample_iris(settings.store, settings.base_iri))
+    levels = [int(x) for x in args.clients.split(",")]
+    print(f"store {build_dir}")
+    print(
+        f"{len(queries)} queries in the mix, {args.seconds:g} s per level, "
+        f"{os.cpu_count()} CPUs; kll-graph: {settings.query_workers} heavy slots, "
+        f"{settings.threads} threads\n"
+    )
+    print(
+        f"{'mode':<9}{'clients':>8}  {'oxigraph q/s':>12} {'p50 ms':>7} {'p99 ms':>7}"
+        f"  {'kll q/s':>9} {'p50 ms':>7} {'p99 ms':>7}  {'ratio':>6}"
+    )
+    oxigraph, oxi_url = start_oxigraph(build_dir, settings.query_timeout)
+    try:
+        warm(oxi_url, queries)
+        oxi = {c: load(oxi_url, queries, c, args.seconds) for c in levels}
+    finally:
+        stop(oxigraph)
+    for mode, cache in (("uncached", False), ("cached", True)):
+        ours, our_url = start_ours(settings.store, cache)
+        try:
+            warm(our_url, queries)
+            for c in levels:
+                mine = load(our_url, queries, c, args.seconds)
+                theirs = oxi[c]
+                ratio = mine.throughput / theirs.throughput if theirs.throughput else float("nan")
+                errors = ""
+                if mine.errors or theirs.errors:
+                    errors = f"  errors: oxigraph {theirs.errors}, kll {mine.errors}"
+                print(
+                    f"{mode:<9}{c:>8}  {theirs.throughput:>12.1f} {theirs.p50_ms:>7.2f} "
+                    f"{theirs.p99_ms:>7.2f}  {mine.throughput:>9.1f} {mine.p50_ms:>7.2f} "
+                    f"{mine.p99_ms:>7.2f}  {ratio:>5.2f}x{errors}"
+                )
+        finally:
+            stop(ours)
+
+
+if __name__ == "__main__":
+    main()
