@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions
+from pyoxigraph import Literal, Quad, QuerySolutions
 
 from kll_graph.importers import ImportContext, register
 from kll_graph.importers.jobtech import (
@@ -29,37 +30,52 @@ from kll_graph.importers.jobtech import (
 )
 from kll_graph.namespaces import RDF, SKOS, kll
 
-_TYPES_IN_STORE = """
-SELECT DISTINCT ?type WHERE { GRAPH ?g { ?concept ?conceptType ?type } }
-"""
-_SCHEMES_IN_STORE = """
-SELECT DISTINCT ?scheme WHERE { GRAPH ?g { ?scheme a ?conceptTypeClass } }
-"""
 
-
-def _store_values(ctx: ImportContext, query: str, variable: str, **terms: NamedNode) -> set[str]:
-    from pyoxigraph import Variable
-
-    result = ctx.store.query(query, substitutions={Variable(k): v for k, v in terms.items()})
+def _store_values(ctx: ImportContext, pattern: str, variable: str) -> set[str]:
+    """Distinct values of one variable over every graph built so far (IRIs from settings only)."""
+    query = f"SELECT DISTINCT ?{variable} WHERE {{ GRAPH ?g {{ {pattern} }} }}"
+    result = ctx.store.query(query)
     assert isinstance(result, QuerySolutions)
     return {row[variable].value for row in result}
 
 
-def _entries(ctx: ImportContext, document: Any) -> Iterator[tuple[str, str, str, str]]:
-    """(concept id, legacy id, label, type) per entry; a malformed entry stops with its key."""
+#: Code fields of the 2020 dump → datatype (local name in the kll namespace) of skos:notation.
+LEGACY_CODE_SYSTEMS = {
+    "concept.external-standard/sun-education-field-code-2000": "SUN2000Field",
+    "concept.external-standard/sun-education-level-code-2000": "SUN2000Level",
+}
+
+
+@dataclass
+class LegacyEntry:
+    """One entry of the dump."""
+
+    concept_id: str
+    legacy_id: str | None
+    label: str
+    type: str
+    codes: list[tuple[str, str]]
+
+
+def _entries(ctx: ImportContext, document: Any) -> Iterator[LegacyEntry]:
+    """The dump's entries; a malformed entry stops the import naming its key."""
     if not isinstance(document, dict):
         raise ctx.fail('expected an object {"<concept id>": {"legacyAmsTaxonomyId": ...}, ...}')
     for concept_id, entry in document.items():
         if not isinstance(entry, dict):
             raise ctx.fail(f"entry {concept_id!r}: expected an object")
         legacy = entry.get("legacyAmsTaxonomyId")
-        if legacy in (None, ""):
-            raise ctx.fail(f"entry {concept_id!r}: 'legacyAmsTaxonomyId' is missing")
-        yield (
+        codes = [
+            (system, str(entry[name]))
+            for name, system in LEGACY_CODE_SYSTEMS.items()
+            if entry.get(name) not in (None, "")
+        ]
+        yield LegacyEntry(
             concept_id,
-            str(legacy),
+            None if legacy in (None, "") else str(legacy),
             str(entry.get("preferredLabel") or ""),
             str(entry.get("type") or ""),
+            codes,
         )
 
 
@@ -70,16 +86,22 @@ def import_jobtech_legacy(ctx: ImportContext) -> None:
         raise ctx.fail("file not found")
     k = kll(ctx.base_iri)
     g = ctx.graph
-    present = _store_values(ctx, _TYPES_IN_STORE, "type", conceptType=k.conceptType)
-    schemes = _store_values(ctx, _SCHEMES_IN_STORE, "scheme", conceptTypeClass=k.ConceptType)
+    present = _store_values(ctx, f"?concept <{k.conceptType.value}> ?type", "type")
+    schemes = _store_values(ctx, f"?scheme a <{k.ConceptType.value}>", "scheme")
     quads: list[Quad] = []
     full: Counter[str] = Counter()
     unknown: Counter[str] = Counter()
-    entries = 0
-    for concept_id, legacy, label, concept_type in _entries(ctx, read_json(ctx, ctx.path)):
+    entries = without_legacy = 0
+    for entry in _entries(ctx, read_json(ctx, ctx.path)):
         entries += 1
+        concept_id, label, concept_type = entry.concept_id, entry.label, entry.type
         s = concept_iri(concept_id)
-        quads.append(Quad(s, k.legacyAmsId, Literal(legacy), g))
+        if entry.legacy_id is None:
+            without_legacy += 1
+        else:
+            quads.append(Quad(s, k.legacyAmsId, Literal(entry.legacy_id), g))
+        for system, code in entry.codes:
+            quads.append(Quad(s, SKOS.notation, Literal(code, datatype=k[system]), g))
         if concept_type in present or not concept_type:
             continue
         full[concept_type] += 1
@@ -111,7 +133,10 @@ def import_jobtech_legacy(ctx: ImportContext) -> None:
         else:
             unknown[concept_type] += 1
     ctx.add(quads)
-    ctx.report.counts["legacy ids"] = entries
+    ctx.report.counts["entries"] = entries
+    ctx.report.counts["legacy ids"] = entries - without_legacy
+    if without_legacy:
+        ctx.report.note(f"{without_legacy} entr(y/ies) without legacyAmsTaxonomyId: no legacy id")
     ctx.report.counts["concepts of types absent from the datasets"] = sum(full.values())
     if full:
         ctx.report.note(
