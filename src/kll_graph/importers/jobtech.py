@@ -279,6 +279,8 @@ class Taxonomy:
             subject, obj = (target, concept_id) if inverse else (concept_id, target)
             if relation == "substitutes":
                 self._add_substitution(subject, obj, percentage)
+            elif relation == "related":  # symmetric: kept once, written both ways
+                self.edges.add((min(subject, obj), relation, max(subject, obj)))
             else:
                 self.edges.add((subject, relation, obj))
 
