@@ -255,3 +255,50 @@ def mappings_coverage(ctx: click.Context, store: Path | None, fmt: str, limit: i
                               ensure_ascii=False, indent=1))  # fmt: skip
     else:
         click.echo(coverage_text(report, limit))
+
+
+@main.command()
+@click.argument("source", type=click.Choice(["jobtech"]))
+@click.option("--version", "taxonomy_version", required=True, help="Taxonomy version, e.g. 31.")
+@data_dir_option
+@click.option(
+    "--dest", type=click.Path(path_type=Path), help="Folder to write to (default: the source's)."
+)
+@click.option("--base-url", help="Download base URL (default: the source's url).")
+@click.option(
+    "--file", "files", multiple=True, help="Only this file (repeatable), e.g. skills or "
+    "concepts-and-common-relations (the complete dump).",
+)  # fmt: skip
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per read.")
+@click.option("--retries", type=int, default=3, show_default=True, help="Retries per file.")
+@click.option("--force", is_flag=True, help="Download again even if the checksum matches.")
+@click.pass_context
+def fetch(
+    ctx: click.Context,
+    source: str,
+    taxonomy_version: str,
+    data_dir: Path | None,
+    dest: Path | None,
+    base_url: str | None,
+    files: tuple[str, ...],
+    timeout: float,
+    retries: int,
+    force: bool,
+) -> None:
+    """Download the official files of SOURCE (jobtech) at one version into the data directory."""
+    from kll_graph.fetch import Downloader, fetch_jobtech
+
+    settings = settings_from(ctx, data_dir=data_dir)
+    result = fetch_jobtech(
+        settings, taxonomy_version, names=files, dest=dest, base_url=base_url, force=force,
+        downloader=Downloader(timeout=timeout, retries=retries), progress=progress_printer(),
+    )  # fmt: skip
+    for f in result.files:
+        click.echo(f"{f.status:<10} {f.size:>12,}  {f.sha256}  {f.path.name}")
+    click.echo(f"{len(result.files)} file(s) in {result.dest}; checksums in {result.manifest_path}")
+    configured = next(s.version for s in settings.sources if s.importer == "jobtech")
+    if configured != result.version:
+        click.echo(
+            f'note: set version = "{result.version}" for the jobtech source in kll-graph.toml '
+            f'(now "{configured}") so the graph and catalog name this version'
+        )

@@ -179,3 +179,22 @@ class QualityError(BuildError):
     current store keeps serving."""
 
     code = "quality"
+
+
+class FetchError(KllError):
+    """`kll-graph fetch` could not download some files; names each with its reason and URL.
+
+    The files that did download are in place and in the fetch manifest; running the same
+    command again resumes the rest.
+    """
+
+    code = "fetch"
+
+    def __init__(self, failures: list, result: object = None) -> None:
+        self.failures = failures
+        self.result = result
+        lines = "\n".join(f"  {failure}" for failure in failures)
+        super().__init__(
+            f"{len(failures)} file(s) could not be fetched (run the command again to resume):\n"
+            + lines
+        )
