@@ -203,8 +203,9 @@ def _value_findings(mset: MappingSet, file: str) -> Iterator[Finding]:
     for mapping, slot, value in iter_entity_values(mset):
         line = mapping.line if mapping else mset.metadata_lines.get(slot, 1)
         yield from _curie_findings(value, slot, line, prefixes, file)
+    required = [c for c in REQUIRED_COLUMNS if not mset.columns or c in mset.columns]
     for mapping in mset.mappings:
-        yield from _mapping_value_findings(mapping, prefixes, file)
+        yield from _mapping_value_findings(mapping, required, file)
     for slot, value in mset.metadata.items():
         if isinstance(value, str):
             problem = _value_problem(slot, value)
@@ -239,9 +240,7 @@ def _curie_findings(
         )  # fmt: skip
 
 
-def _mapping_value_findings(
-    mapping: Mapping, prefixes: dict[str, str], file: str
-) -> Iterator[Finding]:
+def _mapping_value_findings(mapping: Mapping, required: list[str], file: str) -> Iterator[Finding]:
     concepts = (mapping.get("subject_id"), mapping.get("object_id"))
     predicate = mapping.get("predicate_id")
     if predicate and predicate not in PREDICATES and split_curie(predicate):
@@ -259,7 +258,7 @@ def _mapping_value_findings(
             "semapv:ManualMappingCuration, semapv:MappingReview, semapv:LexicalMatching",
             file, mapping.line, "mapping_justification", concepts,
         )  # fmt: skip
-    for slot in REQUIRED_COLUMNS:
+    for slot in required:  # (a missing column is reported once, for the header)
         if not mapping.get(slot):
             yield Finding(
                 "missing-column", ERROR, f"empty {slot} (required in every row)",
@@ -346,26 +345,27 @@ def _where(edges: Iterable[_Edge]) -> str:
 
 
 def check_pairs(sets: list[MappingSet]) -> Iterator[Finding]:
-    """Contradicting predicates between the same two concepts, in any set or direction."""
-    pairs: dict[tuple[str, str], list[tuple[str, bool, _Edge]]] = defaultdict(list)
+    """Contradicting predicates between the same two concepts, in any set or direction
+    (predicates are compared in the direction of the pair's first statement)."""
+    pairs: dict[frozenset[str], list[_Edge]] = defaultdict(list)
     for edge in _edges(sets):
-        if edge.subject <= edge.obj:
-            pairs[(edge.subject, edge.obj)].append((edge.predicate, edge.negated, edge))
-        else:
-            pairs[(edge.obj, edge.subject)].append((INVERSE[edge.predicate], edge.negated, edge))
-    for (a, b), stated in pairs.items():
-        positive = {p for p, negated, _ in stated if not negated}
-        negative = {p for p, negated, _ in stated if negated}
-        clashes = [" and ".join(sorted(pair)) for pair in CONTRADICTIONS if pair <= positive] + [
-            f"{p} and Not {p}" for p in sorted(positive & negative)
+        pairs[frozenset((edge.subject, edge.obj))].append(edge)
+    for edges in pairs.values():
+        first = edges[0]
+        stated = [
+            (e.predicate if e.subject == first.subject else INVERSE[e.predicate], e.negated)
+            for e in edges
         ]
+        positive = {p for p, negated in stated if not negated}
+        negative = {p for p, negated in stated if negated}
+        clashes = [" and ".join(sorted(pair)) for pair in CONTRADICTIONS if pair <= positive]
+        clashes += [f"{p} and Not {p}" for p in sorted(positive & negative)]
         if clashes:
-            edges = [e for _, _, e in stated]
             yield Finding(
                 "contradicting-predicates", ERROR,
-                f"{'; '.join(sorted(clashes))} between the same two concepts "
+                f"{'; '.join(sorted(clashes))} from {first.subject} to {first.obj} "
                 f"(stated at {_where(edges)})",
-                edges[-1].file, edges[-1].line, "predicate_id", (a, b),
+                edges[-1].file, edges[-1].line, "predicate_id", (first.subject, first.obj),
             )  # fmt: skip
 
 
