@@ -223,6 +223,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "sv": "Ingen term på svenska; visar en annan.",
         "en": "No label in English; showing another.",
     },
+    "match.exactMatch": {"sv": "Exakt motsvarighet", "en": "Exact match"},
+    "match.closeMatch": {"sv": "Nära motsvarighet", "en": "Close match"},
+    "match.broadMatch": {"sv": "Bredare motsvarighet", "en": "Broader match"},
+    "match.narrowMatch": {"sv": "Smalare motsvarighet", "en": "Narrower match"},
+    "match.relatedMatch": {"sv": "Relaterad motsvarighet", "en": "Related match"},
+    "concept.stated_by_other": {
+        "sv": "angiven från andra hållet",
+        "en": "stated from the other side",
+    },
+    "concept.label_lang": {"sv": "Språk", "en": "Language"},
+    "concept.json": {"sv": "JSON (API)", "en": "JSON (API)"},
     # schemes
     "schemes.title": {"sv": "Vokabulär och begreppsscheman", "en": "Vocabularies and schemes"},
     "schemes.concepts": {"sv": "Begrepp", "en": "Concepts"},

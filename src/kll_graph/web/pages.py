@@ -1,0 +1,425 @@
+"""The HTML lookup pages and the dereferenceable concept URIs.
+
+Thin views: read the request (language, parameters, Accept), call one function of
+:mod:`kll_graph.browse`, :mod:`kll_graph.mapsets` or :mod:`kll_graph.rdfdoc`, render. The same
+data functions feed `/api/v1`, so each page links its machine-readable twin.
+
+- `/` home, `/search` results with facets, `/page?uri=` the concept page, `/schemes`,
+  `/scheme?id=` (tree, children fetched from `/api/v1/narrower`), `/mappings` and
+  `/mappings/<set>`, `/about`.
+- `/resource?uri=` (also `/concept?uri=`): `303 See Other` to the page, to `/data.<ext>?uri=`
+  (Turtle, JSON-LD, RDF/XML, N-Triples) or to the JSON document, by Accept; `Vary: Accept`;
+  406 when nothing fits; 404 (negotiated, with suggestions in HTML) for unknown URIs.
+- With the `uri_spaces` setting, a request for a path inside a URI space is the URI itself and
+  is answered the same way.
+
+Pages carry an ETag from the build id, the UI language and the code version, and answer
+`If-None-Match` with 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, Response, g, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from pyoxigraph import NamedNode
+from werkzeug.exceptions import HTTPException
+
+from kll_graph import __version__, browse, conneg, i18n, labels, linked_data, mapsets, rdfdoc
+from kll_graph.exceptions import BadRequestError, KllError, NotAcceptableError, NotFoundError
+from kll_graph.store import ServedBuild
+from kll_graph.web import current_store
+from kll_graph.web.errors import error_response
+
+_WEB = Path(__file__).parent
+
+
+def _code_version() -> str:
+    """A digest of the templates and static files, so a new release changes every ETag."""
+    digest = hashlib.sha256(__version__.encode())
+    for folder in ("templates", "static"):
+        for path in sorted((_WEB / folder).glob("*")):
+            if path.is_file():
+                digest.update(path.name.encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+CODE_VERSION = _code_version()
+HTML_TYPE = "text/html; charset=utf-8"
+#: Paths whose errors stay JSON whatever the client accepts (the machine interfaces).
+_MACHINE_PREFIXES = ("/api/", "/sparql", "/reconcile", "/-/")
+
+
+# --- request helpers ------------------------------------------------------------------------
+
+
+def _served() -> ServedBuild:
+    return current_store().get()
+
+
+def _language() -> str:
+    """The UI language of this request (cached on `g`); an unknown `?lang=` is a 400."""
+    if "ui_lang" not in g:
+        g.ui_lang = i18n.DEFAULT_LANGUAGE
+        lang, explicit = i18n.choose_language(
+            request.args.get("lang"),
+            request.cookies.get(i18n.COOKIE),
+            request.headers.get("Accept-Language"),
+        )
+        g.ui_lang, g.lang_explicit = lang, explicit
+    return str(g.ui_lang)
+
+
+def _safe_language() -> str:
+    """The UI language for an error page: never fails (a bad `?lang=` falls back)."""
+    try:
+        return _language()
+    except BadRequestError:
+        lang = i18n.from_accept_language(request.headers.get("Accept-Language"))
+        return lang or i18n.DEFAULT_LANGUAGE
+
+
+def _etag(served: ServedBuild, *parts: str) -> str:
+    text = "|".join((served.build_id, CODE_VERSION, *parts))
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _url(path: str, **params: Any) -> str:
+    """A local URL with query parameters (None values left out)."""
+    pairs = [(k, v) for k, v in params.items() if v is not None and v != ""]
+    return path + ("?" + urlencode(pairs, doseq=True) if pairs else "")
+
+
+def _with_args(**changes: Any) -> str:
+    """The current URL with some parameters replaced (None removes one)."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in changes]
+    for key, value in changes.items():
+        if value is None:
+            continue
+        values = value if isinstance(value, list | tuple) else [value]
+        args.extend((key, v) for v in values)
+    return request.path + ("?" + urlencode(args) if args else "")
+
+
+def _page_response(template: str, status: int = 200, **context: Any) -> Response:
+    """Render a page in the UI language with its ETag, answering 304 when it is unchanged."""
+    served = context.get("served")
+    lang = _safe_language()
+    body = render_template(template, ui_lang=lang, t=i18n.translator(lang), **context)
+    response = Response(body, status=status, content_type=HTML_TYPE)
+    conneg.add_vary(response.headers, "Accept-Language")
+    conneg.add_vary(response.headers, "Cookie")
+    if status == 200 and isinstance(served, ServedBuild):
+        response.set_etag(_etag(served, lang, template))
+        response.headers["Cache-Control"] = "no-cache"
+        response.make_conditional(request)
+    return response
+
+
+def _common(served: ServedBuild) -> dict[str, Any]:
+    return {"served": served, "build": browse.build_info(served), "sample": bool(
+        served.manifest.get("sample"))}
+
+
+def _list_param(name: str) -> list[str]:
+    return [v.strip() for raw in request.args.getlist(name) for v in raw.split(",") if v.strip()]
+
+
+def _prefers_html() -> bool:
+    accept = request.headers.get("Accept")
+    return conneg.negotiate(accept, ["application/json", "text/html"]) == "text/html"
+
+
+# --- dereferencing ------------------------------------------------------------------------------
+
+
+def _dereference(uri_text: str | None) -> Response:
+    """The 303 answer for a concept URI, or the negotiated 400, 404 or 406."""
+    served = _served()
+    try:
+        media_type = linked_data.choose_representation(request.headers.get("Accept"))
+    except NotAcceptableError as exc:
+        return _vary(error_response(exc.status, exc.code, str(exc)))
+    try:
+        uri = browse.concepts.parse_uri(uri_text).value
+    except BadRequestError as exc:
+        if media_type == linked_data.HTML:
+            return _vary(_error_page(exc, served))
+        return _vary(error_response(exc.status, exc.code, str(exc), exc.parameter))
+    try:
+        _exists(served, uri)
+    except NotFoundError as exc:
+        return _vary(_not_found_for(media_type, uri, exc, served))
+    if media_type == linked_data.HTML:
+        index = browse.index_for(served)
+        number = index.scheme_by_id.get(uri)
+        target = (
+            _url("/page", uri=uri)
+            if number is None
+            else _url("/scheme", id=index.schemes[number].id)
+        )
+    elif media_type == linked_data.JSON:
+        target = _url("/api/v1/concepts", uri=uri)
+    else:
+        target = _url(f"/data.{rdfdoc.BY_MEDIA_TYPE[media_type].extension}", uri=uri)
+    response = Response(status=303, headers={"Location": target, "Cache-Control": "no-cache"})
+    return _vary(response)
+
+
+def _vary(response: Response) -> Response:
+    conneg.add_vary(response.headers)
+    return response
+
+
+def _exists(served: ServedBuild, uri: str) -> None:
+    """NotFoundError unless the store knows the URI (as a concept, scheme or any subject)."""
+    index = browse.index_for(served)
+    if index.concept_number(uri) is not None or uri in index.scheme_by_id:
+        return
+    if next(iter(served.store.quads_for_pattern(NamedNode(uri), None, None)), None) is None:
+        raise NotFoundError(f"no resource {uri} in the served store")
+
+
+def _not_found_for(
+    media_type: str, uri: str, exc: NotFoundError, served: ServedBuild
+) -> Response:
+    if media_type == linked_data.HTML:
+        return _error_page(exc, served, query=uri)
+    if media_type == linked_data.JSON:
+        return error_response(exc.status, exc.code, str(exc))
+    fmt = rdfdoc.BY_MEDIA_TYPE[media_type]
+    return Response(rdfdoc.not_found_body(uri, fmt), status=404, content_type=fmt.content_type)
+
+
+def _error_page(exc: Exception, served: ServedBuild | None = None, query: str = "") -> Response:
+    """A page saying what went wrong and what to do, with suggestions for a missing concept."""
+    status = getattr(exc, "status", None) or getattr(exc, "code", None) or 500
+    if not isinstance(status, int):
+        status = 500
+    lang = _safe_language()
+    if served is None:
+        try:
+            served = _served()
+        except KllError:
+            served = None
+    suggestions: list[dict[str, Any]] = []
+    if status == 404 and served is not None and query:
+        suggestions = browse.suggestions(served, query, lang)
+    title_key = {
+        400: "error.bad_request",
+        404: "error.not_found",
+        406: "error.not_acceptable",
+        503: "error.unavailable",
+    }.get(status, "error.title")
+    message = str(exc) if isinstance(exc, KllError) else getattr(exc, "description", str(exc))
+    context = {
+        "http_status": status,
+        "title_key": title_key,
+        "message": message,
+        "parameter": getattr(exc, "parameter", None),
+        "suggestions": suggestions,
+        "query": query,
+        "sample": bool(served.manifest.get("sample")) if served else False,
+        "build": browse.build_info(served) if served else None,
+    }
+    return _page_response("error.html", status=status, **context)
+
+
+# --- the blueprint ----------------------------------------------------------------------------
+
+
+def blueprint(app: Flask) -> Blueprint:
+    """The lookup pages; the URI spaces come from the `uri_spaces` setting (checked here)."""
+    spaces = linked_data.parse_uri_spaces(app.extensions["kll"].uri_spaces)
+    bp = Blueprint("pages", __name__)
+
+    @bp.before_app_request
+    def uri_space() -> ResponseReturnValue | None:
+        if not spaces or request.routing_exception is None:
+            return None
+        if request.method not in {"GET", "HEAD"}:
+            return None
+        uri = linked_data.uri_for_path(spaces, request.host, request.path)
+        return _dereference(uri) if uri else None
+
+    @bp.app_context_processor
+    def language_links() -> dict[str, Any]:
+        def lang_url(code: str) -> str:
+            return _with_args(lang=code)
+
+        return {"lang_url": lang_url, "ui_languages": i18n.UI_LANGUAGES}
+
+    @bp.after_app_request
+    def remember_language(response: Response) -> Response:
+        if g.get("lang_explicit") and response.status_code < 400:
+            response.set_cookie(
+                i18n.COOKIE, str(g.ui_lang), max_age=365 * 24 * 3600, samesite="Lax"
+            )
+        return response
+
+    @bp.get("/")
+    def home() -> ResponseReturnValue:
+        served = _served()
+        lang = _language()
+        return _page_response("home.html", data=browse.home(served, lang), **_common(served))
+
+    @bp.get("/search")
+    def search() -> ResponseReturnValue:
+        served = _served()
+        lang = _language()
+        schemes, types = _list_param("scheme"), _list_param("type")
+        deprecated = request.args.get("include_deprecated", "") in {"1", "true", "on", "yes"}
+        data = browse.search_page(
+            served,
+            request.args.get("q"),
+            lang,
+            schemes=schemes,
+            types=types,
+            page=browse.page_number(request.args.get("page")),
+            include_deprecated=deprecated,
+        )
+        twin = _url(
+            "/api/v1/search",
+            q=data["query"] or None,
+            scheme=schemes or None,
+            type=types or None,
+            include_deprecated="true" if deprecated else None,
+            offset=((data["pager"] or {}).get("first", 1) or 1) - 1 or None,
+            limit=browse.SEARCH_PAGE,
+        )
+        return _page_response(
+            "search.html",
+            data=data,
+            selected={"scheme": schemes, "type": types},
+            include_deprecated=deprecated,
+            with_args=_with_args,
+            twin=twin,
+            **_common(served),
+        )
+
+    @bp.get("/suggest")
+    def suggest() -> ResponseReturnValue:
+        served = _served()
+        limit = request.args.get("limit", "8").strip()
+        if not limit.isdigit() or not 1 <= int(limit) <= labels.MAX_AUTOCOMPLETE:
+            raise BadRequestError(
+                f"'limit' must be a whole number from 1 to {labels.MAX_AUTOCOMPLETE}",
+                parameter="limit",
+            )
+        data = browse.suggest(served, request.args.get("q"), _language(), int(limit))
+        response = jsonify(data)
+        conneg.add_vary(response.headers, "Accept-Language")
+        return response
+
+    @bp.get("/resource")
+    @bp.get("/concept")
+    def resource() -> ResponseReturnValue:
+        return _dereference(request.args.get("uri"))
+
+    @bp.get("/page")
+    def page() -> ResponseReturnValue:
+        served = _served()
+        lang = _language()
+        pages = {
+            name: browse.page_number(request.args.get(f"{name}_page"), f"{name}_page")
+            for name in browse.PAGED_LISTS
+        }
+        view = browse.concept_page(served, request.args.get("uri", ""), lang, pages)
+        return _page_response(
+            "concept.html",
+            view=view,
+            c=view["doc"],
+            with_args=_with_args,
+            url=_url,
+            sparql_link=browse.sparql_link(view["sparql_query"]),
+            **_common(served),
+        )
+
+    @bp.get("/data.<string:ext>")
+    def data(ext: str) -> ResponseReturnValue:
+        fmt = rdfdoc.BY_EXTENSION.get(ext)
+        if fmt is None:
+            known = ", ".join(f.extension for f in rdfdoc.FORMATS)
+            raise NotFoundError(f"no document format '.{ext[:20]}'; there are: {known}")
+        served = _served()
+        uri = browse.concepts.parse_uri(request.args.get("uri")).value
+        try:
+            body = rdfdoc.document(served, uri, fmt)
+        except NotFoundError:
+            return Response(rdfdoc.not_found_body(uri, fmt), 404, content_type=fmt.content_type)
+        response = Response(body, content_type=fmt.content_type)
+        response.set_etag(_etag(served, fmt.extension))
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Link"] = f'<{_url("/page", uri=uri)}>; rel="alternate"; type="text/html"'
+        return response.make_conditional(request)
+
+    @bp.get("/schemes")
+    def schemes() -> ResponseReturnValue:
+        served = _served()
+        lang = _language()
+        return _page_response(
+            "schemes.html", vocabularies=browse.vocabularies(served, lang), **_common(served)
+        )
+
+    @bp.get("/scheme")
+    def scheme() -> ResponseReturnValue:
+        served = _served()
+        lang = _language()
+        data = browse.scheme_page(
+            served,
+            request.args.get("id") or request.args.get("uri") or "",
+            lang,
+            browse.page_number(request.args.get("page")),
+        )
+        return _page_response("scheme.html", data=data, with_args=_with_args, **_common(served))
+
+    @bp.get("/mappings")
+    def mappings() -> ResponseReturnValue:
+        served = _served()
+        _language()
+        return _page_response(
+            "mappings.html",
+            sets=mapsets.mapping_sets(served),
+            overall=mapsets.overall_coverage(served),
+            **_common(served),
+        )
+
+    @bp.get("/mappings/<path:name>")
+    def mapping_set(name: str) -> ResponseReturnValue:
+        served = _served()
+        lang = _language()
+        data = mapsets.set_page(
+            served, name, lang, browse.page_number(request.args.get("page"))
+        )
+        return _page_response(
+            "mapping_set.html", data=data, with_args=_with_args, **_common(served)
+        )
+
+    @bp.get("/about")
+    def about() -> ResponseReturnValue:
+        served = _served()
+        lang = _language()
+        return _page_response("about.html", data=browse.about(served, lang), **_common(served))
+
+    @bp.errorhandler(KllError)
+    def kll_error(exc: KllError) -> ResponseReturnValue:
+        if request.path.startswith("/data.") or request.path == "/suggest":
+            return error_response(exc.status, exc.code, str(exc), getattr(exc, "parameter", None))
+        query = request.args.get("uri") or request.args.get("q") or ""
+        if request.endpoint == "pages.mapping_set":
+            query = ""
+        return _error_page(exc, query=query)
+
+    @bp.app_errorhandler(404)
+    def not_found(exc: HTTPException) -> ResponseReturnValue:
+        if request.path.startswith(_MACHINE_PREFIXES) or not _prefers_html():
+            return error_response(404, "not_found", exc.description or "not found")
+        return _error_page(exc, query=request.path)
+
+    return bp
