@@ -43,7 +43,10 @@ def vocabulary_store() -> Store:
             Quad(node, RDF.type, ESCO.MemberConcept, graph),
         ]
     isco = NamedNode("http://data.europa.eu/esco/isco/C2221")
-    quads += [Quad(isco, RDF.type, SKOS.Concept, graph), Quad(isco, RDF.type, ESCO.MemberConcept, graph)]
+    quads += [
+        Quad(isco, RDF.type, SKOS.Concept, graph),
+        Quad(isco, RDF.type, ESCO.MemberConcept, graph),
+    ]
     store.extend(quads)
     return store
 
@@ -65,6 +68,8 @@ def test_the_valid_set_has_no_finding(vocabulary: Vocabulary) -> None:
     assert check_sets([read_sssom(FIXTURES / "valid.sssom.tsv")], vocabulary) == []
 
 
+A1 = JT + "aaaa_aaa_aa1"
+ROW_1 = ("jt:aaaa_aaa_aa1", "ESCO:occupation/occ-1")
 EXPECTED = {
     # check: (line, slot, concepts named)
     "missing-metadata": (1, "license", ()),
@@ -73,14 +78,14 @@ EXPECTED = {
     "unknown-prefix": (8, "object_id", ("isco:C2221",)),
     "not-a-curie": (8, "subject_id", (JT + "aaaa_aaa_aa1",)),
     "unknown-predicate": (8, "predicate_id", ("jt:aaaa_aaa_aa1", "ESCO:occupation/occ-1")),
-    "invalid-justification": (8, "mapping_justification", ("jt:aaaa_aaa_aa1", "ESCO:occupation/occ-1")),
+    "invalid-justification": (8, "mapping_justification", ROW_1),
     "invalid-value": (8, "confidence", ("jt:aaaa_aaa_aa1", "ESCO:occupation/occ-1")),
     "duplicate-row": (9, "", ("jt:aaaa_aaa_aa1", "ESCO:occupation/occ-1")),
     "contradicting-predicates": (9, "predicate_id", (JT + "aaaa_aaa_aa1", OCC + "occ-1")),
-    "multiple-exact-matches": (8, "predicate_id", (JT + "aaaa_aaa_aa1", OCC + "occ-1", OCC + "occ-2")),
+    "multiple-exact-matches": (8, "predicate_id", (A1, OCC + "occ-1", OCC + "occ-2")),
     "exact-match-cycle": (
         8, "predicate_id",
-        (JT + "aaaa_aaa_aa1", OCC + "occ-1", "http://data.europa.eu/esco/isco/C2221", JT + "aaaa_aaa_aa2"),
+        (A1, OCC + "occ-1", "http://data.europa.eu/esco/isco/C2221", JT + "aaaa_aaa_aa2"),
     ),
     "not-in-vocabulary": (8, "subject_id", (JT + "zzzz_zzz_zz9",)),
     "deprecated-concept": (8, "subject_id", (JT + "dddd_ddd_dd1",)),
