@@ -126,7 +126,10 @@ def test_exact_preferred_before_exact_alternative(index: LabelIndex) -> None:
     # the kind of label outranks the concept type
     results = autocomplete(index, "Specialistsjuksköterska")["results"]
     assert [r["matched"]["kind"] for r in results[:2]] == ["prefLabel", "altLabel"]
-    assert results[0]["uri"] == "http://data.europa.eu/esco/occupation/nurse0000-0000-0000-0000-000000000000"
+    assert (
+        results[0]["uri"]
+        == "http://data.europa.eu/esco/occupation/nurse0000-0000-0000-0000-000000000000"
+    )
 
 
 def test_exact_alternative_before_prefix(index: LabelIndex) -> None:
@@ -172,7 +175,9 @@ def test_word_prefix_in_any_order(index: LabelIndex) -> None:
 def test_compound_parts_find_swedish_compounds(index: LabelIndex) -> None:
     found = uris(autocomplete(index, "utvecklare", lang="sv", limit=20))
     assert SYSTEMUTVECKLARE in found and SPELUTVECKLARE in found
-    hit = next(r for r in autocomplete(index, "utvecklare")["results"] if r["uri"] == SPELUTVECKLARE)
+    hit = next(
+        r for r in autocomplete(index, "utvecklare")["results"] if r["uri"] == SPELUTVECKLARE
+    )
     assert hit["matched"]["how"] == "compound"
     nurses = uris(autocomplete(index, "sköterska", limit=20))
     assert NURSE in nurses and JT + "Zkb1_Ut7_4Ev" in nurses
@@ -329,6 +334,25 @@ def test_search_ranks_like_autocomplete(index: LabelIndex) -> None:
         assert uris(search(index, q, limit=5)) == uris(autocomplete(index, q, limit=5)), q
 
 
+def test_one_and_two_letter_queries_rank_like_longer_ones(index: LabelIndex) -> None:
+    """Short queries take a precomputed path; it must agree with the general one."""
+    for q, kwargs in [
+        ("s", {}),
+        ("sy", {}),
+        ("l", {"lang": "sv"}),
+        ("p", {"types": ["skill", "esco:Skill"]}),
+        ("d", {"include_deprecated": True}),
+        ("c+", {}),
+    ]:
+        short = autocomplete(index, q, limit=20, **kwargs)  # type: ignore[arg-type]
+        everything = search(index, q, limit=20, **kwargs)  # type: ignore[arg-type]
+        assert short["results"], q
+        assert uris(short) == uris(everything), (q, kwargs)
+    assert uris(autocomplete(index, "d")) == [
+        u for u in uris(autocomplete(index, "d", include_deprecated=True)) if u != DATAKONSULT
+    ]
+
+
 def test_nothing_matches_cleanly(index: LabelIndex) -> None:
     assert autocomplete(index, "zzzzqqqq")["results"] == []
     assert search(index, "???")["total"] == 0
@@ -421,7 +445,7 @@ def test_new_build_brings_new_index(tmp_path: Path) -> None:
 
 
 def test_build_without_index_file_builds_in_memory(tmp_path: Path) -> None:
-    settings, store = fixture_build()
+    _settings, store = fixture_build()
     source = store.get().path
     copy = tmp_path / "store" / "builds" / source.name
     shutil.copytree(source, copy)
@@ -442,11 +466,8 @@ def test_any_skos_vocabulary_is_indexed_generically() -> None:
     index = build_index(store, "https://example.org/kll/")
     hit = autocomplete(index, "rivers")["results"][0]
     assert hit["uri"] == "http://example.org/thesaurus/rivers"
-    assert hit["type"] == {
-        "id": "skos:Concept",
-        "label": "Concept",
-        "uri": "http://www.w3.org/2004/02/skos/core#Concept",
-    }
+    # only skos:Concept: the scheme says what kind of concept it is
+    assert hit["type"] == {"id": "geo", "label": "Geography thesaurus", "uri": None}
     assert hit["scheme"]["id"] == "geo"
     assert hit["scheme"]["label"] == "Geography thesaurus"
     assert hit["scheme"]["vocabulary"] == "thesaurus"

@@ -87,6 +87,7 @@ TYPE_PRIORITY = (
     "ssyk-level-4",
     "isco-level-4",
     "esco:ISCOGroup",
+    "esco/isco",
     "occupation-field",
     "skill-headline",
     "ssyk-level-3",
@@ -318,7 +319,7 @@ class RawVocabulary:
 
 def _pairs(store: Store, predicate: NamedNode) -> Iterator[tuple[Any, Any]]:
     for row in ask_named(store, "label_pairs", p=predicate):
-        yield row["s"], row["o"]
+        yield row[0], row[2]
 
 
 def _is_true(term: Any) -> bool:
@@ -461,11 +462,12 @@ class CodeSystem:
 
 
 def _choose_type(raw: RawConcept, prefixes: Mapping[str, str]) -> tuple[str, str | None]:
+    """kll:conceptType, else the most telling rdf:type (None when there is only skos:Concept)."""
     if raw.concept_type:
         return raw.concept_type, None
     specific = sorted(t for t in raw.types if t not in GENERIC_TYPES)
     if not specific:
-        return "skos:Concept", SKOS.Concept.value
+        return "", None
     ranked = sorted(
         specific,
         key=lambda t: (
@@ -478,6 +480,17 @@ def _choose_type(raw: RawConcept, prefixes: Mapping[str, str]) -> tuple[str, str
     return compact(ranked[0], prefixes), ranked[0]
 
 
+#: One index entry while building: concept, kind, language number, text, code system, key.
+Entry = tuple[int, int, int, str, int, str]
+
+
+def _sorted_pairs(pairs: list[tuple[str, int]]) -> tuple[list[str], np.ndarray]:
+    """Keys sorted, with the entry ids in the same order (sorting indices is faster than tuples)."""
+    keys = [k for k, _ in pairs]
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return [keys[i] for i in order], np.array([pairs[i][1] for i in order], dtype=np.int32)
+
+
 class _Builder:
     """Turns a RawVocabulary into the arrays and key lists of a LabelIndex."""
 
@@ -486,6 +499,14 @@ class _Builder:
         self.prefixes = {**PREFIXES, "kll": f"{raw.base_iri}ontology#"}
         self.uris = sorted(raw.concepts)
         self.position = {uri: i for i, uri in enumerate(self.uris)}
+        self.prefs = [self._pref(uri) for uri in self.uris]
+        self.scheme_counts: Counter[str] = Counter()
+        for concept in raw.concepts.values():
+            self.scheme_counts.update(concept.schemes)
+        self.scheme_ids: dict[str, str] = {}
+        for iri in sorted(self.scheme_counts):
+            sid = scheme_id(iri, raw.base_iri)
+            self.scheme_ids[iri] = iri if sid in self.scheme_ids.values() else sid
 
     def build(self) -> dict[str, Any]:
         types, concept_type = self._types()
@@ -517,7 +538,7 @@ class _Builder:
             "narrower_count": np.array(
                 [len(self.raw.concepts[u].narrower) for u in self.uris], dtype=np.int32
             ),
-            "pref": [self._pref(u) for u in self.uris],
+            "pref": self.prefs,
         }
         state.update(self._arrays(entries, concept_type, type_rank, state["concept_deprecated"]))
         return state
@@ -530,9 +551,17 @@ class _Builder:
         for uri in self.uris:
             raw = self.raw.concepts[uri]
             type_id, iri = _choose_type(raw, self.prefixes)
+            names_from = iri
+            if not type_id:
+                # only skos:Concept: the concept's most specific (smallest) scheme says what it is
+                # (ESCO's ISCO groups: the ISCO scheme), else it is just a concept
+                smallest = min(raw.schemes, key=lambda s: (self.scheme_counts[s], s), default="")
+                type_id = self.scheme_ids.get(smallest, "skos:Concept")
+                iri = None if smallest else SKOS.Concept.value
+                names_from = smallest or iri
             if type_id not in ids:
                 ids[type_id] = len(found)
-                labels = self.raw.names.get(iri, {}) if iri else {}
+                labels = self.raw.names.get(names_from, {}) if names_from else {}
                 found[type_id] = TypeInfo(type_id, iri, dict(labels))
             found[type_id].count += 1
             concept_type.append(ids[type_id])
@@ -546,17 +575,11 @@ class _Builder:
         return list(found.values()), concept_type
 
     def _schemes(self) -> tuple[list[SchemeInfo], list[tuple[int, ...]], list[int]]:
-        counts: Counter[str] = Counter()
-        for raw in self.raw.concepts.values():
-            counts.update(raw.schemes)
+        counts = self.scheme_counts
         iris = sorted(counts)
-        used: set[str] = set()
         infos: list[SchemeInfo] = []
         for iri in iris:
-            sid = scheme_id(iri, self.raw.base_iri)
-            if sid in used:
-                sid = iri
-            used.add(sid)
+            sid = self.scheme_ids[iri]
             vocabulary = self.raw.scheme_vocabulary.get(iri) or (
                 sid.split("/")[0] if "/" in sid and not sid.startswith("http") else None
             )
@@ -593,9 +616,9 @@ class _Builder:
 
     def _pref(self, uri: str) -> dict[str, str]:
         labels: dict[str, str] = {}
-        for kind, text, lang in sorted(self.raw.concepts[uri].labels):
-            if kind == PREF:
-                labels.setdefault(lang, text)
+        for kind, text, lang in self.raw.concepts[uri].labels:
+            if kind == PREF and (lang not in labels or text < labels[lang]):
+                labels[lang] = text
         return labels
 
     def _broader(self) -> list[int]:
@@ -603,42 +626,41 @@ class _Builder:
         for uri in self.uris:
             candidates = sorted(
                 (b for b in self.raw.concepts[uri].broader if b in self.position),
-                key=lambda b: (not self._pref(b), b),
+                key=lambda b: (not self.prefs[self.position[b]], b),
             )
             out.append(self.position[candidates[0]] if candidates else -1)
         return out
 
-    def _entries(
-        self, languages: list[str], notation_system: dict[str, int]
-    ) -> list[tuple[int, int, int, str, int]]:
-        """(concept, kind, language number, text, code system or -1) for every label and code."""
+    def _entries(self, languages: list[str], notation_system: dict[str, int]) -> list[Entry]:
+        """(concept, kind, language number, text, code system or -1, matching key) for every
+        label and code; labels folded to the same key in one language are kept once."""
         lang_number = {"": 0}
-        entries: list[tuple[int, int, int, str, int]] = []
+        entries: list[Entry] = []
         for c, uri in enumerate(self.uris):
             raw = self.raw.concepts[uri]
-            entries.append((c, URI, 0, uri, -1))
+            entries.append((c, URI, 0, uri, -1, uri))
             seen: set[tuple[str, str]] = set()
             for kind, text, lang in sorted(raw.labels):
-                key = (fold(text), lang)
-                if not key[0] or key in seen:
+                key = fold(text)
+                if not key or (key, lang) in seen:
                     continue
-                seen.add(key)
+                seen.add((key, lang))
                 if lang not in lang_number:
                     lang_number[lang] = len(languages)
                     languages.append(lang)
-                entries.append((c, kind, lang_number[lang], text, -1))
+                entries.append((c, kind, lang_number[lang], text, -1, key))
             values: dict[str, int] = {}
             for value, datatype in sorted(raw.notations):
                 system = notation_system.get(datatype, -1)
                 if values.get(value, -1) < 0:
                     values[value] = system
-            entries.extend((c, NOTATION, 0, v, s) for v, s in sorted(values.items()))
-            entries.extend((c, kind, 0, v, -1) for kind, v in sorted(raw.ids))
+            entries.extend((c, NOTATION, 0, v, s, code_key(v)) for v, s in sorted(values.items()))
+            entries.extend((c, kind, 0, v, -1, code_key(v)) for kind, v in sorted(raw.ids))
         return entries
 
     def _arrays(
         self,
-        entries: list[tuple[int, int, int, str, int]],
+        entries: list[Entry],
         concept_type: list[int],
         type_rank: list[int],
         deprecated: np.ndarray,
@@ -646,9 +668,10 @@ class _Builder:
         concept = np.array([e[0] for e in entries], dtype=np.int32)
         kind = np.array([e[1] for e in entries], dtype=np.int8)
         texts = [e[3] for e in entries]
+        sort_keys = [t.casefold() for t in texts]
         alpha = np.empty(len(entries), dtype=np.int64)
-        alpha[sorted(range(len(entries)), key=lambda i: (texts[i].casefold(), texts[i]))] = (
-            np.arange(len(entries), dtype=np.int64)
+        alpha[sorted(range(len(entries)), key=sort_keys.__getitem__)] = np.arange(
+            len(entries), dtype=np.int64
         )
         concept_type_arr = np.array(concept_type, dtype=np.int64)
         rank = np.array(type_rank, dtype=np.int64)
@@ -665,31 +688,30 @@ class _Builder:
         codes: dict[str, list[int]] = defaultdict(list)
         uri_entry: dict[str, int] = {}
         diacritics: dict[int, str] = {}
-        folded_words: dict[int, list[str]] = {}
         intern: dict[str, str] = {}
-        for e, (_, k, _, text, _) in enumerate(entries):
+        for e, (_, k, _, text, _, key) in enumerate(entries):
             if k == URI:
                 uri_entry[text] = e
-            elif k in (ID, LEGACY):
-                codes[code_key(text)].append(e)
-            elif k == NOTATION:
-                key = code_key(text)
+                continue
+            key = intern.setdefault(key, key)
+            if k in (ID, LEGACY):
                 codes[key].append(e)
-                full.append((intern.setdefault(key, key), e))
-            else:
-                key = fold(text)
-                full.append((intern.setdefault(key, key), e))
-                if lower(text) != key:
-                    diacritics[e] = lower(text)
-                unique = [intern.setdefault(w, w) for w in dict.fromkeys(key.split())]
-                folded_words[e] = unique
-                words.extend((w, e) for w in unique)
+                continue
+            full.append((key, e))
+            if k == NOTATION:
+                codes[key].append(e)
+                continue
+            if not text.isascii():
+                low = lower(text)
+                if low != key:
+                    diacritics[e] = low
+            words.extend((intern.setdefault(w, w), e) for w in dict.fromkeys(key.split()))
         parts_of = compound_parts({w for w, _ in words})
         parts = [(p, e) for w, e in words for p in parts_of.get(w, ())]
-        full.sort()
-        words.sort()
-        parts.sort()
-        alphabet = Counter(ch for w, _ in words for ch in w)
+        full_keys, full_ids = _sorted_pairs(full)
+        word_keys, word_ids = _sorted_pairs(words)
+        part_keys, part_ids = _sorted_pairs(parts)
+        alphabet = Counter("".join(intern))
         return {
             "concept_start": np.searchsorted(concept, np.arange(len(self.uris) + 1)).astype(
                 np.int64
@@ -701,23 +723,55 @@ class _Builder:
             "entry_text": texts,
             "entry_static": static,
             "diacritics": diacritics,
-            "full_keys": [k for k, _ in full],
-            "full_ids": np.array([e for _, e in full], dtype=np.int32),
-            "word_keys": [k for k, _ in words],
-            "word_ids": np.array([e for _, e in words], dtype=np.int32),
-            "part_keys": [k for k, _ in parts],
-            "part_ids": np.array([e for _, e in parts], dtype=np.int32),
+            "full_keys": full_keys,
+            "full_ids": full_ids,
+            "word_keys": word_keys,
+            "word_ids": word_ids,
+            "part_keys": part_keys,
+            "part_ids": part_ids,
             "codes": {k: tuple(v) for k, v in codes.items()},
             "uri_entry": uri_entry,
-            "alphabet": "".join(ch for ch, n in alphabet.most_common() if n >= 20),
+            "alphabet": "".join(ch for ch, n in alphabet.most_common() if n >= 5 and ch != " "),
         }
+
+
+def _short_prefix_lists(state: dict[str, Any]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """For every one- and two-letter prefix: its matching entries, best first, with scores.
+
+    A one-letter query starts tens of thousands of labels; ranking them all per keystroke costs
+    more than the 5 ms an autocomplete may take. Ranked once here, a query walks the list until
+    it has enough concepts that pass its filters.
+    """
+    full_keys, word_keys = state["full_keys"], state["word_keys"]
+    kind, static = state["entry_kind"], state["entry_static"]
+    prefixes = {k[:n] for keys in (full_keys, word_keys) for k in keys for n in (1, 2) if k[:n]}
+    lists: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for prefix in prefixes:
+        lo, hi = _range(full_keys, prefix, prefix=False)
+        _, end = _range(full_keys, prefix, prefix=True)
+        w_lo, w_hi = _range(word_keys, prefix, prefix=True)
+        exact = state["full_ids"][lo:hi]
+        ids = np.concatenate([exact, state["full_ids"][hi:end], state["word_ids"][w_lo:w_hi]])
+        tiers = np.concatenate(
+            [
+                np.where(kind[exact] >= ALT, EXACT_ALT, EXACT),
+                np.full(end - hi, PREFIX),
+                np.full(w_hi - w_lo, WORD),
+            ]
+        ).astype(np.int64)
+        scores = (tiers << _TIER_SHIFT) | static[ids]
+        order = np.argsort(scores, kind="stable")
+        lists[prefix] = (ids[order].astype(np.int32), scores[order])
+    return lists
 
 
 def build_index(
     store: Store, base_iri: str, graph_sources: Mapping[str, str] | None = None
 ) -> LabelIndex:
     """Read a store and compile its label index (in memory)."""
-    return LabelIndex(_Builder(read_vocabulary(store, base_iri, graph_sources)).build())
+    state = _Builder(read_vocabulary(store, base_iri, graph_sources)).build()
+    state["short"] = _short_prefix_lists(state)
+    return LabelIndex(state)
 
 
 # --- querying -------------------------------------------------------------------------------------
@@ -799,6 +853,7 @@ class LabelIndex:
         self.codes: dict[str, tuple[int, ...]] = state["codes"]
         self.uri_entry: dict[str, int] = state["uri_entry"]
         self.alphabet: str = state["alphabet"]
+        self.short: dict[str, tuple[np.ndarray, np.ndarray]] = state["short"]
         self.position = {uri: i for i, uri in enumerate(self.uris)}
         self.type_by_id = {t.id: i for i, t in enumerate(self.types)}
         self.type_by_id.update({t.iri: i for i, t in enumerate(self.types) if t.iri})
@@ -1057,8 +1112,31 @@ class LabelIndex:
     def _rerank(hits: list[Hit], static: np.ndarray) -> list[Hit]:
         return sorted(hits, key=lambda h: (h.tier, h.accent, int(static[h.entry])))
 
+    def _top_short(self, key: str, query: str, filters: Filters, limit: int) -> list[Hit]:
+        """:meth:`top` for a one- or two-letter query, from its ranked list."""
+        ids, scores = self.short.get(key, (np.empty(0, np.int32), np.empty(0, np.int64)))
+        codes = np.array(self._code_entries(query), dtype=np.int32)
+        if len(codes):  # single-letter codes exist (SNI sections A-U): merge them in by score
+            code_scores = (np.int64(EXACT) << _TIER_SHIFT) | self.entry_static[codes]
+            at = np.searchsorted(scores, code_scores)
+            ids, scores = np.insert(ids, at, codes), np.insert(scores, at, code_scores)
+        best: dict[int, int] = {}
+        start, chunk = 0, max(limit * 16, 256)
+        while len(best) < limit * 2 and start < len(ids):
+            window = slice(start, start + chunk)
+            keep = np.flatnonzero(self._mask(ids[window], filters)) + start
+            for p in keep.tolist():
+                best.setdefault(int(self.entry_concept[ids[p]]), p)
+            start, chunk = start + chunk, chunk * 4
+        chosen = np.array(sorted(best.values()), dtype=np.int64)
+        hits = self._hits(ids[chosen], scores[chosen], query)
+        return self._rerank(hits, self.entry_static)[:limit]
+
     def top(self, query: str, filters: Filters, limit: int) -> list[Hit]:
         """The best `limit` concepts for a query (autocomplete, resolve)."""
+        key = fold(query)
+        if 0 < len(key) <= 2 and " " not in key and limit > 0:
+            return self._top_short(key, query, filters, limit)
         ids, scores = self._scored(query, filters)
         if not len(ids) or limit <= 0:
             return []
