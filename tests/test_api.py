@@ -57,7 +57,7 @@ def get(server: LiveServer, path: str, **params: Any) -> requests.Response:
     return requests.get(server.url + path, params=params, timeout=30)
 
 
-# --- the document -----------------------------------------------------------------------------------
+# --- the document ---------------------------------------------------------------------------------
 
 
 def test_openapi_document_is_valid_openapi_3_1(server: LiveServer) -> None:
@@ -79,21 +79,24 @@ def test_openapi_document_is_valid_openapi_3_1(server: LiveServer) -> None:
 
 
 def test_documented_examples_match_their_schemas() -> None:
-    for path, item in SPEC["paths"].items():
-        for method, operation in item.items():
-            for status, declared in operation["responses"].items():
+    checked = 0
+    for item in SPEC["paths"].values():
+        for operation in item.values():
+            for declared in operation["responses"].values():
                 content = declared["content"]["application/json"]
                 if "example" in content:
                     schema = {"$ref": "urn:kll-openapi" + content["schema"]["$ref"]}
                     Draft202012Validator(schema, registry=_REGISTRY).validate(content["example"])
+                    checked += 1
             body = operation.get("requestBody", {}).get("content", {}).get("application/json")
             if body:
                 schema = {"$ref": "urn:kll-openapi" + body["schema"]["$ref"]}
                 Draft202012Validator(schema, registry=_REGISTRY).validate(body["example"])
-    assert path  # the loop ran
+                checked += 1
+    assert checked >= 5
 
 
-# --- lookups ---------------------------------------------------------------------------------------
+# --- lookups --------------------------------------------------------------------------------------
 
 
 def test_autocomplete(server: LiveServer) -> None:
@@ -168,7 +171,7 @@ def test_resolve_a_thousand_strings(server: LiveServer) -> None:
     assert (body["matched"], body["unmatched"]) == (750, 250)
 
 
-# --- concepts, schemes, hierarchies --------------------------------------------------------------
+# --- concepts, schemes, hierarchies ---------------------------------------------------------------
 
 
 def test_concept_by_uri_and_by_jobtech_id(server: LiveServer) -> None:
@@ -258,7 +261,7 @@ def test_schemes_top_concepts_and_narrower(server: LiveServer) -> None:
     assert [i["uri"] for i in rest["items"]] == [SYSTEMUTVECKLARE]
 
 
-# --- bad input: 400 naming the parameter, 404 for unknown things ------------------------------------
+# --- bad input: 400 naming the parameter, 404 for unknown things ----------------------------------
 
 
 @pytest.mark.parametrize(
