@@ -278,6 +278,16 @@ def test_languages_option_keeps_only_those_languages(settings: Settings, tmp_pat
     assert any("occupations_sv.csv: language 'sv'" in n for n in report.notes)
 
 
+def test_language_file_without_suffix_reads_as_english(settings: Settings, tmp_path: Path) -> None:
+    shutil.copytree(MINI, tmp_path / "pkg")
+    (tmp_path / "pkg" / "en" / "occupations_en.csv").rename(
+        tmp_path / "pkg" / "en" / "occupations.csv"
+    )
+    store, report, _ = run(settings, tmp_path / "pkg", options={"languages": ["en"]})
+    assert langs(store, OCC1, "skos:prefLabel") == {("software developer", "en")}
+    assert not report.warnings
+
+
 # --- missing files, partial packages -----------------------------------------------------------
 
 

@@ -762,7 +762,7 @@ def plan_package(files: list[PackageFile], languages: frozenset[str] | None, sin
             skipped.append(f"{file.display}: not a file of an ESCO CSV package (ignored)")
         elif not kind.loaded:
             skipped.append(f"{file.display}: {kind.provides}; not loaded")
-        elif kind.localized and languages is not None and file.language not in languages:
+        elif kind.localized and languages is not None and (file.language or "en") not in languages:
             skipped.append(f"{file.display}: language '{file.language}' not in option languages")
         elif not kind.localized and kind.name in seen_relations:
             skipped.append(f"{file.display}: {kind.name} already read from another file")
@@ -772,19 +772,25 @@ def plan_package(files: list[PackageFile], languages: frozenset[str] | None, sin
             load.append(file)
     order = {k.name: i for i, k in enumerate(KINDS)}
     load.sort(key=lambda f: (order[f.kind.name if f.kind else ""], f.language or "", f.display))
-    langs = sorted({f.language for f in load if f.kind and f.kind.localized and f.language})
+    # A language file without a language suffix is read as English (see EscoLoader._texts).
+    langs = sorted({f.language or "en" for f in load if f.kind and f.kind.localized})
     suffixed = any(f.language for f in files if f.kind and not f.kind.localized)
     layout = "v1.2 (language-suffixed relation files)" if suffixed else "v1.1 (relations package)"
     missing: list[str] = []
     if not single:
-        present = {(f.kind.name, f.language if f.kind.localized else None) for f in load if f.kind}
+        present: set[tuple[str, str | None]] = {
+            (f.kind.name, (f.language or "en") if f.kind.localized else None)
+            for f in load
+            if f.kind
+        }
         for kind in KINDS:
             if not kind.required:
                 continue
-            if kind.localized:
-                wanted = [(kind.name, lang) for lang in (langs or ["en"])]
-            else:
-                wanted = [(kind.name, None)]
+            wanted: list[tuple[str, str | None]] = (
+                [(kind.name, lang) for lang in (langs or ["en"])]
+                if kind.localized
+                else [(kind.name, None)]
+            )
             for name, lang in wanted:
                 if (name, lang) not in present:
                     label = lang if kind.localized else (langs[0] if suffixed and langs else None)
