@@ -362,7 +362,6 @@ class EscoLoader:
     """Turns the files of one ESCO package into quads of the source's graph."""
 
     ctx: ImportContext
-    languages: frozenset[str] | None = None
     batch: list[Quad] = field(default_factory=list)
     emitted: int = 0
     iris: dict[str, NamedNode] = field(default_factory=dict)
@@ -873,7 +872,7 @@ def import_esco(ctx: ImportContext) -> None:
     for message in plan.missing:
         ctx.report.warn(f"missing {message} (partial package: loaded the rest)")
     _check_version(ctx, files)
-    loader = EscoLoader(ctx, languages)
+    loader = EscoLoader(ctx)
     for file in plan.load:
         loader.load(file)
     loader.flush()
