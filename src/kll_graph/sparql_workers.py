@@ -17,7 +17,8 @@ result back through a pipe in chunks. The server-side :class:`WorkerPool` enforc
   however many heavy queries run, new short queries always find a lane and the CPU.
 
 Protocol on the pipe (worker to server), each message one `send_bytes`: ``M``+JSON meta (row count,
-truncated) once the result is collected, then ``C``+bytes chunks, then ``E``; or ``X``+JSON error.
+truncated) once the result is collected, then ``C``+bytes chunks, then ``E``; a result that fits
+one chunk as one ``R`` message (meta length, meta, body); or ``X``+JSON error.
 """
 
 from __future__ import annotations
@@ -80,10 +81,16 @@ class ResultMeta:
 
 
 class _PipeWriter:
-    """A binary writer that sends what it is given to the server in chunks."""
+    """A binary writer that sends what it is given to the server in chunks.
 
-    def __init__(self, conn: Connection) -> None:
+    A result that fits in one chunk goes as one ``R`` message (meta and body together), which
+    saves the server two wake-ups per small query; a larger one as ``M``, ``C``... and ``E``.
+    """
+
+    def __init__(self, conn: Connection, meta: bytes) -> None:
         self.conn = conn
+        self.meta = meta
+        self.started = False
         self.buffer = bytearray()
 
     def write(self, data: bytes) -> int:
@@ -93,9 +100,21 @@ class _PipeWriter:
         return len(data)
 
     def flush(self) -> None:
-        if self.buffer:
-            self.conn.send_bytes(b"C" + bytes(self.buffer))
-            self.buffer.clear()
+        if not self.buffer:
+            return
+        if not self.started:
+            self.conn.send_bytes(b"M" + self.meta)
+            self.started = True
+        self.conn.send_bytes(b"C" + bytes(self.buffer))
+        self.buffer.clear()
+
+    def finish(self) -> None:
+        if self.started:
+            self.flush()
+            self.conn.send_bytes(b"E")
+        else:
+            size = len(self.meta).to_bytes(4, "big")
+            self.conn.send_bytes(b"R" + size + self.meta + bytes(self.buffer))
 
 
 def _limit_memory(memory_mb: int) -> None:
@@ -161,13 +180,11 @@ def _run_job(conn: Connection, job: QueryJob, stores: _Stores) -> None:
     except OSError as exc:
         _send_error(conn, KllError(f"the store could not be read: {exc}"))
         return
-    meta = {"count": collected.count, "truncated": collected.truncated}
-    conn.send_bytes(b"M" + json.dumps(meta).encode())
+    meta = json.dumps({"count": collected.count, "truncated": collected.truncated}).encode()
     fmt = next(f for f in FORMATS if f.name == job.format_name and f.kind == collected.kind)
-    writer = _PipeWriter(conn)
+    writer = _PipeWriter(conn, meta)
     write(collected, fmt, writer)  # type: ignore[arg-type]
-    writer.flush()
-    conn.send_bytes(b"E")
+    writer.finish()
 
 
 def worker_main(conn: Connection, memory_mb: int, warm_path: str | None) -> None:
@@ -374,11 +391,11 @@ class WorkerPool:
         lease = self._acquire(job)
         try:
             self._send(lease)
-            meta = self._first(lease)
+            meta, whole = self._first(lease)
         except BaseException:
             self._finish(lease, reusable=False)
             raise
-        return QueryStream(self, lease, meta)
+        return QueryStream(self, lease, meta, whole)
 
     def _acquire(self, job: QueryJob) -> _Lease:
         begun = time.monotonic()
@@ -456,12 +473,18 @@ class WorkerPool:
             "very many rows"
         )
 
-    def _first(self, lease: _Lease) -> ResultMeta:
+    def _first(self, lease: _Lease) -> tuple[ResultMeta, bytes | None]:
+        """The result's meta, and its whole body when it came in one message."""
         message = self._recv(lease)
         tag, body = message[:1], message[1:]
         if tag == b"M":
             meta = json.loads(body)
-            return ResultMeta(int(meta["count"]), bool(meta["truncated"]))
+            return ResultMeta(int(meta["count"]), bool(meta["truncated"])), None
+        if tag == b"R":
+            size = int.from_bytes(body[:4], "big")
+            meta = json.loads(body[4 : 4 + size])
+            self._finish(lease, reusable=True)
+            return ResultMeta(int(meta["count"]), bool(meta["truncated"])), body[4 + size :]
         if tag == b"X":
             error = _error_from(json.loads(body))
             self._finish(lease, reusable=not isinstance(error, QueryMemoryError))
@@ -599,11 +622,15 @@ class QueryStream:
     client went away) stops the worker, as the rest of its output cannot be skipped cheaply.
     """
 
-    def __init__(self, pool: WorkerPool, lease: _Lease, meta: ResultMeta) -> None:
+    def __init__(
+        self, pool: WorkerPool, lease: _Lease, meta: ResultMeta, whole: bytes | None = None
+    ) -> None:
         self._pool = pool
         self._lease = lease
         self.meta = meta
-        self._iterator = pool._chunks(lease)
+        self._iterator: Iterator[bytes] = (
+            iter([whole]) if whole is not None else pool._chunks(lease)
+        )
 
     def __iter__(self) -> Iterator[bytes]:
         return self._iterator
