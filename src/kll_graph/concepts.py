@@ -40,7 +40,9 @@ LINK_LISTS = (
     "replaces",
 )
 
-_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]*$")
+#: What is accepted as a URI: an absolute IRI without spaces or characters IRIs forbid.
+IRI_PATTERN = r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20\x7f-\x9f<>\"{}|\\^`]*$"
+_IRI = re.compile(IRI_PATTERN)
 
 MATCH_PREDICATES = ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
 #: A mapping seen from its target: the predicate that states the same from the other side.
@@ -105,10 +107,10 @@ CONTEXT: dict[str, Any] = {
 
 
 def parse_uri(value: str | None, parameter: str = "uri") -> NamedNode:
-    """A URI given by a client as a NamedNode, or a BadRequestError saying what is wrong."""
-    if not value or not value.strip():
+    """A URI given by a client as a NamedNode, or a BadRequestError saying what is wrong
+    (NotFoundError for text that has the URI syntax the API documents but that no IRI can be)."""
+    if not value:
         raise BadRequestError(f"'{parameter}' is required: the concept URI", parameter=parameter)
-    value = value.strip()
     if len(value) > MAX_URI_LENGTH:
         raise BadRequestError(
             f"'{parameter}' is longer than {MAX_URI_LENGTH} characters", parameter=parameter
@@ -119,10 +121,9 @@ def parse_uri(value: str | None, parameter: str = "uri") -> NamedNode:
         )
     try:
         return NamedNode(value)
-    except ValueError as exc:
-        raise BadRequestError(
-            f"'{parameter}' is not a valid URI: {exc}", parameter=parameter
-        ) from exc
+    except ValueError:
+        # it looks like a URI but breaks a finer IRI rule: no concept can have it
+        raise NotFoundError(f"no concept {value[:200]!r} in the served store") from None
 
 
 def _page(offset: int, limit: int) -> None:
@@ -179,7 +180,7 @@ def concept(served: ServedBuild, uri: str, lang: str | None = None) -> dict[str,
     """
     node = parse_uri(uri)
     index = index_for(served)
-    if lang:
+    if lang is not None:
         lang = index.language(lang)
     settings_base = str(served.manifest.get("base_iri") or "https://w3id.org/kll-graph/")
     k = kll(settings_base)
@@ -450,7 +451,7 @@ def _substitutability(
 def schemes(served: ServedBuild, lang: str | None = None) -> list[dict[str, Any]]:
     """Every concept scheme with concepts in the store: id, URI, labels, vocabulary, size."""
     index = index_for(served)
-    if lang:
+    if lang is not None:
         lang = index.language(lang)
     out = []
     for number, info in enumerate(index.schemes):
@@ -465,10 +466,10 @@ def schemes(served: ServedBuild, lang: str | None = None) -> list[dict[str, Any]
 
 
 def find_scheme(index: LabelIndex, scheme: str | None) -> int:
-    """A scheme by id or URI (NotFoundError when there is none; BadRequestError when empty)."""
+    """A scheme by id or URI (NotFoundError when there is none; BadRequestError when blank)."""
     if not scheme or not scheme.strip():
         raise BadRequestError("'scheme' is required: a scheme id or URI", parameter="scheme")
-    number = index.scheme_by_id.get(scheme.strip())
+    number = index.scheme_by_id.get(scheme)
     if number is None:
         raise NotFoundError(f"no concept scheme {scheme[:200]!r}; GET /api/v1/schemes lists them")
     return number
@@ -499,7 +500,7 @@ def top_concepts(
     concept in the scheme), sorted by label."""
     _page(offset, limit)
     index = index_for(served)
-    if lang:
+    if lang is not None:
         lang = index.language(lang)
     number = find_scheme(index, scheme)
     node = NamedNode(index.schemes[number].uri)
@@ -530,7 +531,7 @@ def narrower(
     _page(offset, limit)
     node = parse_uri(uri)
     index = index_for(served)
-    if lang:
+    if lang is not None:
         lang = index.language(lang)
     if index.concept_number(node.value) is None and not any(
         True for _ in ask_named(served.store, "concept_outgoing", c=node)

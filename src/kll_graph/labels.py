@@ -916,7 +916,7 @@ class LabelIndex:
         """Validate user filters; an unknown language, scheme or type is a BadRequestError."""
         langs = None
         display = None
-        if lang:
+        if lang is not None:
             display = self.language(lang)
             langs = tuple(
                 i
@@ -935,7 +935,7 @@ class LabelIndex:
 
     def language(self, lang: str) -> str:
         """A language tag the index knows (its primary subtag), or a BadRequestError."""
-        tag = lang.strip().lower()
+        tag = lang.lower()
         known = sorted({t.split("-")[0] for t in self.languages if t})
         primary = tag.split("-")[0]
         if not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{1,8})*", tag) or primary not in known:
@@ -953,7 +953,7 @@ class LabelIndex:
 
     @staticmethod
     def _lookup(table: Mapping[str, int], value: str, parameter: str, names: Any) -> int:
-        number = table.get(value.strip())
+        number = table.get(value)
         if number is None:
             known = sorted(names())
             shown = ", ".join(known[:80]) + (" ..." if len(known) > 80 else "")
@@ -1462,7 +1462,7 @@ def _as_list(value: Any, where: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
-        return tuple(v for v in (p.strip() for p in value.split(",")) if v)
+        return tuple(value.split(","))
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
     raise BadRequestError(f"'{where}' must be a string or a list of strings", parameter=where)
@@ -1470,7 +1470,7 @@ def _as_list(value: Any, where: str) -> tuple[str, ...]:
 
 def _optional_str(value: Any, where: str) -> str | None:
     if value is None or isinstance(value, str):
-        return value or None
+        return value
     raise BadRequestError(f"'{where}' must be a string", parameter=where)
 
 
@@ -1496,6 +1496,8 @@ def parse_resolve_request(body: Any) -> tuple[list[ResolveQuery], dict[str, Any]
             parameter="queries",
         )
     limit = body.get("limit", 3)
+    if isinstance(limit, float) and limit.is_integer():
+        limit = int(limit)  # JSON Schema counts 3.0 as an integer
     if not isinstance(limit, int) or isinstance(limit, bool):
         raise BadRequestError("'limit' must be a whole number", parameter="limit")
     check_range(limit, "limit", 1, MAX_CANDIDATES)
@@ -1529,11 +1531,14 @@ def _resolve_item(item: Any, i: int, defaults: dict[str, Any]) -> ResolveQuery:
     q = item.get("q")
     if not isinstance(q, str):
         raise BadRequestError(f"'{where}.q' must be a string", parameter=f"{where}.q")
+    lang = _optional_str(item.get("lang"), f"{where}.lang")
+    schemes = _as_list(item.get("scheme"), f"{where}.scheme")
+    types = _as_list(item.get("type"), f"{where}.type")
     return ResolveQuery(
         q=check_query(q, f"{where}.q"),
-        lang=_optional_str(item.get("lang"), f"{where}.lang") or defaults["lang"],
-        schemes=_as_list(item.get("scheme"), f"{where}.scheme") or defaults["schemes"],
-        types=_as_list(item.get("type"), f"{where}.type") or defaults["types"],
+        lang=defaults["lang"] if lang is None else lang,
+        schemes=defaults["schemes"] if item.get("scheme") is None else schemes,
+        types=defaults["types"] if item.get("type") is None else types,
     )
 
 

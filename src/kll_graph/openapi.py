@@ -9,6 +9,7 @@ import functools
 from typing import Any
 
 from kll_graph import __version__
+from kll_graph.concepts import IRI_PATTERN, MAX_URI_LENGTH
 from kll_graph.labels import (
     MAX_AUTOCOMPLETE,
     MAX_BATCH,
@@ -16,6 +17,7 @@ from kll_graph.labels import (
     MAX_OFFSET,
     MAX_QUERY_LENGTH,
     MAX_SEARCH_PAGE,
+    LabelIndex,
 )
 
 JT = "http://data.jobtechdev.se/taxonomy/concept/"
@@ -215,16 +217,25 @@ SCHEMAS: dict[str, Any] = {
     },
     "ResolveQuery": {
         "oneOf": [
-            {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH},
+            {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": r"\S"},
             {
                 "type": "object",
                 "required": ["q"],
                 "additionalProperties": False,
                 "properties": {
-                    "q": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH},
-                    "lang": STRING,
-                    "scheme": {"oneOf": [STRING, {"type": "array", "items": STRING}]},
-                    "type": {"oneOf": [STRING, {"type": "array", "items": STRING}]},
+                    "q": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": MAX_QUERY_LENGTH,
+                        "pattern": r"\S",
+                    },
+                    "lang": NULLABLE_STRING,
+                    "scheme": {
+                        "oneOf": [STRING, {"type": "array", "items": STRING}, {"type": "null"}]
+                    },
+                    "type": {
+                        "oneOf": [STRING, {"type": "array", "items": STRING}, {"type": "null"}]
+                    },
                 },
             },
         ]
@@ -241,9 +252,9 @@ SCHEMAS: dict[str, Any] = {
                 "items": _ref("ResolveQuery"),
             },
             "limit": {"type": "integer", "minimum": 1, "maximum": MAX_CANDIDATES, "default": 3},
-            "lang": STRING,
-            "scheme": {"oneOf": [STRING, {"type": "array", "items": STRING}]},
-            "type": {"oneOf": [STRING, {"type": "array", "items": STRING}]},
+            "lang": NULLABLE_STRING,
+            "scheme": {"oneOf": [STRING, {"type": "array", "items": STRING}, {"type": "null"}]},
+            "type": {"oneOf": [STRING, {"type": "array", "items": STRING}, {"type": "null"}]},
             "include_deprecated": {"type": "boolean", "default": False},
         },
     },
@@ -438,7 +449,7 @@ Q = _param(
     "q",
     "What to look for: a label (any language, any case, with or without diacritics), part of "
     "one, a code (2512, SSYK 2512, ISCO C2512), a JobTech id, a legacy AMS id or a URI.",
-    {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH},
+    {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": r"\S"},
     required=True,
     example="systemutveck",
 )
@@ -473,7 +484,7 @@ DEPRECATED = _param(
 URI = _param(
     "uri",
     "The concept URI.",
-    {"type": "string", "minLength": 1},
+    {"type": "string", "minLength": 1, "maxLength": MAX_URI_LENGTH, "pattern": IRI_PATTERN},
     required=True,
     example=JT + "rQds_YGd_quU",
 )
@@ -719,7 +730,7 @@ PATHS: dict[str, Any] = {
                 _param(
                     "scheme",
                     "Scheme id or URI.",
-                    {"type": "string", "minLength": 1},
+                    {"type": "string", "minLength": 1, "pattern": r"\S"},
                     required=True,
                     example="jobtech/ssyk-level-1",
                 ),
@@ -759,6 +770,39 @@ def _document() -> dict[str, Any]:
     }
 
 
-def document() -> dict[str, Any]:
-    """The OpenAPI document (a fresh copy, safe to modify)."""
-    return copy.deepcopy(_document())
+def document(index: LabelIndex | None = None) -> dict[str, Any]:
+    """The OpenAPI document (a fresh copy). Given the served label index, the languages, schemes
+    and types it knows are listed as the allowed values of the filters."""
+    doc = copy.deepcopy(_document())
+    if index is not None:
+        _list_known_values(doc, index)
+    return doc
+
+
+def _list_known_values(doc: dict[str, Any], index: LabelIndex) -> None:
+    languages = sorted({tag.split("-")[0] for tag in index.languages if tag})
+    lang = {
+        "type": "string",
+        "pattern": "^(" + "|".join(languages) + ")(-[a-z0-9]{1,8})*$" if languages else "^$",
+    }
+    schemes = {"type": "string", "enum": sorted(index.scheme_by_id)}
+    types = {"type": "string", "enum": sorted(index.type_by_id)}
+    known = {"lang": lang, "scheme": schemes, "type": types}
+    for item in doc["paths"].values():
+        for operation in item.values():
+            for param in operation.get("parameters", []):
+                if param["name"] in known and param["in"] == "query":
+                    if param["schema"].get("type") == "array":
+                        param["schema"]["items"] = known[param["name"]]
+                    elif param["name"] == "lang":
+                        param["schema"] = lang
+    schemas = doc["components"]["schemas"]
+    for properties in (
+        schemas["ResolveRequest"]["properties"],
+        schemas["ResolveQuery"]["oneOf"][1]["properties"],
+    ):
+        properties["lang"] = {"anyOf": [lang, {"type": "null"}]}
+        for name in ("scheme", "type"):
+            properties[name] = {
+                "oneOf": [known[name], {"type": "array", "items": known[name]}, {"type": "null"}]
+            }

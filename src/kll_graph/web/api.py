@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from kll_graph import concepts, labels, openapi
-from kll_graph.exceptions import BadRequestError
+from kll_graph.exceptions import BadRequestError, StoreNotFoundError
 from kll_graph.namespaces import JOBTECH_CONCEPT
 from kll_graph.store import ServedBuild
 from kll_graph.web import current_store
@@ -44,12 +44,13 @@ def _bool(name: str) -> bool:
 
 
 def _list(name: str) -> list[str]:
-    """A repeatable parameter, also accepting comma-separated values."""
-    return [v.strip() for raw in request.args.getlist(name) for v in raw.split(",") if v.strip()]
+    """A repeatable parameter, also accepting comma-separated values (an empty value is an
+    error for the caller to report, not a filter silently dropped)."""
+    return [v for raw in request.args.getlist(name) for v in raw.split(",")]
 
 
 def _lang() -> str | None:
-    return request.args.get("lang") or None
+    return request.args.get("lang")
 
 
 def _served() -> ServedBuild:
@@ -68,7 +69,11 @@ def blueprint(app: Flask) -> Blueprint:
 
     @bp.get("/openapi.json")
     def openapi_document() -> ResponseReturnValue:
-        return jsonify(openapi.document())
+        try:
+            index = labels.index_for(_served())
+        except StoreNotFoundError:
+            index = None  # the document still describes the API before the first build
+        return jsonify(openapi.document(index))
 
     @bp.get("/autocomplete")
     def autocomplete() -> ResponseReturnValue:
