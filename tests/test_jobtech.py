@@ -404,3 +404,26 @@ def test_summary_says_the_version_is_unknown(q: Ask, built, store: Store, graph:
     cat = NamedNode(built["catalog_graph"])
     assert [r["v"] for r in q.rows(query, g=graph, cat=cat)] == ["unknown"]
     assert graph.value.endswith("/graph/jobtech/unknown")
+
+
+# --- the examples in docs/jobtech.md ------------------------------------------------------------
+def doc_examples() -> list[str]:
+    text = (Path(__file__).parents[1] / "docs" / "jobtech.md").read_text(encoding="utf-8")
+    return re.findall(r"```sparql\n(.*?)```", text, flags=re.S)
+
+
+def test_docs_examples_answer_on_the_real_store(store: Store) -> None:
+    """Every SPARQL example of docs/jobtech.md runs as `kll-graph query` runs it, and answers."""
+    from kll_graph.sparql import execute
+
+    examples = doc_examples()
+    assert len(examples) == 7
+    answers = []
+    for example in examples:
+        rows = list(execute(store, example))  # type: ignore[arg-type]
+        if "isReplacedBy" not in example:  # the dataset files have no replacements
+            assert rows, example
+        answers.append(rows)
+    assert len(answers[0]) == 15  # occupations in SSYK 2512
+    assert "2512" in {r["code"].value for r in answers[1]}
+    assert {r["label"].value for r in answers[4]} >= {"Kylteknik"}
