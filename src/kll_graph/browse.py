@@ -357,10 +357,49 @@ def concept_page(
             doc["schemes"][0]["vocabulary"] if doc["schemes"] else None
         ),
         "other_labels": _other_labels(doc, lang),
+        "notes": _notes(doc, lang),
     }
+    for name, listing in view["lists"].items():
+        listing["kind"] = _uniform_kind(doc[name])
     number = index.concept_number(doc["uri"])
     view["in_index"] = number is not None
     return view
+
+
+def _pick_text(texts: Mapping[str, Any], lang: str) -> Any:
+    for tag in (lang, "sv", "en", ""):
+        if tag in texts:
+            return texts[tag]
+    return next(iter(texts.values()), None)
+
+
+def _notes(doc: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """The documentation notes (description, scope note ...) in the UI language, with fallback."""
+    out = []
+    for key, texts in sorted(doc["notes"].items()):
+        text = _pick_text(texts, lang)
+        if text:
+            out.append({"key": key, "text": text})
+    return out
+
+
+def _uniform_kind(items: Sequence[dict[str, Any]]) -> str | None:
+    """"ESCO · Skill" when every item of a list is of that one vocabulary and type, so the page
+    says it once in the heading rather than on every line."""
+    kinds = {
+        (
+            (item.get("scheme") or {}).get("vocabulary"),
+            (item.get("type") or {}).get("label"),
+        )
+        for item in items
+    }
+    if len(kinds) != 1:
+        return None
+    vocabulary, type_label = next(iter(kinds))
+    if not vocabulary or not type_label:
+        return None
+    short = {"jobtech": "JobTech", "esco": "ESCO"}.get(vocabulary, vocabulary)
+    return f"{short} · {type_label}"
 
 
 def _other_labels(doc: dict[str, Any], lang: str) -> list[dict[str, str]]:
@@ -378,10 +417,8 @@ def hierarchy_paths(served: ServedBuild, uri: str, lang: str) -> list[list[dict[
     A concept with several broader concepts (an ESCO occupation under two groups, a JobTech
     concept in two structures) has several paths; at most :data:`MAX_PATHS` are returned.
     """
-    parents: dict[str, set[str]] = defaultdict(set)
-    for row in ask_named(served.store, "concept_ancestry", c=NamedNode(uri)):
-        parents[row["x"].value].add(row["b"].value)
-    if not parents:
+    parents = _ancestry(served, uri)
+    if not parents.get(uri):
         return []
     index = index_for(served)
     paths: list[list[str]] = []
@@ -403,6 +440,20 @@ def hierarchy_paths(served: ServedBuild, uri: str, lang: str) -> list[list[dict[
     for path in paths:
         out.append([briefs.setdefault(u, index.brief(u, lang)) for u in path])
     return sorted(out, key=lambda p: [(b["label"] or "").casefold() for b in p])
+
+
+def _ancestry(served: ServedBuild, uri: str) -> dict[str, set[str]]:
+    """The broader links above a concept, breadth first, one lookup per ancestor (bounded)."""
+    parents: dict[str, set[str]] = {}
+    todo = [uri]
+    while todo and len(parents) < MAX_DEPTH * MAX_PATHS:
+        node = todo.pop(0)
+        if node in parents:
+            continue
+        rows = ask_named(served.store, "concept_ancestry", c=NamedNode(node))
+        parents[node] = {row["b"].value for row in rows}
+        todo.extend(sorted(parents[node] - parents.keys()))
+    return parents
 
 
 def group_mappings(mappings: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

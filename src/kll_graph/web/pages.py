@@ -337,6 +337,7 @@ def blueprint(app: Flask) -> Blueprint:
             with_args=_with_args,
             url=_url,
             sparql_link=browse.sparql_link(view["sparql_query"]),
+            note_keys=i18n.STRINGS.keys(),
             **_common(served),
         )
 
