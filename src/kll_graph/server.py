@@ -22,8 +22,13 @@ def run(settings: Settings, *, announce: Callable[[str], None]) -> None:
         ident="kll-graph",
     )
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
+    sparql = app.extensions.get("kll.sparql")
+    if sparql is not None:
+        sparql.pool.start()  # warm the query workers before the first request, not during it
     announce(f"http://{host}:{server.effective_port}/")  # type: ignore[union-attr]
     try:
         server.run()
     finally:
         server.close()
+        if sparql is not None:
+            sparql.close()
