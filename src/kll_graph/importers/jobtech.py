@@ -396,105 +396,146 @@ def dataset_files(path: Path) -> list[Path]:
 
 # --- writing quads ------------------------------------------------------------------------------
 class QuadWriter:
-    """Turns the merged taxonomy into quads in one graph."""
+    """Turns the merged taxonomy into quads in one graph.
+
+    Terms are made once and reused (a NamedNode parses its IRI when created), which keeps the
+    Python side of the import well under the store's own bulk-load time.
+    """
 
     def __init__(self, ctx: ImportContext, known_types: set[str]) -> None:
         self.graph = ctx.graph
         self.base = ctx.base_iri
-        self.k = kll(ctx.base_iri)
+        self.k = k = kll(ctx.base_iri)
         self.known_types = known_types
         self.true = Literal(True)
+        self.a = RDF.type
+        self.concept_class = SKOS.Concept
+        self.pref, self.alt, self.hidden = SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel
+        self.definition, self.notation, self.in_scheme = (
+            SKOS.definition, SKOS.notation, SKOS.inScheme,
+        )  # fmt: skip
+        self.top_of, self.has_top = SKOS.topConceptOf, SKOS.hasTopConcept
+        self.broader, self.narrower, self.related = SKOS.broader, SKOS.narrower, SKOS.related
+        self.deprecated, self.replaced_by, self.replaces = (
+            OWL.deprecated, DCT.isReplacedBy, DCT.replaces,
+        )  # fmt: skip
+        self.jobtech_id, self.concept_type = k.jobtechId, k.conceptType
+        self.substitutes, self.substitutability = k.substitutes, k.Substitutability
+        self.substitute, self.substituted = k.substitute, k.substituted
+        self.percentage = k.substitutabilityPercentage
+        self.other = {
+            "essential": k.essentialSkill,
+            "optional": k.optionalSkill,
+            "possible_combination": k.possibleCombination,
+            "unlikely_combination": k.unlikelyCombination,
+        }
+        self.datatypes = {name: k[name] for name in CODE_SYSTEMS.values()}
+        self._iris: dict[str, NamedNode] = {}
+        self._types: dict[str, tuple[Literal, NamedNode, NamedNode]] = {}
+        self._percent: dict[int, Literal] = {}
 
-    def quad(self, s: NamedNode | BlankNode, p: NamedNode, o: Any) -> Quad:
-        return Quad(s, p, o, self.graph)
+    def iri(self, concept_id: str) -> NamedNode:
+        """The concept's URI (or an ESCO URI given as such), made once."""
+        node = self._iris.get(concept_id)
+        if node is None:
+            node = self._iris[concept_id] = (
+                NamedNode(concept_id)
+                if concept_id.startswith(ESCO_PREFIX)
+                else concept_iri(concept_id)
+            )
+        return node
+
+    def type_terms(self, concept_type: str) -> tuple[Literal, NamedNode, NamedNode]:
+        """(type literal, type class, scheme) of a concept type, made once."""
+        terms = self._types.get(concept_type)
+        if terms is None:
+            terms = self._types[concept_type] = (
+                Literal(concept_type),
+                self.k[type_class_name(concept_type)],
+                scheme_iri(self.base, concept_type),
+            )
+        return terms
 
     def schemes(self, types: dict[str, tuple[str, str]]) -> Iterator[Quad]:
         """One skos:ConceptScheme (a kll:ConceptType) per concept type."""
+        g = self.graph
         for concept_type in sorted(set(types) | self.known_types):
-            scheme = scheme_iri(self.base, concept_type)
-            yield self.quad(scheme, RDF.type, SKOS.ConceptScheme)
-            yield self.quad(scheme, RDF.type, self.k.ConceptType)
-            yield self.quad(scheme, SKOS.notation, Literal(concept_type))
-            yield self.quad(scheme, self.k.conceptClass, self.k[type_class_name(concept_type)])
+            literal, cls, scheme = self.type_terms(concept_type)
+            yield Quad(scheme, self.a, SKOS.ConceptScheme, g)
+            yield Quad(scheme, self.a, self.k.ConceptType, g)
+            yield Quad(scheme, self.notation, literal, g)
+            yield Quad(scheme, self.k.conceptClass, cls, g)
             sv, en = types.get(concept_type, ("", ""))
             if sv:
-                yield self.quad(scheme, SKOS.prefLabel, Literal(sv, language="sv"))
+                yield Quad(scheme, self.pref, Literal(sv, language="sv"), g)
             if en:
-                yield self.quad(scheme, SKOS.prefLabel, Literal(en, language="en"))
+                yield Quad(scheme, self.pref, Literal(en, language="en"), g)
 
     def concept(self, record: ConceptRecord, top: bool) -> Iterator[Quad]:
         """The triples about one concept."""
-        k = self.k
-        s = concept_iri(record.id)
-        yield self.quad(s, RDF.type, SKOS.Concept)
-        yield self.quad(s, k.jobtechId, Literal(record.id))
+        g = self.graph
+        s = self.iri(record.id)
+        yield Quad(s, self.a, self.concept_class, g)
+        yield Quad(s, self.jobtech_id, Literal(record.id), g)
         if record.type:
-            yield self.quad(s, k.conceptType, Literal(record.type))
+            literal, cls, scheme = self.type_terms(record.type)
+            yield Quad(s, self.concept_type, literal, g)
             if record.type in self.known_types:
-                scheme = scheme_iri(self.base, record.type)
-                yield self.quad(s, RDF.type, k[type_class_name(record.type)])
-                yield self.quad(s, SKOS.inScheme, scheme)
+                yield Quad(s, self.a, cls, g)
+                yield Quad(s, self.in_scheme, scheme, g)
                 if top:
-                    yield self.quad(s, SKOS.topConceptOf, scheme)
-                    yield self.quad(scheme, SKOS.hasTopConcept, s)
+                    yield Quad(s, self.top_of, scheme, g)
+                    yield Quad(scheme, self.has_top, s, g)
         if record.pref_label:
-            yield self.quad(s, SKOS.prefLabel, Literal(record.pref_label, language="sv"))
+            yield Quad(s, self.pref, Literal(record.pref_label, language="sv"), g)
         for label in sorted(record.alt_labels):
-            yield self.quad(s, SKOS.altLabel, Literal(label, language="sv"))
+            yield Quad(s, self.alt, Literal(label, language="sv"), g)
         for label in sorted(record.hidden_labels):
-            yield self.quad(s, SKOS.hiddenLabel, Literal(label, language="sv"))
+            yield Quad(s, self.hidden, Literal(label, language="sv"), g)
         if record.definition:
-            yield self.quad(s, SKOS.definition, Literal(record.definition, language="sv"))
+            yield Quad(s, self.definition, Literal(record.definition, language="sv"), g)
         for system, value in sorted(record.notations):
-            yield self.quad(s, SKOS.notation, Literal(value, datatype=k[system]))
+            yield Quad(s, self.notation, Literal(value, datatype=self.datatypes[system]), g)
         if record.deprecated:
-            yield self.quad(s, OWL.deprecated, self.true)
+            yield Quad(s, self.deprecated, self.true, g)
         if record.esco_uri:
-            yield self.quad(s, SKOS.exactMatch, NamedNode(record.esco_uri))
+            yield Quad(s, SKOS.exactMatch, self.iri(record.esco_uri), g)
 
-    def edge(
-        self, subject: str, relation: str, obj: str, esco: dict[str, str]
-    ) -> Iterator[Quad]:
+    def edge(self, subject: str, relation: str, obj: str, esco: dict[str, str]) -> Iterator[Quad]:
         """The triples of one relation edge (both directions where SKOS has an inverse)."""
-        k = self.k
-        s = concept_iri(subject)
-        o = NamedNode(obj) if obj.startswith(ESCO_PREFIX) else concept_iri(obj)
+        g = self.graph
+        s, o = self.iri(subject), self.iri(obj)
         if relation == "broader":
-            yield self.quad(s, SKOS.broader, o)
-            yield self.quad(o, SKOS.narrower, s)
+            yield Quad(s, self.broader, o, g)
+            yield Quad(o, self.narrower, s, g)
         elif relation == "related":
-            yield self.quad(s, SKOS.related, o)
-            yield self.quad(o, SKOS.related, s)
+            yield Quad(s, self.related, o, g)
+            yield Quad(o, self.related, s, g)
         elif relation == "replaced_by":
-            yield self.quad(s, DCT.isReplacedBy, o)
-            yield self.quad(o, DCT.replaces, s)
-            yield self.quad(s, OWL.deprecated, self.true)
+            yield Quad(s, self.replaced_by, o, g)
+            yield Quad(o, self.replaces, s, g)
+            yield Quad(s, self.deprecated, self.true, g)
         elif relation in MATCH_PREDICATES:
-            yield self.quad(s, MATCH_PREDICATES[relation], o)
+            yield Quad(s, MATCH_PREDICATES[relation], o, g)
             if obj in esco:
-                yield self.quad(s, MATCH_PREDICATES[relation], NamedNode(esco[obj]))
+                yield Quad(s, MATCH_PREDICATES[relation], self.iri(esco[obj]), g)
         else:
-            predicate = {
-                "essential": k.essentialSkill,
-                "optional": k.optionalSkill,
-                "possible_combination": k.possibleCombination,
-                "unlikely_combination": k.unlikelyCombination,
-            }[relation]
-            yield self.quad(s, predicate, o)
+            yield Quad(s, self.other[relation], o, g)
 
     def substitution(self, substitute: str, substituted: str, pct: int | None) -> Iterator[Quad]:
         """The simple kll:substitutes triple plus the qualified node carrying the percentage."""
-        k = self.k
-        s, o = concept_iri(substitute), concept_iri(substituted)
-        yield self.quad(s, k.substitutes, o)
+        g = self.graph
+        s, o = self.iri(substitute), self.iri(substituted)
+        yield Quad(s, self.substitutes, o, g)
         node = BlankNode()
-        yield self.quad(node, RDF.type, k.Substitutability)
-        yield self.quad(node, k.substitute, s)
-        yield self.quad(node, k.substituted, o)
+        yield Quad(node, self.a, self.substitutability, g)
+        yield Quad(node, self.substitute, s, g)
+        yield Quad(node, self.substituted, o, g)
         if pct is not None:
-            yield self.quad(
-                node, k.substitutabilityPercentage, Literal(str(pct), datatype=XSD.integer)
-            )
+            literal = self._percent.get(pct)
+            if literal is None:
+                literal = self._percent[pct] = Literal(str(pct), datatype=XSD.integer)
+            yield Quad(node, self.percentage, literal, g)
 
 
 def taxonomy_quads(
@@ -619,4 +660,3 @@ def import_jobtech(ctx: ImportContext) -> None:
     ctx.add(quads)
     ctx.report.counts["quads"] = len(quads)
     report(ctx, taxonomy, types)
-
