@@ -251,3 +251,13 @@ def test_large_ntriples_load_in_parallel_slices(
     bad.write_text("".join(lines))
     with pytest.raises(SourceError, match=r"bad\.nt at line 4322"):
         build(rdf_settings(tmp_path, {"bad": bad}))
+
+
+def test_importer_metadata_reaches_the_catalog(sample_store: CurrentStore) -> None:
+    """What an importer records in report.metadata is said about its graph in the catalog."""
+    served = sample_store.get()
+    base = served.manifest["base_iri"]
+    query = f"""SELECT ?value WHERE {{ GRAPH <{base}graph/catalog> {{
+        <{base}graph/esco-sv/v1.1.1> <http://purl.org/dc/terms/source> ?value }} }}"""
+    values = {row["value"].value for row in served.store.query(query)}  # type: ignore[union-attr]
+    assert any("SE_occupations_ESCO-1.1.1" in v for v in values), values

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import Store
+from pyoxigraph import Literal, NamedNode, Store
 
 from kll_graph import __version__
 from kll_graph.catalog import GraphEntry, catalog_quads, count_triples, describe_files
@@ -115,6 +115,7 @@ class SourceResult:
     counts: dict[str, int]
     notes: list[str]
     warnings: list[str]
+    metadata: list[tuple[NamedNode, Literal | NamedNode]] = field(default_factory=list)
 
 
 @dataclass
@@ -187,6 +188,7 @@ def _import_source(
         counts=dict(ctx.report.counts),
         notes=ctx.report.notes,
         warnings=ctx.report.warnings,
+        metadata=ctx.report.metadata,
     )
 
 
@@ -214,6 +216,7 @@ def _catalog_entries(
                     attribution=source.attribution,
                     triples=triples,
                     files=files,
+                    extra=list(result.metadata),
                 )
             )
     return entries
