@@ -48,14 +48,14 @@ from kll_graph.store import CurrentStore
 
 SPARQL_STARTS = """
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT DISTINCT ?c ?l WHERE {
+SELECT DISTINCT ?c ?l ?q WHERE {
   { ?c skos:prefLabel ?l } UNION { ?c skos:altLabel ?l } UNION { ?c skos:hiddenLabel ?l }
   FILTER(STRSTARTS(LCASE(STR(?l)), ?q))
 } LIMIT 10
 """
 SPARQL_CONTAINS = """
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT DISTINCT ?c ?l WHERE {
+SELECT DISTINCT ?c ?l ?q WHERE {
   { ?c skos:prefLabel ?l } UNION { ?c skos:altLabel ?l } UNION { ?c skos:hiddenLabel ?l }
   FILTER(CONTAINS(LCASE(STR(?l)), ?q))
 } ORDER BY STRLEN(?l) LIMIT 10

@@ -373,22 +373,30 @@ def _mappings(
             continue
         name = row["p"].value.rsplit("#", 1)[-1]
         shown = name if direction == "outgoing" else INVERSE_MATCH[name]
-        key = (direction, name, other.value, graph)
-        if key not in found:
-            info = graphs.get(graph, {})
-            found[key] = {
-                "predicate": f"skos:{shown}",
-                "stated": f"skos:{name}",
-                "direction": direction,
-                **index.brief(other.value, lang),
-                "graph": graph,
-                "source": info.get("source"),
-                "graph_title": info.get("title"),
-                "provenance": {},
-            }
-        if row["key"] is not None:
-            slot = PROVENANCE_SLOTS.get(row["key"].value) or row["key"].value.rsplit("/", 1)[-1]
-            slot = slot.rsplit("#", 1)[-1]
+        info = graphs.get(graph, {})
+        found[
+            (
+                graph,
+                node.value if direction == "outgoing" else other.value,
+                name,
+                other.value if direction == "outgoing" else node.value,
+            )
+        ] = {
+            "predicate": f"skos:{shown}",
+            "stated": f"skos:{name}",
+            "direction": direction,
+            **index.brief(other.value, lang),
+            "graph": graph,
+            "source": info.get("source"),
+            "graph_title": info.get("title"),
+            "provenance": {},
+        }
+    for row in ask_named(served.store, "concept_mapping_provenance", c=node):
+        name = row["p"].value.rsplit("#", 1)[-1]
+        key = (row["g"].value, row["source"].value, name, row["target"].value)
+        if key in found:
+            slot = PROVENANCE_SLOTS.get(row["key"].value) or row["key"].value
+            slot = slot.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
             _add_provenance(found[key]["provenance"], slot, _value(row["value"], prefixes))
     order = {m: i for i, m in enumerate(MATCH_PREDICATES)}
     return sorted(
@@ -398,6 +406,7 @@ def _mappings(
             m["direction"],
             (m["label"] or "").casefold(),
             m["uri"],
+            m["graph"],
         ),
     )
 

@@ -60,9 +60,12 @@ if TYPE_CHECKING:
 
 INDEX_FILE = "labels.idx"
 #: Bumped whenever the pickled layout changes; an index of another format is rebuilt in memory.
-FORMAT = 3
+FORMAT = 4
 #: A query word that starts fewer entries than this is also matched with one typo.
 TYPO_THRESHOLD = 50
+#: In a query of several words, when the most selective word matches at most this many entries,
+#: the other words are checked against those entries' labels instead of being looked up.
+VERIFY_LIMIT = 3000
 #: Longest query text accepted (characters).
 MAX_QUERY_LENGTH = 200
 
@@ -206,6 +209,26 @@ def edits1(word: str, alphabet: str) -> set[str]:
     out |= {a + c + b[1:] for a, b in splits if b for c in alphabet}
     out |= {a + c + b for a, b in splits for c in alphabet}
     return out
+
+
+def one_edit(a: str, b: str) -> bool:
+    """True when b is exactly one insertion, deletion, substitution or swap away from a.
+
+    >>> [one_edit("kock", w) for w in ("kock", "kok", "kocks", "kick", "okck", "kcko")]
+    [False, True, True, True, True, False]
+    """
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) < len(b):
+        return a[i:] == b[i + 1 :]
+    if a[i + 1 :] == b[i + 1 :]:
+        return True
+    return i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
 
 
 def local_name(iri: str) -> str:
@@ -731,6 +754,7 @@ class _Builder:
             "part_ids": part_ids,
             "codes": {k: tuple(v) for k, v in codes.items()},
             "uri_entry": uri_entry,
+            "parts_of": {w: tuple(sorted(p)) for w, p in parts_of.items()},
             "alphabet": "".join(ch for ch, n in alphabet.most_common() if n >= 5 and ch != " "),
         }
 
@@ -854,6 +878,7 @@ class LabelIndex:
         self.uri_entry: dict[str, int] = state["uri_entry"]
         self.alphabet: str = state["alphabet"]
         self.short: dict[str, tuple[np.ndarray, np.ndarray]] = state["short"]
+        self.parts_of: dict[str, tuple[str, ...]] = state["parts_of"]
         self.position = {uri: i for i, uri in enumerate(self.uris)}
         self.type_by_id = {t.id: i for i, t in enumerate(self.types)}
         self.type_by_id.update({t.iri: i for i, t in enumerate(self.types) if t.iri})
@@ -996,6 +1021,52 @@ class LabelIndex:
             )
         return found
 
+    def _word_count(self, word: str) -> int:
+        """How many entries a query word starts (as a word or, from 3 letters, a compound part)."""
+        lo, hi = _range(self.word_keys, word, prefix=True)
+        count = hi - lo
+        if len(word) >= 3:
+            lo, hi = _range(self.part_keys, word, prefix=True)
+            count += hi - lo
+        return count
+
+    def _word_tier(self, entry: int, word: str, typo: bool) -> int | None:
+        """How one query word matches one entry's label, as :meth:`_word_candidates` would."""
+        words = fold(self.entry_text[entry]).split()
+        if any(w.startswith(word) for w in words):
+            return WORD
+        parts = [p for w in words for p in self.parts_of.get(w, ())]
+        if len(word) >= 3 and any(p.startswith(word) for p in parts):
+            return COMPOUND
+        if typo and len(word) >= 5:
+            if any(one_edit(word, w) for w in words):
+                return TYPO
+            if any(one_edit(word, p) for p in parts):
+                return TYPO_PART
+        return None
+
+    def _all_words(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Entries matching every query word, with the worst tier among the words.
+
+        The most selective word is looked up; the others are checked against the labels it
+        found (cheap), or looked up and intersected when it found too many.
+        """
+        counts = {w: self._word_count(w) for w in words}
+        ordered = sorted(words, key=lambda w: (counts[w], w))
+        ids, tier = self._best_per_id(*self._word_candidates(ordered[0]))
+        for word in ordered[1:]:
+            if len(ids) <= VERIFY_LIMIT:
+                typo = counts[word] < TYPO_THRESHOLD
+                found = [self._word_tier(e, word, typo) for e in ids.tolist()]
+                keep = np.array([t is not None for t in found], dtype=bool)
+                other = np.array([t if t is not None else 0 for t in found], dtype=np.int64)
+                ids, tier = ids[keep], np.maximum(tier[keep], other[keep])
+            else:
+                o_ids, o_tier = self._best_per_id(*self._word_candidates(word))
+                ids, ia, ib = np.intersect1d(ids, o_ids, assume_unique=True, return_indices=True)
+                tier = np.maximum(tier[ia], o_tier[ib])
+        return ids, tier
+
     def _word_candidates(self, word: str) -> tuple[np.ndarray, np.ndarray]:
         chunks: list[np.ndarray] = []
         tiers: list[int] = []
@@ -1048,21 +1119,13 @@ class LabelIndex:
             _, end = _range(self.full_keys, key, prefix=True)
             chunks.append(self.full_ids[hi:end])
             tiers.append(np.full(end - hi, PREFIX, dtype=np.int64))
-            words = key.split()
-            per_word = [self._word_candidates(w) for w in dict.fromkeys(words)]
-            if len(per_word) == 1:
-                chunks.append(per_word[0][0])
-                tiers.append(per_word[0][1])
+            words = list(dict.fromkeys(key.split()))
+            if len(words) == 1:
+                ids, tier = self._word_candidates(words[0])
             else:
-                ids, tier = self._best_per_id(*per_word[0])
-                for other in per_word[1:]:
-                    o_ids, o_tier = self._best_per_id(*other)
-                    ids, ia, ib = np.intersect1d(
-                        ids, o_ids, assume_unique=True, return_indices=True
-                    )
-                    tier = np.maximum(tier[ia], o_tier[ib])
-                chunks.append(ids)
-                tiers.append(tier)
+                ids, tier = self._all_words(words)
+            chunks.append(ids)
+            tiers.append(tier)
         if not chunks:
             return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int64)
         return np.concatenate(chunks).astype(np.int32), np.concatenate(tiers)
