@@ -65,7 +65,7 @@ FORMAT = 4
 TYPO_THRESHOLD = 50
 #: In a query of several words, when the most selective word matches at most this many entries,
 #: the other words are checked against those entries' labels instead of being looked up.
-VERIFY_LIMIT = 3000
+VERIFY_LIMIT = 300
 #: Longest query text accepted (characters).
 MAX_QUERY_LENGTH = 200
 
