@@ -1082,17 +1082,17 @@ class LabelIndex:
         # so this changes no ranking, and it keeps long batches fast.
         if len(word) >= 5 and found < TYPO_THRESHOLD:
             for candidate in edits1(word, self.alphabet):
-                for keys, ids, known, tier in (
+                for keys, ids, known, typo_tier in (
                     (self.word_keys, self.word_ids, self._words, TYPO),
                     (self.part_keys, self.part_ids, self._parts, TYPO_PART),
                 ):
                     if candidate in known:
                         a, b = _range(keys, candidate, prefix=False)
                         chunks.append(ids[a:b])
-                        tiers.append(tier)
-        ids = np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int32)
-        tier = np.repeat(np.array(tiers, dtype=np.int64), [len(c) for c in chunks])
-        return ids, tier
+                        tiers.append(typo_tier)
+        found_ids = np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int32)
+        found_tiers = np.repeat(np.array(tiers, dtype=np.int64), [len(c) for c in chunks])
+        return found_ids, found_tiers
 
     @staticmethod
     def _best_per_id(ids: np.ndarray, tiers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1144,7 +1144,8 @@ class LabelIndex:
             allowed[list(filters.types)] = True
             mask &= allowed[self.concept_type[concepts]]
         if filters.schemes:
-            mask &= self._members[list(filters.schemes)].any(axis=0)[concepts]
+            members = np.asarray(self._members[list(filters.schemes)].any(axis=0))
+            mask &= members[concepts]
         return mask
 
     def _scored(self, query: str, filters: Filters) -> tuple[np.ndarray, np.ndarray]:
