@@ -403,6 +403,10 @@ def test_summary_says_the_version_is_unknown(q: Ask, built, store: Store, graph:
     query = "SELECT ?v WHERE { GRAPH ?cat { ?g owl:versionInfo ?v } }"
     cat = NamedNode(built["catalog_graph"])
     assert [r["v"] for r in q.rows(query, g=graph, cat=cat)] == ["unknown"]
+    said = "SELECT ?c WHERE { GRAPH ?cat { ?g rdfs:comment ?c } }"
+    assert [r["c"] for r in q.rows(said, g=graph, cat=cat)] == [
+        "taxonomy version unknown: these dataset files do not record it"
+    ]
     assert graph.value.endswith("/graph/jobtech/unknown")
 
 

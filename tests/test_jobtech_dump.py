@@ -130,7 +130,8 @@ def test_codes_of_the_dump_types(dump: ImportContext) -> None:
     k = f"{dump.base_iri}ontology#"
     found = rows(
         dump,
-        "SELECT ?c ?code (DATATYPE(?code) AS ?dt) WHERE { ?c a skos:Concept ; skos:notation ?code }",
+        """SELECT ?c ?code (DATATYPE(?code) AS ?dt) WHERE {
+           ?c a skos:Concept ; skos:notation ?code }""",
     )
     by = {(r["c"].removeprefix(JT), r["code"]): r["dt"].removeprefix(k) for r in found}
     assert by == {

@@ -28,7 +28,7 @@ from typing import Any
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
 from kll_graph.importers import ImportContext, iter_files, register
-from kll_graph.namespaces import DCT, JOBTECH_CONCEPT, OWL, RDF, SKOS, XSD, kll, minted
+from kll_graph.namespaces import DCT, JOBTECH_CONCEPT, OWL, RDF, RDFS, SKOS, XSD, kll, minted
 
 #: The 53 concept types of the JobTech Taxonomy (as `concept-types.json` lists them). A type
 #: outside this list and outside concept-types.json is imported as a generic skos:Concept.
@@ -609,7 +609,9 @@ def report(ctx: ImportContext, taxonomy: Taxonomy, types: dict[str, tuple[str, s
         fields = ", ".join(f"{n} ({c})" for n, c in sorted(taxonomy.ignored_fields.items()))
         ctx.report.note(f"fields not imported: {fields}")
     if ctx.source.version == "unknown":
-        ctx.report.note("taxonomy version unknown: these dataset files do not record it")
+        message = "taxonomy version unknown: these dataset files do not record it"
+        ctx.report.note(message)
+        ctx.report.metadata.append((RDFS.comment, Literal(message, language="en")))
 
 
 def _dangling(taxonomy: Taxonomy) -> Counter[str]:
