@@ -106,8 +106,3 @@ def graph_iri(base_iri: str, source_id: str, version: str) -> NamedNode:
 def catalog_iri(base_iri: str) -> NamedNode:
     """The graph that describes every other graph (VoID/DCAT/PROV)."""
     return minted(base_iri, "graph", "catalog")
-
-
-def ontology_graph_iri(base_iri: str) -> NamedNode:
-    """The graph holding `ontology/*.ttl`."""
-    return minted(base_iri, "graph", "ontology")
