@@ -1030,12 +1030,17 @@ class LabelIndex:
             count += hi - lo
         return count
 
-    def _word_tier(self, entry: int, word: str, typo: bool) -> int | None:
-        """How one query word matches one entry's label, as :meth:`_word_candidates` would."""
+    def _entry_words(self, entry: int) -> tuple[list[str], list[str]]:
+        """An entry's label words and their compound parts, as the index holds them."""
         words = fold(self.entry_text[entry]).split()
+        return words, [p for w in words for p in self.parts_of.get(w, ())]
+
+    @staticmethod
+    def _word_tier(words: list[str], parts: list[str], word: str, typo: bool) -> int | None:
+        """How one query word matches one label (its words and parts), as
+        :meth:`_word_candidates` would find it."""
         if any(w.startswith(word) for w in words):
             return WORD
-        parts = [p for w in words for p in self.parts_of.get(w, ())]
         if len(word) >= 3 and any(p.startswith(word) for p in parts):
             return COMPOUND
         if typo and len(word) >= 5:
@@ -1054,10 +1059,15 @@ class LabelIndex:
         counts = {w: self._word_count(w) for w in words}
         ordered = sorted(words, key=lambda w: (counts[w], w))
         ids, tier = self._best_per_id(*self._word_candidates(ordered[0]))
+        labels: dict[int, tuple[list[str], list[str]]] = {}
         for word in ordered[1:]:
             if len(ids) <= VERIFY_LIMIT:
                 typo = counts[word] < TYPO_THRESHOLD
-                found = [self._word_tier(e, word, typo) for e in ids.tolist()]
+                found = []
+                for e in ids.tolist():
+                    if e not in labels:
+                        labels[e] = self._entry_words(e)
+                    found.append(self._word_tier(*labels[e], word, typo))
                 keep = np.array([t is not None for t in found], dtype=bool)
                 other = np.array([t if t is not None else 0 for t in found], dtype=np.int64)
                 ids, tier = ids[keep], np.maximum(tier[keep], other[keep])
@@ -1081,15 +1091,15 @@ class LabelIndex:
         # A typo is looked for only where the word itself finds little: typo hits rank last,
         # so this changes no ranking, and it keeps long batches fast.
         if len(word) >= 5 and found < TYPO_THRESHOLD:
-            for candidate in edits1(word, self.alphabet):
-                for keys, ids, known, typo_tier in (
-                    (self.word_keys, self.word_ids, self._words, TYPO),
-                    (self.part_keys, self.part_ids, self._parts, TYPO_PART),
-                ):
-                    if candidate in known:
-                        a, b = _range(keys, candidate, prefix=False)
-                        chunks.append(ids[a:b])
-                        tiers.append(typo_tier)
+            candidates = edits1(word, self.alphabet)
+            for keys, ids, known, typo_tier in (
+                (self.word_keys, self.word_ids, self._words, TYPO),
+                (self.part_keys, self.part_ids, self._parts, TYPO_PART),
+            ):
+                for candidate in sorted(candidates & known):
+                    a, b = _range(keys, candidate, prefix=False)
+                    chunks.append(ids[a:b])
+                    tiers.append(typo_tier)
         found_ids = np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int32)
         found_tiers = np.repeat(np.array(tiers, dtype=np.int64), [len(c) for c in chunks])
         return found_ids, found_tiers
