@@ -23,6 +23,7 @@ from kll_graph.catalog import GraphEntry, catalog_quads, count_triples, describe
 from kll_graph.exceptions import BuildError, KllError, SourceError
 from kll_graph.importers import GraphInfo, ImportContext, get_importer
 from kll_graph.namespaces import catalog_iri, graph_iri
+from kll_graph.normalize import apply_source_option
 from kll_graph.settings import SAMPLE_DIR, Settings, SourceConfig
 from kll_graph.store import (
     OXIGRAPH_DIR,
@@ -176,6 +177,7 @@ def _import_source(
     progress(f"importing {source.id} ({source.importer}, version {source.version})")
     try:
         importer(ctx)
+        apply_source_option(ctx)  # Skosify, where the source's options ask for it
     except KllError:
         raise
     except (OSError, UnicodeDecodeError, ValueError) as exc:
