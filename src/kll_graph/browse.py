@@ -46,7 +46,11 @@ PAGED_LISTS = (
     "essential_for",
     "optional_for",
 )
-VOCABULARY_NAMES = {"jobtech": "JobTech Taxonomy", "esco": "ESCO"}
+VOCABULARY_NAMES = {
+    "jobtech": "JobTech Taxonomy",
+    "jobtech-legacy": "JobTech Taxonomy 2020 (legacy ids)",
+    "esco": "ESCO",
+}
 ESCO_PORTAL = "https://esco.ec.europa.eu/{lang}/classification/{kind}?uri={uri}"
 JOBTECH_ATLAS = "https://atlas.jobtechdev.se/taxonomy/{id}"
 MATCH_ORDER = tuple(f"skos:{p}" for p in concepts.MATCH_PREDICATES)
