@@ -362,6 +362,13 @@ def test_mapping_set_page_counts_and_coverage(
     occupation_type = index.types[index.type_by_id["occupation-name"]]
     _, listing = page(sample_server, "/mappings")
     assert "/mappings/se-occupations-esco" in listing.hrefs("/mappings/")
+    from kll_graph import coverage
+
+    report = coverage.coverage(served.store, served.manifest["base_iri"])
+    assert any(report.values())
+    for side in report.values():
+        for cov in side:
+            assert f"{cov.type} {cov.percent} % {cov.mapped} av {cov.total}" in listing.text
     answer, p = page(sample_server, "/mappings/se-occupations-esco")
     assert answer.status == 200
     mapped = sum(

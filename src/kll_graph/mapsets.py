@@ -9,7 +9,10 @@ with at least one mapping in the set, against all concepts of the type.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter, defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from pyoxigraph import NamedNode
@@ -78,16 +81,16 @@ def _mapping_sets(served: ServedBuild) -> list[dict[str, Any]]:
 
 def _matches(served: ServedBuild, graph: str) -> list[tuple[str, str, str, str | None]]:
     def compute() -> list[tuple[str, str, str, str | None]]:
-        rows = ask_named(served.store, "mapping_set_matches", graph=NamedNode(graph))
+        node = NamedNode(graph)
+        why: dict[tuple[str, str, str], str] = {}
+        for row in ask_named(served.store, "mapping_set_justifications", graph=node):
+            key = (row["s"].value, row["p"].value, row["o"].value)
+            why.setdefault(key, row["justification"].value.rsplit("/", 1)[-1])
         found: dict[tuple[str, str, str], str | None] = {}
-        for row in rows:
-            key = (row["s"].value, row["p"].value.rsplit("#", 1)[-1], row["o"].value)
-            justification = _text(row["justification"])
-            if justification:
-                justification = justification.rsplit("/", 1)[-1]
-            if found.get(key) is None:
-                found[key] = justification
-        return [(*key, j) for key, j in found.items()]
+        for row in ask_named(served.store, "mapping_set_matches", graph=node):
+            key = (row["s"].value, row["p"].value, row["o"].value)
+            found[key] = why.get(key)
+        return [(s, p.rsplit("#", 1)[-1], o, j) for (s, p, o), j in found.items()]
 
     return CACHE.get(served, ("matches", graph), compute)
 
@@ -173,12 +176,34 @@ def set_page(served: ServedBuild, name: str, lang: str, page: int) -> dict[str, 
     }
 
 
-def overall_coverage(served: ServedBuild) -> dict[str, list[dict[str, Any]]]:
-    """The coverage report over all mapping sets (both sides), as :mod:`coverage` computes it."""
+_COVERAGE_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kll-coverage")
+_COVERAGE: dict[str, Future[dict[str, list[dict[str, Any]]]]] = {}
+_COVERAGE_LOCK = threading.Lock()
+
+
+def overall_coverage(
+    served: ServedBuild, wait: float = 2.0
+) -> dict[str, list[dict[str, Any]]] | None:
+    """The coverage report over all mapping sets (both sides), as :mod:`coverage` computes it,
+    or None while it is still being computed.
+
+    On the real data the report takes tens of seconds, so it is computed once per build in a
+    background thread; a page waits at most `wait` seconds for it and otherwise says it is
+    coming (small stores answer at once).
+    """
     base = str(served.manifest.get("base_iri") or "https://w3id.org/kll-graph/")
 
     def compute() -> dict[str, list[dict[str, Any]]]:
-        report = coverage.coverage(served.store, base)
-        return coverage.coverage_json(report, limit=0)
+        return coverage.coverage_json(coverage.coverage(served.store, base), limit=0)
 
-    return CACHE.get(served, ("overall-coverage",), compute)
+    key = str(served.path)
+    with _COVERAGE_LOCK:
+        future = _COVERAGE.get(key)
+        if future is None:
+            future = _COVERAGE[key] = _COVERAGE_POOL.submit(compute)
+            while len(_COVERAGE) > 3:
+                _COVERAGE.pop(next(iter(_COVERAGE)))
+    try:
+        return future.result(timeout=wait)
+    except FutureTimeout:
+        return None

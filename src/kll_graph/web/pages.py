@@ -115,7 +115,7 @@ def _page_response(template: str, status: int = 200, **context: Any) -> Response
     conneg.add_vary(response.headers, "Accept-Language")
     conneg.add_vary(response.headers, "Cookie")
     if status == 200 and isinstance(served, ServedBuild):
-        response.set_etag(_etag(served, lang, template))
+        response.set_etag(_etag(served, lang, template, str(context.get("etag_extra", ""))))
         response.headers["Cache-Control"] = "no-cache"
         response.make_conditional(request)
     return response
@@ -384,10 +384,12 @@ def blueprint(app: Flask) -> Blueprint:
     def mappings() -> ResponseReturnValue:
         served = _served()
         _language()
+        overall = mapsets.overall_coverage(served)
         return _page_response(
             "mappings.html",
             sets=mapsets.mapping_sets(served),
-            overall=mapsets.overall_coverage(served),
+            overall=overall,
+            etag_extra="" if overall is not None else "pending",
             **_common(served),
         )
 
