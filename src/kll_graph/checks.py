@@ -821,8 +821,8 @@ def definitions_repeating_labels(ctx: CheckContext) -> Iterator[Hit]:
     with pySHACL: what a well-formed concept looks like in kll-graph (in a scheme that exists,
     labels with a language tag, notations as literals, substitutability percentages of 25 or
     75). A violation means the data does not have the shape that the API, the concept pages and
-    integrators rely on. The message names the property and the shape's own explanation; fix the
-    source, or the importer that produced the triple.""",
+    integrators rely on. The message names the property and the shape's own explanation. Fix it
+    in the source, or in the importer that produced the triple.""",
 )
 def shacl_violations(ctx: CheckContext) -> Iterator[Hit]:
     for result in validate_shapes(ctx):
@@ -1017,7 +1017,7 @@ def _expand(
     import rdflib
 
     sh = rdflib.Namespace(SH)
-    by_iri = {str(rep): rep for rep in representatives}
+    by_iri = {rep.value: rep for rep in representatives}
     found: set[ShaclResult] = set()
     for result in results.subjects(rdflib.RDF.type, sh.ValidationResult):
         focus = results.value(result, sh.focusNode)
@@ -1045,7 +1045,8 @@ def _expand(
                 isinstance(v, NamedNode) and not types.get(v) for v in offending
             ):
                 continue  # the value does not exist at all: dangling-link reports it
-            shown = f" (value {offending[0]})" if offending else ""
+            first = offending[0] if offending else None
+            shown = f" (value {first.value if isinstance(first, NamedNode) else first})" if offending else ""
             found.add(
                 ShaclResult(
                     focus=str(member.value),
@@ -1304,6 +1305,37 @@ def report_for(
     if report is None:
         report = run_checks(store, settings, build_id=build_id, sample=sample, severities=overrides)
     return report.with_severities(overrides)
+
+
+def current_report(
+    settings: Settings, *, rerun: bool = False, severities: Mapping[str, str] | None = None
+) -> QualityReport:
+    """The report of the build `current` points to (see :func:`report_for`)."""
+    from kll_graph.store import CurrentStore
+
+    served = CurrentStore(settings.store).get()
+    return report_for(
+        served.path,
+        served.store,
+        settings,
+        build_id=served.build_id,
+        sample=bool(served.manifest.get("sample", False)),
+        rerun=rerun,
+        severities=severities,
+    )
+
+
+def render(report: QualityReport, fmt: str, settings: Settings, *, limit: int = 10) -> str:
+    """The report as text (summary and first findings), JSON (everything) or an HTML page."""
+    if fmt == "json":
+        return json.dumps(report.to_dict(), ensure_ascii=False, indent=1)
+    if fmt == "html":
+        from kll_graph.web.quality import render_report_html
+
+        return render_report_html(report, settings)
+    if fmt == "text":
+        return format_text(report, limit=limit)
+    raise ConfigError(f"unknown report format '{fmt}'; use text, json or html")
 
 
 def format_text(report: QualityReport, limit: int = 10) -> str:
