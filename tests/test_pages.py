@@ -36,13 +36,21 @@ class Page(HTMLParser):
         self._text: list[str] = []
         self.feed(html)
 
+    BLOCKS: ClassVar[set[str]] = {
+        "td", "th", "tr", "li", "p", "div", "dt", "dd", "br", "h1", "h2", "h3", "section",
+    }
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.BLOCKS:
+            self._text.append(" ")
         values = {k: v or "" for k, v in attrs}
         self.attrs.append((tag, values))
         if tag not in self.VOID:
             self._stack.append((tag, values, []))
 
     def handle_endtag(self, tag: str) -> None:
+        if tag in self.BLOCKS:
+            self._text.append(" ")
         while self._stack:
             name, values, parts = self._stack.pop()
             text = " ".join("".join(parts).split())

@@ -38,7 +38,7 @@ def test_jobtech_occupation_shows_its_ssyk_path(
     real_server: LiveServer, real_store: CurrentStore
 ) -> None:
     ancestors = select(
-        real_store, f"SELECT ?b ?type WHERE {{ ?c <{SKOS}broader>+ ?b }}", c=DEVELOPER
+        real_store, f"SELECT ?c ?b WHERE {{ ?c <{SKOS}broader>+ ?b }}", c=DEVELOPER
     )
     index = index_for(real_store.get())
     kinds = {index.type_info(index.concept_number(a["b"]), "sv")["id"] for a in ancestors}
@@ -72,7 +72,7 @@ def test_esco_occupation_lists_all_its_essential_skills(
     skills = {
         r["s"]
         for r in select(
-            real_store, f"SELECT ?s WHERE {{ ?c <{ESCO_MODEL}relatedEssentialSkill> ?s }}",
+            real_store, f"SELECT ?c ?s WHERE {{ ?c <{ESCO_MODEL}relatedEssentialSkill> ?s }}",
             c=ESCO_NURSE_ASSISTANT,
         )
     }
@@ -96,7 +96,9 @@ def test_skill_needed_by_many_occupations_is_paged(
     occupations = {
         r["o"]
         for r in select(
-            real_store, f"SELECT ?o WHERE {{ ?o <{ESCO_MODEL}relatedEssentialSkill> ?s }}", s=skill
+            real_store,
+            f"SELECT ?s ?o WHERE {{ ?o <{ESCO_MODEL}relatedEssentialSkill> ?s }}",
+            s=skill,
         )
     }
     _, first = page(real_server, concept_path(skill))
