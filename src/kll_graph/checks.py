@@ -1,4 +1,4 @@
-"""Quality checks in the spirit of qSKOS: what is wrong or doubtful in the vocabularies and mappings.
+"""Quality checks in the spirit of qSKOS: what is wrong or doubtful in vocabularies and mappings.
 
 Each check has a stable id, a default severity (error, warning or info; configurable, or "off"), a
 title and a one-paragraph explanation of why it matters and how to fix it. Each asks one SPARQL
@@ -522,7 +522,8 @@ def multiple_preflabels(ctx: CheckContext) -> Iterator[Hit]:
 def label_overlap(ctx: CheckContext) -> Iterator[Hit]:
     for row in ctx.select("check_label_overlap"):
         label = row["label"]
-        text = f'"{label.value}"' + (f"@{label.language}" if getattr(label, "language", None) else "")
+        language = getattr(label, "language", None)
+        text = f'"{label.value}"' + (f"@{language}" if language else "")
         properties = sorted(_value(row["properties"]).split())
         yield Hit(
             _value(row["resource"]),
@@ -596,7 +597,8 @@ def missing_top_concepts(ctx: CheckContext) -> Iterator[Hit]:
 def top_concept_with_broader(ctx: CheckContext) -> Iterator[Hit]:
     for row in ctx.select("check_top_concepts"):
         concept, scheme = _value(row["concept"]), _value(row["scheme"])
-        broader = sorted(p for p in ctx.parents.get(concept, ()) if scheme in ctx.schemes.get(p, ()))
+        parents = ctx.parents.get(concept, ())
+        broader = sorted(p for p in parents if scheme in ctx.schemes.get(p, ()))
         if broader:
             yield Hit(
                 concept,
@@ -622,7 +624,9 @@ def related_in_hierarchy(ctx: CheckContext) -> Iterator[Hit]:
     }
     for a, b in sorted(pairs):
         if b in ctx.ancestors(a) or a in ctx.ancestors(b):
-            yield Hit(a, "is skos:related to a concept it is also hierarchically linked to", related=(b,))
+            yield Hit(
+                a, "is skos:related to a concept it is also hierarchically linked to", related=(b,)
+            )
 
 
 _CLASHES = {
@@ -655,7 +659,10 @@ def mapping_clashes(ctx: CheckContext) -> Iterator[Hit]:
     for row in ctx.select("check_mapping_clash"):
         relations = sorted(set(_value(row["relations"]).split()))
         clashing = sorted(
-            {f"{x}/{y}" for x in relations for y in relations if x < y and frozenset((x, y)) in _CLASHES}
+            f"{x}/{y}"
+            for x in relations
+            for y in relations
+            if x < y and frozenset((x, y)) in _CLASHES
         )
         if not clashing:
             continue
@@ -1046,7 +1053,8 @@ def _expand(
             ):
                 continue  # the value does not exist at all: dangling-link reports it
             first = offending[0] if offending else None
-            shown = f" (value {first.value if isinstance(first, NamedNode) else first})" if offending else ""
+            text_value = first.value if isinstance(first, NamedNode) else str(first)
+            shown = f" (value {text_value})" if offending else ""
             found.add(
                 ShaclResult(
                     focus=str(member.value),
@@ -1176,7 +1184,8 @@ class QualityReport:
             if level == OFF:
                 continue
             findings = [Finding(**{**asdict(f), "severity": level}) for f in result.findings]
-            results.append(CheckResult(**{**_shallow(result), "severity": level, "findings": findings}))
+            changed = {**_shallow(result), "severity": level, "findings": findings}
+            results.append(CheckResult(**changed))
         return QualityReport(self.build_id, self.generated, self.sample, self.vocabularies, results)
 
 
@@ -1245,7 +1254,9 @@ def run_checks(
         if severity == OFF:
             continue
         result = run_check(ctx, chk, severity)
-        progress(f"  check {chk.id}: {result.status}, {result.count} finding(s), {result.seconds:.2f} s")
+        progress(
+            f"  check {chk.id}: {result.status}, {result.count} finding(s), {result.seconds:.2f} s"
+        )
         results.append(result)
     return QualityReport(
         build_id=build_id,
@@ -1396,7 +1407,9 @@ def build_step(ctx: BuildContext) -> None:
             + "; see `kll-graph check` or /-/quality"
         )
         if ctx.settings.strict:
-            raise QualityError(message + " (strict: the build stops; the current store keeps serving)")
+            raise QualityError(
+                message + " (strict: the build stops; the current store keeps serving)"
+            )
         ctx.warnings.append(message)
 
 

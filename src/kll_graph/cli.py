@@ -149,6 +149,41 @@ def info(ctx: click.Context, store: Path | None) -> None:
     click.echo(graphs_table(CurrentStore(settings.store).get()))
 
 
+@main.command(name="check")
+@store_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
+    show_default=True, help="text: summary and first findings; json: everything; html: a page.",
+)
+@click.option("--strict", is_flag=True, help="Exit non-zero on warnings too (errors always do).")
+@click.option(
+    "--severity", "severities", multiple=True, metavar="CHECK=LEVEL",
+    help="Override a check's severity (error, warning, info or off); repeatable.",
+)
+@click.option(
+    "--rerun", is_flag=True, help="Run the checks again instead of reading the build's report."
+)
+@click.option("--limit", type=int, default=10, show_default=True, help="Findings per check (text).")
+@click.pass_context
+def check_command(
+    ctx: click.Context,
+    store: Path | None,
+    fmt: str,
+    strict: bool,
+    severities: tuple[str, ...],
+    rerun: bool,
+    limit: int,
+) -> None:
+    """Report what is wrong in the current store's vocabularies and mappings; exit 1 on errors."""
+    from kll_graph.checks import current_report, parse_severities, render
+
+    settings = settings_from(ctx, store=store)
+    report = current_report(settings, rerun=rerun, severities=parse_severities(severities))
+    click.echo(render(report, fmt, settings, limit=limit))
+    if report.problems(strict=strict):
+        ctx.exit(1)
+
+
 @main.command(name="settings")
 @click.pass_context
 def show_settings(ctx: click.Context) -> None:

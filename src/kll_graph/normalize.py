@@ -270,8 +270,8 @@ def parse_option(value: Any, source_id: str) -> list[str] | dict[str, Any]:
         unknown = [v for v in value if v not in OPERATIONS]
         if unknown or not all(isinstance(v, str) for v in value):
             raise ConfigError(
-                f"source '{source_id}': unknown skosify operation(s) {', '.join(map(str, unknown))};"
-                f" known: {', '.join(OPERATIONS)}"
+                f"source '{source_id}': unknown skosify operation(s) "
+                f"{', '.join(map(str, unknown))}; known: {', '.join(OPERATIONS)}"
             )
         return list(value)
     if isinstance(value, dict):

@@ -75,7 +75,9 @@ def _int_arg(name: str, default: int, maximum: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequestError(f"'{name}' must be a whole number, got {raw!r}", parameter=name) from None
+        raise BadRequestError(
+            f"'{name}' must be a whole number, got {raw!r}", parameter=name
+        ) from None
     if value < 0 or value > maximum:
         raise BadRequestError(f"'{name}' must be between 0 and {maximum}", parameter=name)
     return value
@@ -93,7 +95,9 @@ def quality_view(
     """The report as the page and the JSON show it, filtered and paged."""
     ids = [r.id for r in report.results]
     if check and check not in ids:
-        raise BadRequestError(f"unknown check '{check}'; known: {', '.join(ids)}", parameter="check")
+        raise BadRequestError(
+            f"unknown check '{check}'; known: {', '.join(ids)}", parameter="check"
+        )
     if severity and severity not in SEVERITIES:
         raise BadRequestError(
             f"severity must be one of {', '.join(SEVERITIES)}", parameter="severity"
