@@ -151,3 +151,12 @@ def test_strict_build_fails_on_errors_and_keeps_the_current_store(tmp_path: Path
 def test_strict_build_passes_with_warnings_only(tmp_path: Path) -> None:
     _settings, result = build_fixture(tmp_path, "clean.ttl", "duplicate-preflabel.ttl", strict=True)
     assert result.manifest["steps"]["checks"]["by_severity"]["warning"] == 1
+
+
+def test_docs_list_every_check_and_operation() -> None:
+    from kll_graph.normalize import OPERATIONS
+    from kll_graph.settings import REPO_ROOT
+
+    docs = (REPO_ROOT / "docs" / "quality.md").read_text(encoding="utf-8")
+    for name in [*CHECK_IDS, *OPERATIONS]:
+        assert f"| `{name}` |" in docs, name

@@ -147,6 +147,8 @@ class CheckContext:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
+        #: Figures a check leaves for benchmarks and reports (e.g. SHACL groups).
+        self.stats: dict[str, int] = {}
 
     def select(self, name: str, **bindings: NamedNode | Literal) -> list[dict[str, Any]]:
         """Rows of the named query `queries/<name>.rq` over the union graph, as dicts."""
@@ -994,6 +996,8 @@ def validate_shapes(ctx: CheckContext) -> list[ShaclResult]:
                 data.add((node, rdflib.URIRef(path), _to_rdflib(value)))
                 for t in types.get(value, ()):
                     data.add((_to_rdflib(value), rdf_type, rdflib.URIRef(t)))
+    ctx.stats["shacl_focus_nodes"] = len(focus_nodes)
+    ctx.stats["shacl_groups"] = len(groups)
     _conforms, results, _text = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", allow_warnings=True, allow_infos=True
     )
