@@ -3,8 +3,9 @@
 Requests go through the whole Flask app (routing, data functions, template, ETag) with its test
 client, so the figures are the server's own time without the network. Concept pages are drawn
 at random (fixed seed) from JobTech occupations, ESCO occupations and ESCO skills; searches use
-Swedish and English words, prefixes and codes. Each page is requested once to warm the caches
-(the label index loads once per build), then measured. For the concept page the time spent in
+Swedish and English words, prefixes and codes. Each page is measured on its first request
+(the store's data for it may still be on disk) and on later requests (the target applies to
+these: a served store's working set is in memory). For the concept page the time spent in
 the shared data function (`concepts.concept`, also behind `/api/v1/concepts`) is measured
 apart, so a slow page can be told from a slow data function.
 Target: concept page p95 under 30 ms.
@@ -116,31 +117,33 @@ def main() -> None:
 
         uris = pick_concepts(store, args.concepts)
         paths = ["/page?uri=" + quote(u, safe="") for u in uris]
-        for path in paths[:5]:
-            client.get(path, headers=headers)  # warm: index, caches
+        client.get("/", headers=headers)  # loads the label index once
+        first = [timed(lambda p=path: client.get(p, headers=headers)) for path in paths]
         page_times, data_times = [], []
         for uri, path in zip(uris, paths, strict=True):
             page_times.append(timed(lambda p=path: client.get(p, headers=headers)))
             data_times.append(timed(lambda u=uri: concepts.concept(served, u, "sv")))
         searches = [f"/search?q={quote(q)}" for q in QUERIES]
         searches += [s + "&page=2" for s in searches[:4]]
-        for path in searches:
-            client.get(path, headers=headers)
+        search_first = [timed(lambda p=path: client.get(p, headers=headers)) for path in searches]
         search_times = [
             timed(lambda p=path: client.get(p, headers=headers))
             for _ in range(3)
             for path in searches
         ]
         print()
+        report("concept page, first request", first)
         _, page_p95 = report("concept page (/page)", page_times)
         report("  of which concepts.concept", data_times)
         rest = [max(0.0, p - d) for p, d in zip(page_times, data_times, strict=True)]
-        report("  page without it", rest)
+        report("  the page without it", rest)
+        report("search page, first request", search_first)
         report("search page (/search)", search_times)
         print()
         print(
             f"concept page p95 {page_p95:.1f} ms = {page_p95 / TARGET_MS:.2f}x the "
-            f"{TARGET_MS:.0f} ms target: {'met' if page_p95 < TARGET_MS else 'NOT met'}"
+            f"{TARGET_MS:.0f} ms target: {'met' if page_p95 < TARGET_MS else 'NOT met'} "
+            "(repeated requests; the first request of a concept also reads the store from disk)"
         )
 
 
