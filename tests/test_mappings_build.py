@@ -208,23 +208,23 @@ def test_real_store_mapping_graphs_and_provenance_filter(real_store: CurrentStor
 
 @pytest.mark.realdata
 def test_real_store_coverage(real_store: CurrentStore, shared_data: Path) -> None:
-    """Coverage counted from the store agrees with the tables and the taxonomy files read
-    directly: every occupation name of the datasets that the v18 table maps is mapped."""
+    """Coverage counted from the store, and the same counts taken straight from the taxonomy
+    files and the tables: the occupation names and skills of the datasets that the tables map
+    with a relation are exactly the mapped ones."""
     from kll_graph.esco_tables import read_esco_table
 
     report = coverage(real_store.get().store, BASE)
     jobtech = {c.type: c for c in report["jobtech"]}
-    table = read_esco_table(
-        shared_data / "jobtech" / "esco-mappings" / "SE_occupations_ESCO-1.1.1_taxonomy-v18.csv"
-    )
-    in_table = {r.jobtech for r in table.rows if r.jobtech and r.relation != "no relation"}
+    esco = {c.type: c for c in report["esco"]}
+    tables = shared_data / "jobtech" / "esco-mappings"
+    datasets = shared_data / "jobtech" / "taxonomy-datasets"
+
+    def related(name: str) -> set[str]:
+        rows = read_esco_table(tables / name).rows
+        return {r.jobtech for r in rows if r.jobtech and r.relation != "no relation"}
+
     hierarchy = json.loads(
-        (
-            shared_data
-            / "jobtech"
-            / "taxonomy-datasets"
-            / "the-ssyk-hierarchy-with-occupations.json"
-        ).read_text(encoding="utf-8")
+        (datasets / "the-ssyk-hierarchy-with-occupations.json").read_text(encoding="utf-8")
     )
     names: set[str] = set()
 
@@ -235,8 +235,23 @@ def test_real_store_coverage(real_store: CurrentStore, shared_data: Path) -> Non
             walk(concept.get("narrower") or [])
 
     walk(hierarchy["data"]["concepts"])
-    occupations = jobtech["occupation-name"]
-    assert occupations.mapped >= len(names & in_table)
-    assert occupations.total >= len(names)
-    assert occupations.mapped + len(occupations.unmapped) == occupations.total
-    assert jobtech["skill"].mapped > 5000
+    skills_file = json.loads((datasets / "skills.json").read_text(encoding="utf-8"))
+    skills = {c["id"] for c in skills_file["data"]["concepts"] if c["type"] == "skill"}
+    occupations, skill = jobtech["occupation-name"], jobtech["skill"]
+    assert (occupations.total, occupations.mapped) == (len(names), len(names & related(
+        "SE_occupations_ESCO-1.1.1_taxonomy-v18.csv")))  # fmt: skip
+    assert (skill.total, skill.mapped) == (len(skills), len(skills & related(
+        "SE_skills_ESCO-1.0.9_taxonomy-v21_2023-11-30.csv")))  # fmt: skip
+    # the figures (taxonomy datasets as copied, ESCO v1.1.1)
+    assert (occupations.total, occupations.mapped, occupations.no_match) == (2412, 1933, 0)
+    assert (skill.total, skill.mapped, skill.no_match) == (6657, 5592, 27)
+    assert occupations.by_predicate == {
+        "broadMatch": 1136, "closeMatch": 163, "exactMatch": 842, "narrowMatch": 298,
+    }  # fmt: skip
+    assert occupations.by_justification == {"semapv:ManualMappingCuration": 1933}
+    assert len(occupations.unmapped) == 479
+    assert (esco["esco:Occupation"].total, esco["esco:Occupation"].mapped) == (3007, 2998)
+    assert esco["esco:Occupation"].no_match == 4
+    assert (esco["esco:Skill"].total, esco["esco:Skill"].mapped) == (13896, 12205)
+    assert esco["esco:Skill"].no_match == 1174
+    assert (esco["esco/isco"].total, esco["esco/isco"].mapped) == (619, 299)
