@@ -21,7 +21,7 @@ from pathlib import Path
 
 from kll_graph.build import build
 from kll_graph.checks import CheckContext, registered_checks, run_check
-from kll_graph.settings import REPO_ROOT, load_settings
+from kll_graph.settings import REPO_ROOT, Settings, load_settings
 from kll_graph.store import CurrentStore
 
 TARGET_SECONDS = 30.0
@@ -35,23 +35,26 @@ def main() -> int:
     args = parser.parse_args()
 
     settings = load_settings(config_file=REPO_ROOT / "kll-graph.toml", env={})
-    if args.store is None:
-        if not (args.data_dir / "jobtech").is_dir():
-            print(f"real data not found at {args.data_dir}", file=sys.stderr)
-            return 2
-        root = Path(tempfile.mkdtemp(prefix="bench-checks-"))
-        settings = settings.replace(store=root / "store", data_dir=args.data_dir)
+    if args.store is not None:
+        return measure(settings.replace(store=args.store), args.repeat)
+    if not (args.data_dir / "jobtech").is_dir():
+        print(f"real data not found at {args.data_dir}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="bench-checks-") as root:
+        settings = settings.replace(store=Path(root) / "store", data_dir=args.data_dir)
         started = time.perf_counter()
         result = build(settings)
         print(f"built {result.triples:,} triples in {time.perf_counter() - started:.1f} s "
               f"(not part of the figures below)")
-    else:
-        settings = settings.replace(store=args.store)
+        return measure(settings, args.repeat)
+
+
+def measure(settings: Settings, repeat: int) -> int:
+    """Run every check `repeat` times on the current store of `settings`, printing figures."""
     served = CurrentStore(settings.store).get()
     print(f"store {served.path} ({served.manifest['triples']:,} triples)")
-
     totals = []
-    for run in range(1, args.repeat + 1):
+    for run in range(1, repeat + 1):
         ctx = CheckContext(served.store, settings)
         wall_total = cpu_total = 0.0
         print(f"\nrun {run}: {'check':<34} {'wall s':>8} {'cpu s':>8} {'findings':>9}  status")
