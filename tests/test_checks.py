@@ -10,6 +10,7 @@ from kll_graph.build import build
 from kll_graph.checks import (
     Check,
     Hit,
+    configured_severities,
     read_report,
     registered_checks,
     run_checks,
@@ -32,12 +33,20 @@ EXPECTED: dict[str, tuple[str, str, list[str], str]] = {
     "missing-top-concepts": (VOC + "scheme2", "Fler yrken", [], "no top concept"),
     "top-concept-has-broader": (VOC + "b", "Snickare", [VOC + "a"], "top concept of Yrken"),
     "related-in-hierarchy": (VOC + "a", "Hantverkare", [VOC + "b"], "skos:related"),
-    "mapping-clash": (OTHER + "x", "Snickare (annan klassifikation)", [VOC + "b"],
-                      "as both exactMatch and narrowMatch"),
+    "mapping-clash": (
+        OTHER + "x",
+        "Snickare (annan klassifikation)",
+        [VOC + "b"],
+        "as both exactMatch and narrowMatch",
+    ),
     "mapping-within-scheme": (VOC + "b", "Snickare", [VOC + "c"], "skos:closeMatch"),
     "deprecated-without-replacement": (VOC + "old", "Gammalt yrke", [], "no replacement"),
-    "replacement-chain": (VOC + "old", "Äldre yrke", [VOC + "dep", VOC + "b"],
-                          f"chain ends at {VOC}b"),
+    "replacement-chain": (
+        VOC + "old",
+        "Äldre yrke",
+        [VOC + "dep", VOC + "b"],
+        f"chain ends at {VOC}b",
+    ),
     "replacement-cycle": (VOC + "p", "Yrke P", [VOC + "q"], "cycle of 2"),
     "dangling-link": (VOC + "c", "Målare", [VOC + "missing"], "skos:related points to"),
     "definition-repeats-label": (VOC + "c", "Målare", [], 'definition "Målare."'),
@@ -160,3 +169,15 @@ def test_docs_list_every_check_and_operation() -> None:
     docs = (REPO_ROOT / "docs" / "quality.md").read_text(encoding="utf-8")
     for name in [*CHECK_IDS, *OPERATIONS]:
         assert f"| `{name}` |" in docs, name
+
+
+def test_check_severity_setting_applies_to_builds(tmp_path: Path) -> None:
+    """`check_severity` in kll-graph.toml (or KLL_CHECK_SEVERITY) reaches the build's checks."""
+    from kll_graph.settings import load_settings
+
+    config = tmp_path / "kll-graph.toml"
+    config.write_text('[settings]\ncheck_severity = "orphan-concept=off"\n')
+    settings = load_settings(config_file=config, env={})
+    assert configured_severities(settings) == {"orphan-concept": "off"}
+    env = {"KLL_CHECK_SEVERITY": "shacl=off"}
+    assert configured_severities(load_settings(config_file=config, env=env)) == {"shacl": "off"}

@@ -117,8 +117,8 @@ def parse_severities(text: str | Iterable[str]) -> dict[str, str]:
 
 
 def configured_severities(settings: Settings) -> dict[str, str]:
-    """Overrides from the `check_severity` setting (``id=level,...``), where that setting exists."""
-    return parse_severities(str(getattr(settings, "check_severity", "") or ""))
+    """Overrides from the `check_severity` setting (``id=level,...``)."""
+    return parse_severities(settings.check_severity)
 
 
 # --- the data a check reads -----------------------------------------------------------

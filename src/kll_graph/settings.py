@@ -113,6 +113,9 @@ class Settings:
         REPO_ROOT / "mappings", "Directory of the SSSOM mapping sets.", Path
     )
     strict: bool = setting(False, "Fail the build on check errors.", _to_bool)
+    check_severity: str = setting(
+        "", "Check severity overrides: id=level pairs, comma-separated (error, warning, info, off)."
+    )
     uri_spaces: str = setting(
         "", "Concept URI prefixes answered at their own path (comma-separated), when deployed "
         "at their host, e.g. http://data.jobtechdev.se/taxonomy/concept/."
