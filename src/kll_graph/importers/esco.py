@@ -477,17 +477,27 @@ class EscoLoader:
     # -- concept files -----------------------------------------------------------------------
 
     def _texts(self, s: NamedNode, table: Table, row: list[str], lang: str) -> None:
-        """Labels and notes of one row, tagged with the file's language."""
+        """Labels and notes of one row, tagged with the file's language.
+
+        ESCO's CSV repeats the preferred label among the alternative labels; SKOS requires the
+        label kinds to be disjoint (integrity condition S13), so those copies are dropped.
+        """
         col = table.columns
+        pref_col = col.get("preferredLabel")
+        pref = row[pref_col].strip() if pref_col is not None else ""
         for column, predicate, multi in _TEXT_COLUMNS:
             i = col.get(column)
             if i is None or not row[i]:
                 continue
             values = split_multi(row[i]) if multi else [row[i].strip()]
             for value in values:
-                if value:
-                    self.emit(s, predicate, Literal(value, language=lang))
-                    self.counts[f"labels_{lang}"] += predicate in _LABEL_PREDICATES
+                if not value:
+                    continue
+                if multi and value == pref:
+                    self.counts["labels_equal_to_preferred_dropped"] += 1
+                    continue
+                self.emit(s, predicate, Literal(value, language=lang))
+                self.counts[f"labels_{lang}"] += predicate in _LABEL_PREDICATES
 
     def _common(self, s: NamedNode, table: Table, row: list[str]) -> None:
         """Status, modified date and schemes: the same in every language file."""
@@ -642,8 +652,11 @@ class EscoLoader:
         if (i := col.get("status")) is not None and row[i].strip():
             self.emit(s, ISOTHES.status, Literal(row[i].strip()))
         if (i := col.get("altLabels")) is not None:
+            pref_col = col.get("preferredLabel")
+            pref = row[pref_col].strip() if pref_col is not None else ""
             for label in split_pipes(row[i]):
-                self.emit(s, SKOS.altLabel, Literal(label, language=lang))
+                if label != pref:  # SKOS S13: preferred and alternative labels are disjoint
+                    self.emit(s, SKOS.altLabel, Literal(label, language=lang))
         if (i := col.get("skillType")) is not None and row[i].strip():
             self.emit(s, ESCO.skillType, self._skill_type(row[i].strip()))
         if (i := col.get("reuseLevel")) is not None and row[i].strip():
