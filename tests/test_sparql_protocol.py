@@ -489,7 +489,8 @@ def test_query_page_is_html_with_examples_and_no_external_resources(
     client: FlaskClient, settings: Settings
 ) -> None:
     browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-    response = client.get("/sparql", headers={"Accept": browser})
+    # the UI language follows Accept-Language as on every page (Swedish when none is given)
+    response = client.get("/sparql", headers={"Accept": browser, "Accept-Language": "en"})
     assert response.status_code == 200 and response.mimetype == "text/html"
     page = html.unescape(response.data.decode("utf-8"))
     assert f"PREFIX kll: <{settings.base_iri}ontology#>" in page
@@ -536,3 +537,36 @@ def test_static_files_exist() -> None:
     static = Path(__file__).resolve().parents[1] / "src" / "kll_graph" / "web" / "static"
     script = (static / "sparql.js").read_text(encoding="utf-8")
     assert "http://" not in script and "https://" not in script
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_browser_following_a_query_link_gets_the_page_with_the_query(client: FlaskClient) -> None:
+    query = "SELECT ?label WHERE { ?c skos:prefLabel ?label } LIMIT 3"
+    response = client.get(
+        "/sparql", query_string={"query": query}, headers={"Accept": BROWSER_ACCEPT}
+    )
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert 'data-autorun="true"' in page
+    assert "SELECT ?label WHERE { ?c skos:prefLabel ?label } LIMIT 3</textarea>" in page
+    # clients that ask for results (or anything) still get results for the same URL
+    for accept in ("*/*", "application/sparql-results+json", None):
+        headers = {"Accept": accept} if accept else {}
+        answer = client.get("/sparql", query_string={"query": query}, headers=headers)
+        assert answer.mimetype == "application/sparql-results+json", accept
+    explicit = client.get(
+        "/sparql",
+        query_string={"query": query, "format": "csv"},
+        headers={"Accept": BROWSER_ACCEPT},
+    )
+    assert explicit.mimetype == "text/csv"
+
+
+def test_query_page_follows_the_language_cookie(client: FlaskClient) -> None:
+    client.set_cookie("kll_lang", "sv")
+    page = client.get("/sparql", headers={"Accept": "text/html", "Accept-Language": "en"})
+    client.delete_cookie("kll_lang")
+    assert 'lang="sv"' in page.get_data(as_text=True)

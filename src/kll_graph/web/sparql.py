@@ -25,6 +25,7 @@ from kll_graph.exceptions import (
     UnsupportedMediaTypeError,
     UpdateForbiddenError,
 )
+from kll_graph.i18n import COOKIE, choose_language
 from kll_graph.sparql import Dataset
 from kll_graph.sparql_formats import by_media_type
 from kll_graph.sparql_lexer import UPDATE_EXPLANATION
@@ -72,6 +73,8 @@ def blueprint(app: Flask) -> Blueprint:
             return _describe()
         dataset = _dataset(params)
         fmt = _single(params, "format")
+        if request.method == "GET" and fmt is None and _browser_wants_page():
+            return _describe(query)
         plan = service.plan(QueryRequest(query, dataset, request.headers.get("Accept"), fmt))
         return _respond(service, plan)
 
@@ -250,8 +253,16 @@ class _Body:
         self.answer.close()
 
 
-def _describe() -> Response:
-    """GET without a query: the Service Description (RDF) or the query page (HTML)."""
+def _browser_wants_page() -> bool:
+    """A browser following a link to `/sparql?query=...` prefers HTML over any result type
+    (clients such as SPARQLWrapper or curl do not), so it gets the page with the query in it."""
+    offered = ["application/sparql-results+json", "text/turtle", "text/html"]
+    return conneg.negotiate(request.headers.get("Accept"), offered) == "text/html"
+
+
+def _describe(query: str | None = None) -> Response:
+    """GET without a query: the Service Description (RDF) or the query page (HTML); a browser
+    GET with a query also gets the page, with that query filled in and run."""
     served = current_store().get()
     media_type = conneg.choose(request.headers.get("Accept"), PAGE_TYPES)
     headers = {
@@ -262,7 +273,7 @@ def _describe() -> Response:
     endpoint = request.base_url
     if media_type == "text/html":
         response = Response(
-            _page(served.build_id, served.manifest),
+            _page(served.build_id, served.manifest, query),
             headers=headers,
             content_type=_content_type(media_type),
         )
@@ -272,11 +283,13 @@ def _describe() -> Response:
     return Response(body, headers=headers, content_type=_content_type(fmt.media_type))
 
 
-def _page(build_id: str, manifest: dict[str, object]) -> str:
+def _page(build_id: str, manifest: dict[str, object], query: str | None = None) -> str:
     settings = current_settings()
-    lang = request.accept_languages.best_match(["en", "sv"]) or "en"
-    if request.args.get("lang") in {"en", "sv"}:
-        lang = str(request.args["lang"])
+    lang, _explicit = choose_language(
+        request.args.get("lang"),
+        request.cookies.get(COOKIE),
+        request.headers.get("Accept-Language"),
+    )
     items = [
         {"id": e.id, "title": e.title(lang), "query": example_query(e, settings.base_iri)}
         for e in examples()
@@ -290,4 +303,5 @@ def _page(build_id: str, manifest: dict[str, object]) -> str:
         sample=bool(manifest.get("sample")),
         max_results=settings.max_results,
         timeout=settings.query_timeout,
+        query=query,
     )

@@ -29,6 +29,10 @@
     }
   });
 
+  if (form.dataset.autorun) {
+    run(editor.value); // opened from a link such as /sparql?query=...: show its results
+  }
+
   form.addEventListener("submit", function (event) {
     if (formatSelect.value) {
       return; // a chosen format: let the browser fetch (or download) the file itself
