@@ -7,7 +7,7 @@ the switch leaves the current store serving exactly as it was.
 
 from __future__ import annotations
 
-import importlib
+import pkgutil
 import shutil
 import time
 from collections.abc import Callable
@@ -38,7 +38,7 @@ from kll_graph.store import (
 Progress = Callable[[str], None]
 
 #: Steps run on the finished, still writable store before it is closed, as "module:function".
-#: Each takes a BuildContext; a module not present yet is skipped.
+#: Each takes a BuildContext.
 BUILD_STEPS: tuple[str, ...] = (
     "kll_graph.labels:build_step",
     "kll_graph.checks:build_step",
@@ -225,15 +225,10 @@ def _catalog_entries(
 
 
 def _run_steps(ctx: BuildContext) -> None:
+    """Each step is named, not imported here, so building does not load the web-facing modules
+    until a build needs them."""
     for spec in BUILD_STEPS:
-        module_name, func_name = spec.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        getattr(module, func_name)(ctx)
+        pkgutil.resolve_name(spec)(ctx)
 
 
 def build(settings: Settings, *, progress: Progress = lambda message: None) -> BuildResult:

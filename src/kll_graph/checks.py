@@ -24,10 +24,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pyoxigraph import BlankNode, Literal, NamedNode, QuerySolutions, QueryTriples, Store, Variable
+from pyoxigraph import Literal, NamedNode, QuerySolutions, QueryTriples, Store, Variable
 
 from kll_graph.exceptions import ConfigError, QualityError
 from kll_graph.namespaces import PREFIXES, catalog_iri, kll
+from kll_graph.rdfterms import to_rdflib
 from kll_graph.settings import Settings
 from kll_graph.sparql import named_query
 
@@ -422,7 +423,7 @@ def _short(uri: str) -> str:
     """
     for prefix, namespace in PREFIXES.items():
         if uri.startswith(namespace) and prefix != "jt":
-            return f"{prefix}:{uri[len(namespace):]}"
+            return f"{prefix}:{uri[len(namespace) :]}"
     return f"<{uri}>"
 
 
@@ -672,7 +673,8 @@ def mapping_clashes(ctx: CheckContext) -> Iterator[Hit]:
         a, b = _value(row["a"]), _value(row["b"])
         yield Hit(
             a,
-            f"is mapped to {b} as both " + " and ".join(relations)
+            f"is mapped to {b} as both "
+            + " and ".join(relations)
             + (f" (in {len(graphs)} graphs)" if len(graphs) > 1 else ""),
             graphs[0] if len(graphs) == 1 else None,
             related=(b,),
@@ -848,13 +850,38 @@ RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 _STRUCTURAL = {
     f"{SH}{name}"
     for name in (
-        "minCount", "maxCount", "datatype", "nodeKind", "class", "uniqueLang", "languageIn",
-        "message", "name", "description", "severity", "path", "order", "group", "deactivated",
+        "minCount",
+        "maxCount",
+        "datatype",
+        "nodeKind",
+        "class",
+        "uniqueLang",
+        "languageIn",
+        "message",
+        "name",
+        "description",
+        "severity",
+        "path",
+        "order",
+        "group",
+        "deactivated",
     )
 }
 #: Shape features that look beyond the focus node's own values: no grouping is safe with them.
-_NESTED = {f"{SH}{name}" for name in ("node", "property", "qualifiedValueShape", "closed", "sparql",
-                                      "and", "or", "xone", "not")}
+_NESTED = {
+    f"{SH}{name}"
+    for name in (
+        "node",
+        "property",
+        "qualifiedValueShape",
+        "closed",
+        "sparql",
+        "and",
+        "or",
+        "xone",
+        "not",
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -875,20 +902,6 @@ def load_shapes(settings: Settings) -> rdflib.Graph:
     if path.is_file():
         graph.parse(path, format="turtle", publicID=settings.base_iri)
     return graph
-
-
-def _to_rdflib(term: Any) -> Any:
-    import rdflib
-
-    if isinstance(term, NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, BlankNode):
-        return rdflib.BNode(term.value)
-    if isinstance(term, Literal):
-        if term.language:
-            return rdflib.Literal(term.value, lang=term.language)
-        return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
-    raise TypeError(f"unexpected RDF term {term!r}")
 
 
 @dataclass
@@ -982,20 +995,18 @@ def validate_shapes(ctx: CheckContext) -> list[ShaclResult]:
         groups[key if plan.groupable else str(node)].append(node)
     data = rdflib.Graph()
     rdf_type = rdflib.RDF.type
-    data.addN(
-        (rdflib.URIRef(a), rdflib.RDFS.subClassOf, rdflib.URIRef(b), data) for a, b in axioms
-    )
+    data.addN((rdflib.URIRef(a), rdflib.RDFS.subClassOf, rdflib.URIRef(b), data) for a, b in axioms)
     representatives = {}
     for members in groups.values():
         rep = members[0]
         representatives[rep] = members
-        node = _to_rdflib(rep)
+        node = to_rdflib(rep)
         data.addN((node, rdf_type, rdflib.URIRef(t), data) for t in types[rep])
         for path in plan.paths:
             for value in values[path].get(rep, ()):
-                data.add((node, rdflib.URIRef(path), _to_rdflib(value)))
+                data.add((node, rdflib.URIRef(path), to_rdflib(value)))
                 for t in types.get(value, ()):
-                    data.add((_to_rdflib(value), rdf_type, rdflib.URIRef(t)))
+                    data.add((to_rdflib(value), rdf_type, rdflib.URIRef(t)))
     ctx.stats["shacl_focus_nodes"] = len(focus_nodes)
     ctx.stats["shacl_groups"] = len(groups)
     _conforms, results, _text = pyshacl.validate(
@@ -1044,16 +1055,19 @@ def _expand(
         wanted = None
         if value is not None and path_iri in values:
             rep_value = next(
-                (v for v in values[path_iri].get(rep, ()) if _to_rdflib(v) == value), None
+                (v for v in values[path_iri].get(rep, ()) if to_rdflib(v) == value), None
             )
             wanted = describe(path_iri, rep_value) if rep_value is not None else None
         for member in representatives[rep]:
             offending = [
-                v for v in values.get(path_iri, {}).get(member, ())
+                v
+                for v in values.get(path_iri, {}).get(member, ())
                 if wanted is not None and describe(path_iri, v) == wanted
             ]
-            if component == sh.ClassConstraintComponent and offending and all(
-                isinstance(v, NamedNode) and not types.get(v) for v in offending
+            if (
+                component == sh.ClassConstraintComponent
+                and offending
+                and all(isinstance(v, NamedNode) and not types.get(v) for v in offending)
             ):
                 continue  # the value does not exist at all: dangling-link reports it
             first = offending[0] if offending else None
@@ -1158,9 +1172,14 @@ class QualityReport:
             "summary": self.summary(),
             "vocabularies": self.vocabularies,
             "checks": [
-                {**{k: v for k, v in asdict(r).items() if k != "findings"}, "count": r.count,
-                 "by_vocabulary": dict(sorted(Counter(f.vocabulary for f in r.findings).items())),
-                 "findings": [asdict(f) for f in r.findings]}
+                {
+                    **{k: v for k, v in asdict(r).items() if k != "findings"},
+                    "count": r.count,
+                    "by_vocabulary": dict(
+                        sorted(Counter(f.vocabulary for f in r.findings).items())
+                    ),
+                    "findings": [asdict(f) for f in r.findings],
+                }
                 for r in self.results
             ],
         }
@@ -1218,13 +1237,23 @@ def run_check(ctx: CheckContext, chk: Check, severity: str) -> CheckResult:
         findings = [_finding(ctx, chk, severity, hit) for hit in chk.run(ctx)]
     except Exception as exc:  # a check must never take the others down with it
         return CheckResult(
-            chk.id, chk.title, severity, chk.explanation, "failed",
-            round(time.perf_counter() - started, 3), error=f"{type(exc).__name__}: {exc}",
+            chk.id,
+            chk.title,
+            severity,
+            chk.explanation,
+            "failed",
+            round(time.perf_counter() - started, 3),
+            error=f"{type(exc).__name__}: {exc}",
         )
     findings.sort(key=lambda f: (f.concept, f.message))
     return CheckResult(
-        chk.id, chk.title, severity, chk.explanation, "findings" if findings else "passed",
-        round(time.perf_counter() - started, 3), findings,
+        chk.id,
+        chk.title,
+        severity,
+        chk.explanation,
+        "findings" if findings else "passed",
+        round(time.perf_counter() - started, 3),
+        findings,
     )
 
 

@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store
+from pyoxigraph import NamedNode, Quad, Store
 
 from kll_graph.exceptions import ConfigError, SourceError
+from kll_graph.rdfterms import to_oxigraph, to_rdflib
 
 if TYPE_CHECKING:
     import rdflib
@@ -105,21 +106,32 @@ def _preflabel_uniqueness(graph: rdflib.Graph) -> None:
 
 #: Named operations: Skosify functions, each with what it does (for docs and errors).
 OPERATIONS: dict[str, tuple[Callable[[rdflib.Graph], None], str]] = {
-    "infer_inverse": (_infer_inverse, "add skos:narrower for skos:broader (and back), "
-                      "skos:topConceptOf for skos:hasTopConcept (and back)"),
+    "infer_inverse": (
+        _infer_inverse,
+        "add skos:narrower for skos:broader (and back), "
+        "skos:topConceptOf for skos:hasTopConcept (and back)",
+    ),
     "infer_related": (_infer_related, "state skos:related in both directions"),
     "infer_mappings": (_infer_mappings, "state exact, close and related matches both ways"),
     "infer_transitive": (_infer_transitive, "add skos:broaderTransitive/narrowerTransitive"),
     "mark_top_concepts": (_mark_top_concepts, "mark concepts with no broader as top concepts"),
     "break_cycles": (_break_cycles, "remove the skos:broader link that closes a cycle"),
-    "eliminate_redundancy": (_eliminate_redundancy, "remove skos:broader links implied by a "
-                             "longer chain"),
-    "remove_related_in_hierarchy": (_remove_related_in_hierarchy, "remove skos:related between "
-                                    "concepts in one broader chain"),
-    "fix_label_overlap": (_fix_label_overlap, "remove alternative/hidden labels equal to the "
-                          "preferred label"),
-    "preflabel_uniqueness": (_preflabel_uniqueness, "keep the shortest preferred label per "
-                             "language, move the others to skos:altLabel"),
+    "eliminate_redundancy": (
+        _eliminate_redundancy,
+        "remove skos:broader links implied by a longer chain",
+    ),
+    "remove_related_in_hierarchy": (
+        _remove_related_in_hierarchy,
+        "remove skos:related between concepts in one broader chain",
+    ),
+    "fix_label_overlap": (
+        _fix_label_overlap,
+        "remove alternative/hidden labels equal to the preferred label",
+    ),
+    "preflabel_uniqueness": (
+        _preflabel_uniqueness,
+        "keep the shortest preferred label per language, move the others to skos:altLabel",
+    ),
 }
 
 
@@ -208,39 +220,6 @@ def captured_logging() -> Iterator[list[str]]:
             handler.removeFilter(hide)
 
 
-# --- oxigraph <-> rdflib ---------------------------------------------------------------
-
-
-def _to_rdflib(term: Any) -> Any:
-    import rdflib
-
-    if isinstance(term, NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, BlankNode):
-        return rdflib.BNode(term.value)
-    if isinstance(term, Literal):
-        if term.language:
-            return rdflib.Literal(term.value, lang=term.language)
-        return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
-    raise TypeError(f"unexpected RDF term {term!r}")
-
-
-def _to_oxigraph(term: Any) -> Any:
-    import rdflib
-
-    if isinstance(term, rdflib.URIRef):
-        return NamedNode(str(term))
-    if isinstance(term, rdflib.BNode):
-        return BlankNode(str(term))
-    if isinstance(term, rdflib.Literal):
-        if term.language:
-            return Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return Literal(str(term), datatype=NamedNode(str(term.datatype)))
-        return Literal(str(term))
-    raise TypeError(f"unexpected rdflib term {term!r}")
-
-
 def _sort_key(quad: Quad) -> tuple[str, str, str]:
     return (str(quad.subject), str(quad.predicate), str(quad.object))
 
@@ -254,7 +233,7 @@ def load_graphs(store: Store, graphs: Iterable[NamedNode]) -> rdflib.Graph:
         (q for g in graphs for q in store.quads_for_pattern(None, None, None, g)), key=_sort_key
     )
     graph.addN(
-        (_to_rdflib(q.subject), _to_rdflib(q.predicate), _to_rdflib(q.object), graph) for q in quads
+        (to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object), graph) for q in quads
     )
     return graph
 
@@ -307,8 +286,11 @@ def normalize_graph(
                     OPERATIONS[name][0](graph)
                     after = set(graph)
                     report.steps.append(
-                        {"operation": name, "added": len(after - before),
-                         "removed": len(before - after)}
+                        {
+                            "operation": name,
+                            "added": len(after - before),
+                            "removed": len(before - after),
+                        }
                     )
         except SystemExit as exc:
             detail = "; ".join(line for line in lines if line.startswith(("critical", "error")))
@@ -347,11 +329,11 @@ def apply_to_store(
     removed = sorted(original - now)
     added = sorted(now - original)
     for s, p, o in removed:
-        triple = (_to_oxigraph(s), _to_oxigraph(p), _to_oxigraph(o))
+        triple = (to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))
         for g in graphs:
             store.remove(Quad(*triple, g))
     main = graphs[0]
-    store.extend(Quad(_to_oxigraph(s), _to_oxigraph(p), _to_oxigraph(o), main) for s, p, o in added)
+    store.extend(Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), main) for s, p, o in added)
     report.added, report.removed = len(added), len(removed)
     return report
 

@@ -147,11 +147,7 @@ def register(name: str) -> Callable[[Importer], Importer]:
 
 def _load_builtins() -> None:
     for module in BUILTIN_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+        importlib.import_module(module)
 
 
 def get_importer(name: str) -> Importer:

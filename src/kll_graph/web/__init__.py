@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
+import pkgutil
+
 from flask import Flask
 
 from kll_graph.settings import Settings, load_settings
 from kll_graph.store import CurrentStore
 from kll_graph.web.errors import register_error_handlers
 
-#: Blueprints as "module:factory"; each factory takes the app and returns a Blueprint.
-#: A surface not built yet is skipped, so surfaces land one at a time.
+#: Blueprints as "module:factory"; each factory takes the app and returns a Blueprint. Named
+#: rather than imported, because the blueprint modules import this package's helpers.
 BLUEPRINTS: tuple[str, ...] = (
     "kll_graph.web.health:blueprint",
     "kll_graph.web.sparql:blueprint",
     "kll_graph.web.api:blueprint",
-    "kll_graph.web.reconcile:blueprint",
     "kll_graph.web.pages:blueprint",
-    "kll_graph.web.review:blueprint",
     "kll_graph.web.quality:blueprint",
 )
 
 
 def create_app(settings: Settings | None = None, *, store: CurrentStore | None = None) -> Flask:
     """Build the Flask app for a store root (settings.store) or an explicit CurrentStore."""
-    import importlib
-
     settings = settings or load_settings()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
@@ -33,14 +31,7 @@ def create_app(settings: Settings | None = None, *, store: CurrentStore | None =
     app.extensions["kll.store"] = store or CurrentStore(settings.store)
     register_error_handlers(app)
     for spec in BLUEPRINTS:
-        module_name, factory = spec.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        app.register_blueprint(getattr(module, factory)(app))
+        app.register_blueprint(pkgutil.resolve_name(spec)(app))
     return app
 
 
