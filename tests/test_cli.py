@@ -31,7 +31,10 @@ def config(tmp_path: Path) -> Path:
 
 
 def run(config: Path, *args: str, input: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, ["--config", str(config), *args], input=input)
+    """Invoke the CLI in-process; KLL_* variables of the caller (e.g. make's KLL_DATA_DIR) are
+    unset so that only the given config counts."""
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("KLL_")}
+    result = CliRunner(env=unset).invoke(main, ["--config", str(config), *args], input=input)
     return result.exit_code, result.stdout, result.stderr
 
 
