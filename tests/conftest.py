@@ -90,7 +90,9 @@ class LiveServer:
         self.thread.start()
 
     def close(self) -> None:
+        """Stop listening and stop the SPARQL worker processes, as `kll-graph serve` does."""
         self.server.close()
+        self.app.extensions["kll.sparql"].close()
 
 
 @pytest.fixture(scope="session")

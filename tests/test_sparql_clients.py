@@ -38,7 +38,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     settings = build_fixture_store(tmp_path_factory.mktemp("sparql-clients"))
     live = LiveServer(settings, current(settings))
     yield live
-    live.app.extensions["kll.sparql"].close()
     live.close()
 
 
