@@ -70,7 +70,6 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings
     )
     server = LiveServer(settings, current(settings))
     yield settings, server
-    server.app.extensions["kll.sparql"].close()
     server.close()
 
 
@@ -132,6 +131,14 @@ def test_memory_hungry_query_is_stopped_and_the_service_goes_on(
     assert get(server.url, LIGHT)[0] == 200
 
 
+def rename_occupation(data: Path) -> None:
+    """Change O2's label in the fixture data, so the next build differs visibly."""
+    jobtech = data / "jobtech.ttl"
+    text = jobtech.read_text(encoding="utf-8")
+    renamed = text.replace('"Systemutvecklare"@sv', '"Systemarkitekt"@sv')
+    jobtech.write_text(renamed, encoding="utf-8")
+
+
 def test_new_build_is_seen_without_restart(tmp_path: Path) -> None:
     data = copy_fixtures(tmp_path / "data")
     settings = fixture_settings(tmp_path, data_dir=data)
@@ -142,13 +149,7 @@ def test_new_build_is_seen_without_restart(tmp_path: Path) -> None:
         status, body, _ = get(server.url, query)
         assert body["results"]["bindings"][0]["label"]["value"] == "Systemutvecklare"  # type: ignore[index]
         first_build = current(settings).get().build_id
-        jobtech = data / "jobtech.ttl"
-        jobtech.write_text(
-            jobtech.read_text(encoding="utf-8").replace(
-                '"Systemutvecklare"@sv', '"Systemarkitekt"@sv'
-            ),
-            encoding="utf-8",
-        )
+        rename_occupation(data)
         build(settings)
         status, body, _ = get(server.url, query)
         assert status == 200
@@ -156,7 +157,6 @@ def test_new_build_is_seen_without_restart(tmp_path: Path) -> None:
         with urllib.request.urlopen(f"{server.url}/sparql?query=ASK%7B%7D") as response:
             assert response.headers["X-KLL-Build"] != first_build
     finally:
-        server.app.extensions["kll.sparql"].close()
         server.close()
 
 
@@ -168,13 +168,7 @@ def test_a_query_finishes_on_the_build_it_started_on(tmp_path: Path) -> None:
     try:
         query = f"SELECT ?label {{ <{JT}O2> skos:prefLabel ?label }}"
         started = service.plan(QueryRequest(query, accept="text/csv"))
-        jobtech = data / "jobtech.ttl"
-        jobtech.write_text(
-            jobtech.read_text(encoding="utf-8").replace(
-                '"Systemutvecklare"@sv', '"Systemarkitekt"@sv'
-            ),
-            encoding="utf-8",
-        )
+        rename_occupation(data)
         build(settings)
         assert b"Systemutvecklare" in b"".join(service.answer(started).body)
         fresh = service.plan(QueryRequest(query, accept="text/csv"))
