@@ -27,13 +27,14 @@ import re
 import statistics
 import subprocess
 import sys
-import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 import requests
 from pyoxigraph import Literal, Variable
 
+from http_load import load
 from kll_graph.build import build
 from kll_graph.labels import (
     INDEX_FILE,
@@ -178,45 +179,20 @@ def start_server(store: Path) -> tuple[subprocess.Popen[str], str]:
     raise RuntimeError("the server did not say where it listens")
 
 
-def http_round(url: str, queries: list[str], clients: int) -> tuple[list[float], float]:
-    samples: list[float] = []
-    lock = threading.Lock()
-    chunks = [queries[i::clients] for i in range(clients)]
-
-    def work(chunk: list[str]) -> None:
-        session = requests.Session()
-        mine = []
-        for q in chunk:
-            started = time.perf_counter()
-            response = session.get(url + "/api/v1/autocomplete", params={"q": q}, timeout=30)
-            response.raise_for_status()
-            mine.append((time.perf_counter() - started) * 1000)
-        with lock:
-            samples.extend(mine)
-
-    threads = [threading.Thread(target=work, args=(c,)) for c in chunks]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return samples, time.perf_counter() - started
-
-
 def bench_http(store: Path, queries: list[str], batch: list[str]) -> None:
     process, url = start_server(store)
     try:
         requests.get(url + "/api/v1/autocomplete", params={"q": "warm"}, timeout=120)
+        paths = [f"/api/v1/autocomplete?{urllib.parse.urlencode({'q': q})}" for q in queries]
         for clients in (1, 8):
-            samples, seconds = http_round(url, queries, clients)
-            p50, p95 = percentiles(samples)
+            figures = load(url, paths, clients)
             verdict = ""
             if clients == 8:
-                verdict = f"  [target p95 <= 15 ms: {'PASS' if p95 <= 15 else 'FAIL'}]"
+                verdict = f"  [target p95 <= 15 ms: {'PASS' if figures.p95_ms <= 15 else 'FAIL'}]"
             print(
-                f"autocomplete over HTTP, {clients} client(s): {len(samples)} requests, "
-                f"p50 {p50:.2f} ms, p95 {p95:.2f} ms, {len(samples) / seconds:,.0f} req/s"
-                f"{verdict}"
+                f"autocomplete over HTTP, {clients} client process(es): {figures.requests} "
+                f"requests, p50 {figures.p50_ms:.2f} ms, p95 {figures.p95_ms:.2f} ms, "
+                f"{figures.throughput:,.0f} req/s{verdict}"
             )
         started = time.perf_counter()
         response = requests.post(url + "/api/v1/resolve", json={"queries": batch}, timeout=120)

@@ -20,22 +20,19 @@ throughput uncached, at least 1x with the cache.
 from __future__ import annotations
 
 import argparse
-import http.client
-import multiprocessing
 import os
-import random
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
 import urllib.parse
-from dataclasses import dataclass
 from pathlib import Path
 
+from http_load import Figures, load
 from kll_graph.build import ensure_built
+from kll_graph.server import process_count
 from kll_graph.settings import load_settings
 from kll_graph.store import CurrentStore
 
@@ -127,24 +124,18 @@ def wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 60) -
     raise SystemExit(f"server on port {port} did not start")
 
 
-_OURS = """
-import sys
-from waitress.server import create_server
-from kll_graph.settings import load_settings
-from kll_graph.web import create_app
-settings = load_settings(store=sys.argv[1])
-app = create_app(settings)
-if sys.argv[3] == "off":
-    app.extensions["kll.sparql"].cache = None
-server = create_server(app, host="127.0.0.1", port=int(sys.argv[2]), threads=settings.threads)
-server.run()
-"""
-
-
 def start_ours(store_root: Path, cache: bool) -> tuple[subprocess.Popen[bytes], str]:
+    """`kll-graph serve` as users run it (its server processes and query workers), with the
+    result cache on or off."""
     port = free_port()
+    env = dict(os.environ)
+    if not cache:
+        env["KLL_QUERY_CACHE_MB"] = "0"
+    command = [sys.executable, "-m", "kll_graph", "serve", "--store", str(store_root)]
     process = subprocess.Popen(
-        [sys.executable, "-c", _OURS, str(store_root), str(port), "on" if cache else "off"],
+        [*command, "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
         start_new_session=True,
     )
     wait_for(port, process)
@@ -181,60 +172,19 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-# --- the clients ----------------------------------------------------------------------------
+# --- the load -------------------------------------------------------------------------------
 
 
-def client(args: tuple[str, list[str], float, int]) -> tuple[list[float], int]:
-    """One client: requests in a loop for `seconds`; its latencies and error count."""
-    url, queries, seconds, seed = args
+def measure(url: str, queries: list[str], clients: int, seconds: float) -> Figures:
+    """`clients` client processes sending random queries of the mix to `url` for `seconds`."""
     parts = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
-    rng = random.Random(seed)
-    latencies: list[float] = []
-    errors = 0
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        target = f"{parts.path}?{urllib.parse.urlencode({'query': rng.choice(queries)})}"
-        started = time.perf_counter()
-        try:
-            connection.request("GET", target, headers={"Accept": ACCEPT})
-            response = connection.getresponse()
-            response.read()
-            if response.status != 200:
-                errors += 1
-        except (OSError, http.client.HTTPException):
-            errors += 1
-            connection.close()
-            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
-            continue
-        latencies.append(time.perf_counter() - started)
-    connection.close()
-    return latencies, errors
-
-
-@dataclass
-class Figures:
-    throughput: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-
-
-def load(url: str, queries: list[str], clients: int, seconds: float) -> Figures:
-    with multiprocessing.get_context("fork").Pool(clients) as pool:
-        results = pool.map(client, [(url, queries, seconds, i) for i in range(clients)])
-    latencies = sorted(x for lat, _ in results for x in lat)
-    errors = sum(e for _, e in results)
-    if not latencies:
-        return Figures(0.0, float("nan"), float("nan"), errors)
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    return Figures(
-        len(latencies) / seconds, statistics.median(latencies) * 1000, p99 * 1000, errors
-    )
+    paths = [f"{parts.path}?{urllib.parse.urlencode({'query': q})}" for q in queries]
+    return load(f"{parts.scheme}://{parts.netloc}", paths, clients, seconds=seconds,
+                headers={"Accept": ACCEPT})
 
 
 def warm(url: str, queries: list[str]) -> None:
-    client((url, queries, 2.0, 99))
+    measure(url, queries, 1, 2.0)
 
 
 def main() -> None:
@@ -256,8 +206,8 @@ def main() -> None:
     print(f"store {build_dir}")
     print(
         f"{len(queries)} queries in the mix, {args.seconds:g} s per level, "
-        f"{os.cpu_count()} CPUs; kll-graph: {settings.query_workers} heavy slots, "
-        f"{settings.threads} threads\n"
+        f"{os.cpu_count()} CPUs; kll-graph: {process_count(settings)} server processes of "
+        f"{settings.threads} threads, {settings.query_workers} heavy slots each\n"
     )
     print(
         f"{'mode':<9}{'clients':>8}  {'oxigraph q/s':>12} {'p50 ms':>7} {'p99 ms':>7}"
@@ -274,7 +224,7 @@ def main() -> None:
         for url in urls:
             warm(url, queries)
         for c in levels:
-            theirs, uncached, cached = (load(url, queries, c, args.seconds) for url in urls)
+            theirs, uncached, cached = (measure(url, queries, c, args.seconds) for url in urls)
             for mode, mine in (("uncached", uncached), ("cached", cached)):
                 print(row(mode, c, theirs, mine), flush=True)
     finally:

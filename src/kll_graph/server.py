@@ -1,34 +1,129 @@
-"""Serving the app with waitress, a production WSGI server (threads, no Flask dev server)."""
+"""Serving the app with granian: one port, several server processes, no Python on the socket.
+
+Python holds the GIL for every request it handles, so one process uses one core however many
+threads it has. `kll-graph serve` therefore runs `settings.processes` server processes (one per
+CPU by default) under granian, whose HTTP layer is written in Rust: the processes share the
+listening port (SO_REUSEPORT on Linux) and each builds its own app with :func:`app`, so each has
+its own label index, result cache and SPARQL worker pool. Parsing HTTP in Rust also takes about a
+third off the cost of a small request compared with a Python HTTP server.
+
+The server processes are started by granian, not by us, so they cannot be handed the
+:class:`Settings` object: :func:`run` puts the effective settings in an environment variable,
+and :func:`app` rebuilds exactly those settings from it.
+"""
 
 from __future__ import annotations
 
+import json
+import multiprocessing
+import os
+import socket
+import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
 
-from waitress.server import create_server
+from flask import Flask
 
-from kll_graph.settings import Settings
+from kll_graph.settings import Settings, declared, load_settings
 from kll_graph.web import create_app
+
+#: Environment variable carrying the effective settings from `run` to the server processes.
+SETTINGS_ENV = "KLL_SERVE_SETTINGS"
+
+
+def process_count(settings: Settings) -> int:
+    """How many server processes to run: the setting, or one per CPU when it is 0."""
+    return settings.processes or os.cpu_count() or 1
+
+
+def export_settings(settings: Settings) -> str:
+    """The settings as JSON that :func:`import_settings` turns back into equal settings."""
+    values = {f.name: getattr(settings, f.name) for f in declared()}
+    config = str(settings.config_file) if settings.config_file else None
+    return json.dumps({"config_file": config, "values": values}, default=str)
+
+
+def import_settings(text: str) -> Settings:
+    """Settings from :func:`export_settings`: the same config file, every value as a flag."""
+    data = json.loads(text)
+    config = data.get("config_file")
+    return load_settings(Path(config) if config else None, **data["values"])
+
+
+def app() -> Flask:
+    """The app of one server process (granian's factory), its SPARQL workers already warm."""
+    text = os.environ.get(SETTINGS_ENV)
+    settings = import_settings(text) if text else load_settings()
+    application = create_app(settings)
+    sparql = application.extensions.get("kll.sparql")
+    if sparql is not None:
+        sparql.pool.start()  # warm the query workers before the first request, not during it
+    return application
 
 
 def run(settings: Settings, *, announce: Callable[[str], None]) -> None:
-    """Listen on settings.host:settings.port (0 = a free port), announce the URL, serve forever."""
-    app = create_app(settings)
-    server = create_server(
-        app,
-        host=settings.host,
-        port=settings.port,
-        threads=settings.threads,
-        max_request_body_size=settings.max_request_bytes,
-        ident="kll-graph",
+    """Listen on settings.host:settings.port (0 = a free port), announce the URL once the server
+    answers, and serve until interrupted (SIGINT or SIGTERM)."""
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    os.environ[SETTINGS_ENV] = export_settings(settings)
+    # Fresh interpreters rather than forks: a fork copies whatever lock another thread of this
+    # process holds at that moment (the announcer's import of a codec hung every server process
+    # that way), and a respawn after a crash forks again long after threads exist.
+    multiprocessing.set_start_method("spawn", force=True)
+    holder = None
+    port = settings.port
+    if port == 0:
+        holder, port = _reserve_port(settings.host)
+    server = Server(
+        "kll_graph.server:app",
+        address=settings.host,
+        port=port,
+        interface=Interfaces.WSGI,
+        factory=True,
+        workers=process_count(settings),
+        blocking_threads=settings.threads,
+        log_level=LogLevels.warning,
+        respawn_failed_workers=True,
     )
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
-    sparql = app.extensions.get("kll.sparql")
-    if sparql is not None:
-        sparql.pool.start()  # warm the query workers before the first request, not during it
-    announce(f"http://{host}:{server.effective_port}/")  # type: ignore[union-attr]
+    url = f"http://{host}:{port}/"
+    server.on_startup(lambda: _announce_when_up(settings.host, port, url, announce))
     try:
-        server.run()
+        server.serve()
     finally:
-        server.close()
-        if sparql is not None:
-            sparql.close()
+        if holder is not None:
+            holder.close()
+
+
+def _reserve_port(host: str) -> tuple[socket.socket, int]:
+    """A free port, kept ours by a bound (not listening) SO_REUSEPORT socket: the server
+    processes bind the same port beside it, and nothing else can take it in between."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    holder = socket.socket(family, socket.SOCK_STREAM)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    holder.bind((host, 0))
+    return holder, int(holder.getsockname()[1])
+
+
+def _announce_when_up(
+    host: str, port: int, url: str, announce: Callable[[str], None], seconds: float = 120
+) -> None:
+    """Announce the URL from a thread once a connection succeeds, so whoever reads the
+    announcement (a person, a test, a supervisor) can use the server at once."""
+
+    def wait() -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((host, port), timeout=1):
+                    announce(url)
+                    return
+            except OSError:
+                time.sleep(0.05)
+
+    threading.Thread(target=wait, name="kll-announce", daemon=True).start()

@@ -96,7 +96,10 @@ class Settings:
     keep_builds: int = setting(3, "How many finished builds to keep.", _to_positive_int)
     host: str = setting("127.0.0.1", "Host the server listens on.")
     port: int = setting(8000, "Port the server listens on; 0 picks a free one.", _to_positive_int)
-    threads: int = setting(8, "Worker threads of the HTTP server.", _to_positive_int)
+    processes: int = setting(
+        0, "HTTP server processes sharing the port; 0 runs one per CPU.", _to_positive_int
+    )
+    threads: int = setting(4, "Request threads of each HTTP server process.", _to_positive_int)
     query_timeout: float = setting(
         30.0, "Wall-clock limit of one SPARQL query, in seconds.", _to_positive_float
     )
@@ -104,6 +107,10 @@ class Settings:
         2048, "Memory limit of one SPARQL query worker, in MiB.", _to_positive_int
     )
     query_workers: int = setting(2, "SPARQL worker processes.", _to_positive_int)
+    query_cache_mb: int = setting(
+        64, "Size of the SPARQL result cache of each server process, in MiB; 0 turns it off.",
+        _to_positive_int,
+    )
     max_results: int = setting(100_000, "Most rows or triples one query returns.", _to_positive_int)
     max_request_bytes: int = setting(
         1_000_000, "Largest request body accepted, in bytes.", _to_positive_int

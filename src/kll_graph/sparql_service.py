@@ -39,8 +39,6 @@ from kll_graph.store import CurrentStore, ServedBuild
 
 #: Results up to this size are kept in the result cache.
 CACHE_ITEM_BYTES = 1 << 20
-#: Default size of the result cache.
-CACHE_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -150,11 +148,11 @@ class SparqlService:
         settings: Settings,
         current: CurrentStore,
         *,
-        cache_bytes: int = CACHE_BYTES,
         heavy_after: float = 1.0,
     ) -> None:
         self.settings = settings
         self.current = current
+        cache_bytes = settings.query_cache_mb << 20
         self.cache = ResultCache(cache_bytes) if cache_bytes > 0 else None
         self.prefixes = {**PREFIXES, "kll": kll(settings.base_iri).iri}
         self.pool = WorkerPool(

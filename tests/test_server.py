@@ -1,0 +1,108 @@
+"""`kll-graph serve`: several server processes on one port, the settings they are given, and a
+shutdown that leaves no process behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from kll_graph.server import export_settings, import_settings, process_count
+from kll_graph.settings import load_settings
+
+from .test_cli import _env, config  # noqa: F401  (the config fixture)
+
+
+def test_settings_reach_the_server_processes_unchanged(config: Path, tmp_path: Path) -> None:  # noqa: F811
+    """Flags and variables given to `serve` win over the config file in the server processes
+    too, because every effective value travels, not only the ones that were set."""
+    settings = load_settings(
+        config, env={}, store=tmp_path / "elsewhere", query_cache_mb=0, uri_spaces=""
+    )
+    again = import_settings(export_settings(settings))
+    assert again == settings
+    assert again.store == tmp_path / "elsewhere"
+    assert again.query_cache_mb == 0
+    assert again.config_file == config
+    assert [s.id for s in again.sources] == ["voc"]
+
+
+def test_process_count_defaults_to_one_per_cpu(config: Path) -> None:  # noqa: F811
+    assert process_count(load_settings(config, env={})) == (os.cpu_count() or 1)
+    assert process_count(load_settings(config, env={}, processes=3)) == 3
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process below `pid`, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree from /proc")
+def test_two_server_processes_share_the_port_and_stop_together(config: Path) -> None:  # noqa: F811
+    env = {**_env(), "KLL_PROCESSES": "2", "KLL_QUERY_WORKERS": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kll_graph", "--config", str(config), "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("kll-graph listening on http://127.0.0.1:"), line
+        url = line.split(" on ", 1)[1].strip()
+        # The URL is announced once the server answers: the first request must succeed.
+        for _ in range(20):  # new connections, spread over both processes by the kernel
+            with urllib.request.urlopen(url + "-/health", timeout=10) as response:
+                assert json.load(response)["status"] == "ok"
+        query = url + "sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D"
+        accept = {"Accept": "application/sparql-results+json"}
+        request = urllib.request.Request(query, headers=accept)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert json.load(response)["boolean"] is True
+        below = _descendants(proc.pid)
+        servers = [
+            pid for pid in below if "sparql_workers" not in Path(f"/proc/{pid}/cmdline").read_text()
+        ]
+        workers = below - set(servers)
+        assert len(servers) >= 2  # two server processes (and granian's helper, if any)
+        assert workers, "each server process starts its SPARQL query workers"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in below):
+        time.sleep(0.1)
+    assert not [pid for pid in below if _alive(pid)], "processes left after the server stopped"
