@@ -111,6 +111,12 @@ class Settings:
         64, "Size of the SPARQL result cache of each server process, in MiB; 0 turns it off.",
         _to_positive_int,
     )
+    response_cache_mb: int = setting(
+        64,
+        "Size of the cache of whole responses to repeated GET requests (lookups, SPARQL "
+        "results) of each server process, in MiB; 0 turns it off.",
+        _to_positive_int,
+    )
     max_results: int = setting(100_000, "Most rows or triples one query returns.", _to_positive_int)
     max_request_bytes: int = setting(
         1_000_000, "Largest request body accepted, in bytes.", _to_positive_int

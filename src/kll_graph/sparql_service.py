@@ -10,10 +10,8 @@ Also here: the SPARQL Service Description and the example queries of the query p
 
 from __future__ import annotations
 
-import collections
 import hashlib
-import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +19,7 @@ from pathlib import Path
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from kll_graph import conneg
+from kll_graph.lru import KeepingBody, SizedLru
 from kll_graph.namespaces import DCT, PREFIXES, RDF, SD, VOID, XSD, kll
 from kll_graph.settings import Settings
 from kll_graph.sparql import Dataset
@@ -99,45 +98,9 @@ def build_time(served: ServedBuild) -> datetime:
     return finished.astimezone(UTC).replace(microsecond=0)
 
 
-class ResultCache:
-    """Complete small results by (build, query, format, dataset), least recently used out.
-
-    The build id in the key means a new build never serves an old answer; old entries simply
-    age out.
-    """
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._items: collections.OrderedDict[tuple[object, ...], tuple[bytes, int, bool]] = (
-            collections.OrderedDict()
-        )
-        self._size = 0
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: tuple[object, ...]) -> tuple[bytes, int, bool] | None:
-        with self._lock:
-            item = self._items.get(key)
-            if item is None:
-                self.misses += 1
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
-            return item
-
-    def put(self, key: tuple[object, ...], body: bytes, count: int, truncated: bool) -> None:
-        if len(body) > min(CACHE_ITEM_BYTES, self.max_bytes):
-            return
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._size -= len(old[0])
-            self._items[key] = (body, count, truncated)
-            self._size += len(body)
-            while self._size > self.max_bytes and self._items:
-                _key, (dropped, _c, _t) = self._items.popitem(last=False)
-                self._size -= len(dropped)
+#: The result cache: (body, row count, truncated) by (build, query, format, dataset). The build
+#: id in the key means a new build never serves an old answer; old entries simply age out.
+ResultCache = SizedLru[tuple[bytes, int, bool]]
 
 
 class SparqlService:
@@ -153,7 +116,7 @@ class SparqlService:
         self.settings = settings
         self.current = current
         cache_bytes = settings.query_cache_mb << 20
-        self.cache = ResultCache(cache_bytes) if cache_bytes > 0 else None
+        self.cache = ResultCache(cache_bytes, CACHE_ITEM_BYTES) if cache_bytes > 0 else None
         self.prefixes = {**PREFIXES, "kll": kll(settings.base_iri).iri}
         self.pool = WorkerPool(
             memory_mb=settings.query_memory_mb,
@@ -223,52 +186,13 @@ class SparqlService:
         meta = stream.meta
         body: Iterable[bytes] = stream
         if use_cache and self.cache is not None:
-            body = _CachingBody(stream, self.cache, plan.cache_key, meta.count, meta.truncated)
+            cache, key = self.cache, plan.cache_key
+
+            def keep(whole: bytes) -> None:
+                cache.put(key, (whole, meta.count, meta.truncated), len(whole))
+
+            body = KeepingBody(stream, keep, CACHE_ITEM_BYTES)
         return Answer(plan, meta.count, meta.truncated, body, cached=False)
-
-
-class _CachingBody:
-    """Pass chunks through and keep a copy of a small, complete result in the cache."""
-
-    def __init__(
-        self,
-        stream: Iterable[bytes],
-        cache: ResultCache,
-        key: tuple[object, ...],
-        count: int,
-        truncated: bool,
-    ) -> None:
-        self.stream = stream
-        self.cache = cache
-        self.key = key
-        self.count = count
-        self.truncated = truncated
-
-    def __iter__(self) -> Iterator[bytes]:
-        # One chunk read ahead, so the result is cached even when the consumer stops asking
-        # after the last chunk.
-        kept: list[bytes] | None = []
-        size = 0
-        pending: bytes | None = None
-        for chunk in self.stream:
-            if pending is not None:
-                yield pending
-            pending = chunk
-            if kept is not None:
-                size += len(chunk)
-                if size > CACHE_ITEM_BYTES:
-                    kept = None
-                else:
-                    kept.append(chunk)
-        if kept is not None:
-            self.cache.put(self.key, b"".join(kept), self.count, self.truncated)
-        if pending is not None:
-            yield pending
-
-    def close(self) -> None:
-        close = getattr(self.stream, "close", None)
-        if close is not None:
-            close()
 
 
 # --- service description --------------------------------------------------------------------

@@ -9,6 +9,7 @@ from flask import Flask
 from kll_graph.settings import Settings, load_settings
 from kll_graph.store import CurrentStore
 from kll_graph.web.errors import register_error_handlers
+from kll_graph.web.response_cache import ResponseCache
 
 #: Blueprints as "module:factory"; each factory takes the app and returns a Blueprint. Named
 #: rather than imported, because the blueprint modules import this package's helpers.
@@ -28,10 +29,14 @@ def create_app(settings: Settings | None = None, *, store: CurrentStore | None =
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["kll"] = settings
-    app.extensions["kll.store"] = store or CurrentStore(settings.store)
+    app.extensions["kll.store"] = current = store or CurrentStore(settings.store)
     register_error_handlers(app)
     for spec in BLUEPRINTS:
         app.register_blueprint(pkgutil.resolve_name(spec)(app))
+    if settings.response_cache_mb:
+        cache = ResponseCache(app.wsgi_app, current, settings.response_cache_mb << 20)
+        app.wsgi_app = cache  # type: ignore[method-assign]
+        app.extensions["kll.responses"] = cache
     return app
 
 

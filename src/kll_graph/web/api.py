@@ -16,6 +16,7 @@ from kll_graph.exceptions import BadRequestError, StoreNotFoundError
 from kll_graph.namespaces import JOBTECH_CONCEPT
 from kll_graph.store import ServedBuild
 from kll_graph.web import current_store
+from kll_graph.web.response_cache import cacheable
 
 _ID = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 _TRUE = {"1", "true", "yes", "on"}
@@ -149,6 +150,12 @@ def blueprint(app: Flask) -> Blueprint:
                 limit=_int("limit", 100),
             )
         )
+
+    @bp.before_request
+    def reusable() -> None:
+        # Every GET here answers from the build and the query string alone.
+        if request.method == "GET":
+            cacheable()
 
     @bp.after_request
     def no_sniff(response: Response) -> Response:

@@ -43,6 +43,7 @@ from kll_graph.sparql_service import (
     write_description,
 )
 from kll_graph.web import current_settings, current_store
+from kll_graph.web.response_cache import cacheable
 
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
@@ -229,6 +230,8 @@ def _respond(service: SparqlService, plan: QueryPlan) -> Response:
             status=200, headers=headers, content_type=_content_type(plan.format.media_type)
         )
     answer = service.answer(plan)
+    if service.cache is not None:
+        cacheable()  # the same query, dataset and Accept on the same build: the same response
     if answer.truncated:
         headers["X-SPARQL-MaxRows"] = str(service.settings.max_results)
     return Response(
