@@ -281,6 +281,8 @@ def test_schemes_top_concepts_and_narrower(server: LiveServer) -> None:
             400,
             "include_deprecated",
         ),
+        ("/api/v1/autocomplete", {"q": "a", "include_deprecated": ""}, 400, "include_deprecated"),
+        ("/api/v1/search", {"q": "a", "include_deprecated": "1"}, 400, "include_deprecated"),
         ("/api/v1/search", {"q": "a", "offset": "-1"}, 400, "offset"),
         ("/api/v1/search", {"q": "a", "limit": "101"}, 400, "limit"),
         ("/api/v1/concepts", {}, 400, "uri"),

@@ -19,8 +19,6 @@ from kll_graph.web import current_store
 from kll_graph.web.response_cache import cacheable
 
 _ID = re.compile(r"^[A-Za-z0-9_]{1,64}$")
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
 
 
 def _int(name: str, default: int) -> int:
@@ -36,11 +34,13 @@ def _int(name: str, default: int) -> int:
 
 
 def _bool(name: str) -> bool:
-    raw = request.args.get(name, "").strip().lower()
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
+    """A boolean parameter as OpenAPI writes one in a query: `true` or `false` (or absent)."""
+    raw = request.args.get(name)
+    if raw is None:
         return False
+    value = raw.strip().lower()
+    if value in {"true", "false"}:
+        return value == "true"
     raise BadRequestError(f"'{name}' must be true or false, got {raw[:50]!r}", parameter=name)
 
 
