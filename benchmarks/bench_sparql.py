@@ -6,7 +6,9 @@ send the same realistic mix over keep-alive HTTP/1.1 at 1, 4 and 16 concurrent c
 fixed time per level, and the script prints throughput, p50 and p99 for both and our ratio:
 
 * uncached: our result cache switched off, so every request runs a query in a worker;
-* cached: our cache on (the mix repeats, as real traffic does); Oxigraph has no cache.
+* cached: our caches on (the mix repeats, as real traffic does); Oxigraph has no cache;
+* floor: `/-/health` of our server instead of a query, the cheapest request that goes through
+  Flask: the most any uncached query could reach, whatever the engine and the workers did.
 
 Usage::
 
@@ -223,9 +225,11 @@ def main() -> None:
         urls = [url for _process, url in servers]
         for url in urls:
             warm(url, queries)
+        health = urls[1].replace("/sparql", "")
         for c in levels:
             theirs, uncached, cached = (measure(url, queries, c, args.seconds) for url in urls)
-            for mode, mine in (("uncached", uncached), ("cached", cached)):
+            floor = load(health, ["/-/health"], c, seconds=args.seconds)
+            for mode, mine in (("uncached", uncached), ("cached", cached), ("floor", floor)):
                 print(row(mode, c, theirs, mine), flush=True)
     finally:
         for process, _url in servers:
