@@ -35,6 +35,7 @@ slice of entry ids, so a prefix of any length costs two bisections plus vectoris
 from __future__ import annotations
 
 import bisect
+import functools
 import os
 import pickle
 import re
@@ -891,6 +892,10 @@ class LabelIndex:
         self._members = self._scheme_members()
         self._words = set(self.word_keys)
         self._parts = set(self.part_keys)
+        # What a hit shows of its concept besides the label depends only on the concept and the
+        # display language, and building it is most of the cost of a result; popular concepts
+        # come back in hit after hit, so it is kept (read-only: callers never change it).
+        self._concept_part = functools.lru_cache(maxsize=16384)(self._describe_concept)
 
     def _scheme_members(self) -> np.ndarray:
         members = np.zeros((len(self.schemes), len(self.uris)), dtype=bool)
@@ -1346,9 +1351,6 @@ class LabelIndex:
         c, e = hit.concept, hit.entry
         matched_lang = self.languages[int(self.entry_lang[e])] or None
         label = self.label(c, lang, matched_lang)
-        scheme = int(self.concept_scheme[c])
-        broader = int(self.concept_broader[c])
-        notations = self.notations(c, lang)
         return {
             "uri": self.uris[c],
             "label": label,
@@ -1360,6 +1362,15 @@ class LabelIndex:
                 "how": TIERS[hit.tier],
             },
             "score": hit.score,
+            **self._concept_part(c, lang),
+        }
+
+    def _describe_concept(self, c: int, lang: str | None) -> dict[str, Any]:
+        """The part of a hit that is the same for every hit of concept `c` in language `lang`."""
+        scheme = int(self.concept_scheme[c])
+        broader = int(self.concept_broader[c])
+        notations = self.notations(c, lang)
+        return {
             "type": self.type_info(c, lang),
             "scheme": self.scheme_info(scheme, lang) if scheme >= 0 else None,
             "notation": notations[0]["value"] if notations else None,
