@@ -896,6 +896,9 @@ class LabelIndex:
         # display language, and building it is most of the cost of a result; popular concepts
         # come back in hit after hit, so it is kept (read-only: callers never change it).
         self._concept_part = functools.lru_cache(maxsize=16384)(self._describe_concept)
+        self._entry_deprecated: np.ndarray | None = (
+            self.concept_deprecated[self.entry_concept] if self.concept_deprecated.any() else None
+        )
 
     def _scheme_members(self) -> np.ndarray:
         members = np.zeros((len(self.schemes), len(self.uris)), dtype=bool)
@@ -1146,10 +1149,14 @@ class LabelIndex:
         return np.concatenate(chunks).astype(np.int32), np.concatenate(tiers)
 
     def _mask(self, ids: np.ndarray, filters: Filters) -> np.ndarray:
-        concepts = self.entry_concept[ids]
+        # Short prefixes match tens of thousands of entries, so the common case (no filter
+        # but "not deprecated") reads one precomputed per-entry array, or none at all.
         mask = np.ones(len(ids), dtype=bool)
-        if not filters.include_deprecated:
-            mask &= ~self.concept_deprecated[concepts]
+        if not filters.include_deprecated and self._entry_deprecated is not None:
+            mask &= ~self._entry_deprecated[ids]
+        if filters.langs is None and not filters.types and not filters.schemes:
+            return mask
+        concepts = self.entry_concept[ids]
         if filters.langs is not None:
             allowed = np.zeros(len(self.languages), dtype=bool)
             allowed[list(filters.langs)] = True
