@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -106,3 +107,21 @@ def test_two_server_processes_share_the_port_and_stop_together(config: Path) -> 
     while time.monotonic() < deadline and any(_alive(pid) for pid in below):
         time.sleep(0.1)
     assert not [pid for pid in below if _alive(pid)], "processes left after the server stopped"
+
+
+def test_a_taken_port_is_a_clear_error(config: Path) -> None:  # noqa: F811
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = [sys.executable, "-m", "kll_graph", "--config", str(config), "serve"]
+        done = subprocess.run(
+            [*command, "--port", str(port)],
+            capture_output=True,
+            text=True,
+            env=_env(),
+            timeout=120,
+        )
+    assert done.returncode == 1
+    assert f"error: cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr

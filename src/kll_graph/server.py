@@ -25,6 +25,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from kll_graph.exceptions import ConfigError
 from kll_graph.settings import Settings, declared, load_settings
 from kll_graph.web import create_app
 
@@ -78,6 +79,8 @@ def run(settings: Settings, *, announce: Callable[[str], None]) -> None:
     port = settings.port
     if port == 0:
         holder, port = _reserve_port(settings.host)
+    else:
+        _check_port(settings.host, port)
     server = Server(
         "kll_graph.server:app",
         address=settings.host,
@@ -108,6 +111,21 @@ def _reserve_port(host: str) -> tuple[socket.socket, int]:
     holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     holder.bind((host, 0))
     return holder, int(holder.getsockname()[1])
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with a clear message, before any server process starts, when the address is taken
+    (granian would raise from deep inside its start-up)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port}: {exc.strerror}; stop what uses it, or pick "
+                "another port with --port (0 picks a free one)"
+            ) from None
 
 
 def _announce_when_up(
