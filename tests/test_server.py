@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -18,7 +19,9 @@ import pytest
 from kll_graph.server import export_settings, import_settings, process_count
 from kll_graph.settings import load_settings
 
+from .sparql_support import build_fixture_store
 from .test_cli import _env, config  # noqa: F401  (the config fixture)
+from .test_sparql_limits import ENDLESS, LIGHT, get
 
 
 def test_settings_reach_the_server_processes_unchanged(config: Path, tmp_path: Path) -> None:  # noqa: F811
@@ -125,3 +128,42 @@ def test_a_taken_port_is_a_clear_error(config: Path) -> None:  # noqa: F811
     assert done.returncode == 1
     assert f"error: cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_lookups_answer_while_more_heavy_queries_than_cores_hold_requests(
+    tmp_path: Path,
+) -> None:
+    """A heavy query holds its request thread until it ends; the threads of a server process
+    must outnumber what the query pool lets wait (lanes, slots and paused queries), or light
+    requests queue behind heavy ones however fair the pool is."""
+    settings = build_fixture_store(tmp_path)
+    env = {
+        **_env(),
+        "KLL_PROCESSES": "1",
+        "KLL_QUERY_TIMEOUT": "6",
+        "KLL_RESPONSE_CACHE_MB": "0",
+        "KLL_QUERY_CACHE_MB": "0",
+    }
+    command = [sys.executable, "-m", "kll_graph", "serve", "--store", str(settings.store)]
+    proc = subprocess.Popen(
+        [*command, "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().split(" on ", 1)[1].strip().rstrip("/")
+        heavy = [threading.Thread(target=get, args=(url, ENDLESS)) for _ in range(6)]
+        for thread in heavy:
+            thread.start()
+        time.sleep(1.5)  # all six are running or paused by now
+        status, body, seconds = get(url, LIGHT)
+        assert status == 200 and body["results"]["bindings"]  # type: ignore[index]
+        assert seconds < 2.0, f"a light query waited {seconds:.1f} s behind heavy ones"
+        for thread in heavy:
+            thread.join(timeout=60)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)

@@ -15,6 +15,7 @@ and :func:`app` rebuilds exactly those settings from it.
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 import os
 import socket
@@ -92,6 +93,9 @@ def run(settings: Settings, *, announce: Callable[[str], None]) -> None:
         log_level=LogLevels.warning,
         respawn_failed_workers=True,
     )
+    # Granian warns when a process may have more threads than about twice the CPUs; ours mostly
+    # wait on query workers (see the `threads` setting), so that advice does not apply.
+    logging.getLogger("_granian").addFilter(_NotTheThreadAdvice())
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
     url = f"http://{host}:{port}/"
     server.on_startup(lambda: _announce_when_up(settings.host, port, url, announce))
@@ -100,6 +104,11 @@ def run(settings: Settings, *, announce: Callable[[str], None]) -> None:
     finally:
         if holder is not None:
             holder.close()
+
+
+class _NotTheThreadAdvice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Python threads" not in record.getMessage()
 
 
 def _reserve_port(host: str) -> tuple[socket.socket, int]:

@@ -99,7 +99,12 @@ class Settings:
     processes: int = setting(
         0, "HTTP server processes sharing the port; 0 runs one per CPU.", _to_positive_int
     )
-    threads: int = setting(4, "Request threads of each HTTP server process.", _to_positive_int)
+    threads: int = setting(
+        32,
+        "Request threads of each HTTP server process; most wait on SPARQL query workers, so "
+        "there must be more than the long-running queries a process lets wait.",
+        _to_positive_int,
+    )
     query_timeout: float = setting(
         30.0, "Wall-clock limit of one SPARQL query, in seconds.", _to_positive_float
     )
