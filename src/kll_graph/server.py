@@ -4,8 +4,8 @@ Python holds the GIL for every request it handles, so one process uses one core 
 threads it has. `kll-graph serve` therefore runs `settings.processes` server processes (one per
 CPU by default) under granian, whose HTTP layer is written in Rust: the processes share the
 listening port (SO_REUSEPORT on Linux) and each builds its own app with :func:`app`, so each has
-its own label index, result cache and SPARQL worker pool. Parsing HTTP in Rust also takes about a
-third off the cost of a small request compared with a Python HTTP server.
+its own label index, result cache and SPARQL worker pool. Parsing HTTP in Rust also took about a
+quarter off the cost of a small request here, measured against waitress (a Python HTTP server).
 
 The server processes are started by granian, not by us, so they cannot be handed the
 :class:`Settings` object: :func:`run` puts the effective settings in an environment variable,
