@@ -170,3 +170,33 @@ def test_lookups_answer_while_more_heavy_queries_than_cores_hold_requests(
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_a_host_name_is_resolved_and_a_bad_one_is_a_clear_error(config: Path) -> None:  # noqa: F811
+    command = [sys.executable, "-m", "kll_graph", "--config", str(config), "serve", "--port", "0"]
+    proc = subprocess.Popen(
+        [*command, "--host", "localhost"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=_env(),
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().split(" on ", 1)[1].strip()
+        assert url.startswith("http://localhost:")
+        with urllib.request.urlopen(url + "-/health", timeout=10) as response:
+            assert json.load(response)["status"] == "ok"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    done = subprocess.run(
+        [*command, "--host", "no-such-host.invalid"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "error: cannot listen on host 'no-such-host.invalid'" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -76,15 +76,16 @@ def run(settings: Settings, *, announce: Callable[[str], None]) -> None:
     # process holds at that moment (the announcer's import of a codec hung every server process
     # that way), and a respawn after a crash forks again long after threads exist.
     multiprocessing.set_start_method("spawn", force=True)
+    address = _ip_address(settings.host)
     holder = None
     port = settings.port
     if port == 0:
-        holder, port = _reserve_port(settings.host)
+        holder, port = _reserve_port(address)
     else:
-        _check_port(settings.host, port)
+        _check_port(address, port)
     server = Server(
         "kll_graph.server:app",
-        address=settings.host,
+        address=address,
         port=port,
         interface=Interfaces.WSGI,
         factory=True,
@@ -98,12 +99,22 @@ def run(settings: Settings, *, announce: Callable[[str], None]) -> None:
     logging.getLogger("_granian").addFilter(_NotTheThreadAdvice())
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
     url = f"http://{host}:{port}/"
-    server.on_startup(lambda: _announce_when_up(settings.host, port, url, announce))
+    server.on_startup(lambda: _announce_when_up(address, port, url, announce))
     try:
         server.serve()
     finally:
         if holder is not None:
             holder.close()
+
+
+def _ip_address(host: str) -> str:
+    """The IP address to listen on for a host name or address (granian takes addresses only)."""
+    try:
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on host {host!r}: {exc}; give an IP address or a "
+                          "name this machine resolves (setting host, or --host)") from None
+    return str(found[0][4][0])
 
 
 class _NotTheThreadAdvice(logging.Filter):
