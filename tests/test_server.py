@@ -3,6 +3,7 @@ shutdown that leaves no process behind."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -200,3 +202,32 @@ def test_a_host_name_is_resolved_and_a_bad_one_is_a_clear_error(config: Path) ->
     assert done.returncode == 1
     assert "error: cannot listen on host 'no-such-host.invalid'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_chunked_body_past_the_limit_is_refused(config: Path) -> None:  # noqa: F811
+    """A chunked body has no Content-Length to check up front; it is cut off while read."""
+    env = {**_env(), "KLL_MAX_REQUEST_BYTES": "1000", "KLL_PROCESSES": "1"}
+    command = [sys.executable, "-m", "kll_graph", "--config", str(config), "serve", "--port", "0"]
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().split(" on ", 1)[1].strip()
+        parts = urllib.parse.urlsplit(url)
+
+        def post(chunks: list[bytes]) -> tuple[int, bytes]:
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+            headers = {"Content-Type": "application/sparql-query", "Accept": "application/json"}
+            connection.request("POST", "/sparql", body=iter(chunks), headers=headers,
+                               encode_chunked=True)
+            response = connection.getresponse()
+            return response.status, response.read()
+
+        status, body = post([b"ASK ", b"{ ?s ?p ?o }"])
+        assert status == 200 and json.loads(body)["boolean"] is True
+        status, body = post([b"ASK { ?s ?p ?o } #" + b"x" * 400] * 4)
+        assert status == 413, body
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)

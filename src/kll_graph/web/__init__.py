@@ -50,3 +50,22 @@ def current_store() -> CurrentStore:
     from flask import current_app
 
     return current_app.extensions["kll.store"]  # type: ignore[no-any-return]
+
+
+def request_body() -> bytes:
+    """The request body, refused with 413 past `max_request_bytes` even when it comes chunked
+    (no Content-Length for Flask's own limit to check): at most one byte more is read."""
+    from flask import request
+
+    from kll_graph.exceptions import RequestTooLargeError
+
+    limit = current_settings().max_request_bytes
+    parts: list[bytes] = []
+    size = 0
+    while size <= limit:  # a read may return less than asked, so read until the end
+        part = request.stream.read(limit + 1 - size)
+        if not part:
+            return b"".join(parts)
+        parts.append(part)
+        size += len(part)
+    raise RequestTooLargeError(f"the request body has more than the limit of {limit:,} bytes")

@@ -15,7 +15,7 @@ from kll_graph import concepts, labels, openapi
 from kll_graph.exceptions import BadRequestError, StoreNotFoundError
 from kll_graph.namespaces import JOBTECH_CONCEPT
 from kll_graph.store import ServedBuild
-from kll_graph.web import current_store
+from kll_graph.web import current_store, request_body
 from kll_graph.web.response_cache import cacheable
 
 _ID = re.compile(r"^[A-Za-z0-9_]{1,64}$")
@@ -60,7 +60,7 @@ def _served() -> ServedBuild:
 
 def _resolve_body() -> Any:
     try:
-        return json.loads(request.get_data(cache=False) or b"null")
+        return json.loads(request_body() or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequestError(f"the body is not valid JSON: {exc}", parameter="body") from exc
 

@@ -42,7 +42,7 @@ from kll_graph.sparql_service import (
     service_description,
     write_description,
 )
-from kll_graph.web import current_settings, current_store
+from kll_graph.web import current_settings, current_store, request_body
 from kll_graph.web.response_cache import cacheable
 
 FORM = "application/x-www-form-urlencoded"
@@ -122,7 +122,7 @@ def _params() -> list[tuple[str, str]]:
     charset = dict(options).get("charset", "utf-8").lower()
     if charset not in {"utf-8", "utf8"}:
         raise UnsupportedMediaTypeError(f"only UTF-8 is accepted, not charset={charset}")
-    body = request.get_data(cache=False)
+    body = request_body()
     if media_type == FORM:
         return params + _decode_params(body, "form body")
     if any(name == "query" for name, _ in params):
