@@ -3,6 +3,7 @@ shutdown that leaves no process behind."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -14,6 +15,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +25,7 @@ from kll_graph.settings import load_settings
 
 from .sparql_support import build_fixture_store
 from .test_cli import _env, config  # noqa: F401  (the config fixture)
-from .test_sparql_limits import ENDLESS, LIGHT, get
+from .test_sparql_limits import ENDLESS, LIGHT, alive, get
 
 
 def test_settings_reach_the_server_processes_unchanged(config: Path, tmp_path: Path) -> None:  # noqa: F811
@@ -45,18 +47,53 @@ def test_process_count_defaults_to_one_per_cpu(config: Path) -> None:  # noqa: F
     assert process_count(load_settings(config, env={}, processes=3)) == 3
 
 
+@contextlib.contextmanager
+def serving(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[int, str]]:
+    """`python -m kll_graph ARGS` (a `serve` command) running: its pid and the URL it announced.
+    Stopped with SIGTERM at the end, as a supervisor would stop it."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kll_graph", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env or _env(),
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("kll-graph listening on http://"), line
+        yield proc.pid, line.split(" on ", 1)[1].strip()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def refused(*args: str) -> str:
+    """`python -m kll_graph ARGS` run to its end: it must fail with a message, not a traceback;
+    its stderr."""
+    done = subprocess.run(
+        [sys.executable, "-m", "kll_graph", *args],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    return done.stderr
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
 def _descendants(pid: int) -> set[int]:
     """Every live process below `pid`, from /proc."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                children.setdefault(_parent(int(entry.name)), []).append(int(entry.name))
     found: set[int] = set()
     todo = [pid]
     while todo:
@@ -66,33 +103,11 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
-def _parent(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree from /proc")
 def test_two_server_processes_share_the_port_and_stop_together(config: Path) -> None:  # noqa: F811
     env = {**_env(), "KLL_PROCESSES": "2", "KLL_QUERY_WORKERS": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kll_graph", "--config", str(config), "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("kll-graph listening on http://127.0.0.1:"), line
-        url = line.split(" on ", 1)[1].strip()
+    with serving("--config", str(config), "serve", "--port", "0", env=env) as (pid, url):
+        assert url.startswith("http://127.0.0.1:")
         # The URL is announced once the server answers: the first request must succeed.
         for _ in range(20):  # new connections, spread over both processes by the kernel
             with urllib.request.urlopen(url + "-/health", timeout=10) as response:
@@ -102,19 +117,16 @@ def test_two_server_processes_share_the_port_and_stop_together(config: Path) -> 
         request = urllib.request.Request(query, headers=accept)
         with urllib.request.urlopen(request, timeout=30) as response:
             assert json.load(response)["boolean"] is True
-        below = _descendants(proc.pid)
+        below = _descendants(pid)
         commands = {pid: Path(f"/proc/{pid}/cmdline").read_text() for pid in below}
         servers = {pid for pid, command in commands.items() if "spawn_main" in command}
         workers = {pid for pid, command in commands.items() if "sparql_workers" in command}
         assert len(servers) == 2, commands  # started by granian through multiprocessing.spawn
         assert {_parent(pid) for pid in workers} == servers
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(_alive(pid) for pid in below):
+    while time.monotonic() < deadline and any(alive(pid) for pid in below):
         time.sleep(0.1)
-    assert not [pid for pid in below if _alive(pid)], "processes left after the server stopped"
+    assert not [pid for pid in below if alive(pid)], "processes left after the server stopped"
 
 
 def test_a_taken_port_is_a_clear_error(config: Path) -> None:  # noqa: F811
@@ -122,17 +134,8 @@ def test_a_taken_port_is_a_clear_error(config: Path) -> None:  # noqa: F811
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        command = [sys.executable, "-m", "kll_graph", "--config", str(config), "serve"]
-        done = subprocess.run(
-            [*command, "--port", str(port)],
-            capture_output=True,
-            text=True,
-            env=_env(),
-            timeout=120,
-        )
-    assert done.returncode == 1
-    assert f"error: cannot listen on 127.0.0.1:{port}" in done.stderr
-    assert "Traceback" not in done.stderr
+        stderr = refused("--config", str(config), "serve", "--port", str(port))
+    assert f"error: cannot listen on 127.0.0.1:{port}" in stderr
 
 
 def test_lookups_answer_while_more_heavy_queries_than_cores_hold_requests(
@@ -149,17 +152,8 @@ def test_lookups_answer_while_more_heavy_queries_than_cores_hold_requests(
         "KLL_RESPONSE_CACHE_MB": "0",
         "KLL_QUERY_CACHE_MB": "0",
     }
-    command = [sys.executable, "-m", "kll_graph", "serve", "--store", str(settings.store)]
-    proc = subprocess.Popen(
-        [*command, "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().split(" on ", 1)[1].strip().rstrip("/")
+    with serving("serve", "--store", str(settings.store), "--port", "0", env=env) as (_, url):
+        url = url.rstrip("/")
         heavy = [threading.Thread(target=get, args=(url, ENDLESS)) for _ in range(6)]
         for thread in heavy:
             thread.start()
@@ -169,58 +163,30 @@ def test_lookups_answer_while_more_heavy_queries_than_cores_hold_requests(
         assert seconds < 2.0, f"a light query waited {seconds:.1f} s behind heavy ones"
         for thread in heavy:
             thread.join(timeout=60)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
 
 
 def test_a_host_name_is_resolved_and_a_bad_one_is_a_clear_error(config: Path) -> None:  # noqa: F811
-    command = [sys.executable, "-m", "kll_graph", "--config", str(config), "serve", "--port", "0"]
-    proc = subprocess.Popen(
-        [*command, "--host", "localhost"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=_env(),
-    )
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().split(" on ", 1)[1].strip()
+    command = ["--config", str(config), "serve", "--port", "0"]
+    with serving(*command, "--host", "localhost") as (_, url):
         assert url.startswith("http://localhost:")
         with urllib.request.urlopen(url + "-/health", timeout=10) as response:
             assert json.load(response)["status"] == "ok"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
-    done = subprocess.run(
-        [*command, "--host", "no-such-host.invalid"],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        timeout=120,
-    )
-    assert done.returncode == 1
-    assert "error: cannot listen on host 'no-such-host.invalid'" in done.stderr
-    assert "Traceback" not in done.stderr
+    stderr = refused(*command, "--host", "no-such-host.invalid")
+    assert "error: cannot listen on host 'no-such-host.invalid'" in stderr
 
 
 def test_a_chunked_body_past_the_limit_is_refused(config: Path) -> None:  # noqa: F811
     """A chunked body has no Content-Length to check up front; it is cut off while read."""
     env = {**_env(), "KLL_MAX_REQUEST_BYTES": "1000", "KLL_PROCESSES": "1"}
-    command = [sys.executable, "-m", "kll_graph", "--config", str(config), "serve", "--port", "0"]
-    proc = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
-    )
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().split(" on ", 1)[1].strip()
+    with serving("--config", str(config), "serve", "--port", "0", env=env) as (_, url):
         parts = urllib.parse.urlsplit(url)
 
         def post(chunks: list[bytes]) -> tuple[int, bytes]:
             connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
             headers = {"Content-Type": "application/sparql-query", "Accept": "application/json"}
-            connection.request("POST", "/sparql", body=iter(chunks), headers=headers,
-                               encode_chunked=True)
+            connection.request(
+                "POST", "/sparql", body=iter(chunks), headers=headers, encode_chunked=True
+            )
             response = connection.getresponse()
             return response.status, response.read()
 
@@ -228,6 +194,3 @@ def test_a_chunked_body_past_the_limit_is_refused(config: Path) -> None:  # noqa
         assert status == 200 and json.loads(body)["boolean"] is True
         status, body = post([b"ASK { ?s ?p ?o } #" + b"x" * 400] * 4)
         assert status == 413, body
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
