@@ -23,10 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import re
 import statistics
-import subprocess
-import sys
 import time
 import urllib.parse
 from pathlib import Path
@@ -34,7 +31,7 @@ from pathlib import Path
 import requests
 from pyoxigraph import Literal, Variable
 
-from http_load import load
+from http_load import load, start_kll
 from kll_graph.build import build
 from kll_graph.labels import (
     INDEX_FILE,
@@ -168,32 +165,12 @@ def bench_sparql(served: CurrentStore, index: LabelIndex, queries: list[str], ou
 ROUNDS = 5
 
 
-def start_server(store: Path, response_cache: bool) -> tuple[subprocess.Popen[str], str]:
-    """`kll-graph serve` as users run it, with its response cache on or off."""
-    env = dict(os.environ)
-    if not response_cache:
-        env["KLL_RESPONSE_CACHE_MB"] = "0"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kll_graph", "serve", "--store", str(store), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        match = re.search(r"(http://\S+)", line)
-        if match:
-            return process, match.group(1).rstrip("/")
-    raise RuntimeError("the server did not say where it listens")
-
-
 def bench_http(store: Path, queries: list[str], batch: list[str]) -> None:
     """Autocomplete over HTTP with the response cache off (every request looked up) and on (as
     served: repeated requests, such as the short prefixes everyone types, answered from it)."""
     paths = [f"/api/v1/autocomplete?{urllib.parse.urlencode({'q': q})}" for q in queries]
     for response_cache in (False, True):
-        process, url = start_server(store, response_cache)
+        process, url = start_kll(store, **({} if response_cache else {"response_cache_mb": "0"}))
         mode = "response cache on" if response_cache else "response cache off"
         try:
             requests.get(url + "/api/v1/autocomplete", params={"q": "warm"}, timeout=120)

@@ -31,8 +31,9 @@ import sys
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
-from http_load import Figures, load
+from http_load import Figures, load, start_kll
 from kll_graph.build import ensure_built
 from kll_graph.server import process_count
 from kll_graph.settings import load_settings
@@ -126,22 +127,10 @@ def wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 60) -
     raise SystemExit(f"server on port {port} did not start")
 
 
-def start_ours(store_root: Path, cache: bool) -> tuple[subprocess.Popen[bytes], str]:
-    """`kll-graph serve` as users run it (its server processes and query workers), with the
-    result cache on or off."""
-    port = free_port()
-    env = dict(os.environ)
-    if not cache:
-        env["KLL_QUERY_CACHE_MB"] = "0"
-    command = [sys.executable, "-m", "kll_graph", "serve", "--store", str(store_root)]
-    process = subprocess.Popen(
-        [*command, "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    wait_for(port, process)
-    return process, f"http://127.0.0.1:{port}/sparql"
+def start_ours(store_root: Path, cache: bool) -> tuple[subprocess.Popen[str], str]:
+    """`kll-graph serve` with its caches on or off; the URL of its endpoint."""
+    process, base = start_kll(store_root, **({} if cache else {"query_cache_mb": "0"}))
+    return process, f"{base}/sparql"
 
 
 def start_oxigraph(build_dir: Path, timeout: float | None) -> tuple[subprocess.Popen[bytes], str]:
@@ -165,7 +154,7 @@ def start_oxigraph(build_dir: Path, timeout: float | None) -> tuple[subprocess.P
     return process, f"http://127.0.0.1:{port}/query"
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: subprocess.Popen[Any]) -> None:
     os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=10)

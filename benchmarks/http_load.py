@@ -1,4 +1,5 @@
-"""The load generator of the HTTP benchmarks: client processes on keep-alive connections.
+"""What the HTTP benchmarks share: `kll-graph serve` started as users run it, and the load
+generator, client processes on keep-alive connections.
 
 Each client is its own process with one `http.client` connection, so the clients do not share
 a GIL with each other (a threaded Python client measures its own lock contention as server
@@ -11,11 +12,37 @@ from __future__ import annotations
 
 import http.client
 import multiprocessing
+import os
 import random
+import re
 import statistics
+import subprocess
+import sys
 import time
 import urllib.parse
 from dataclasses import dataclass
+from pathlib import Path
+
+
+def start_kll(store: Path, **settings: str) -> tuple[subprocess.Popen[str], str]:
+    """`kll-graph serve` on a store root (all its server processes and query workers), with
+    settings changed by `KLL_*` variables (e.g. `query_cache_mb="0"`); the process, in a
+    session of its own, and the base URL it announced once it answered."""
+    env = {**os.environ, **{f"KLL_{name.upper()}": value for name, value in settings.items()}}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kll_graph", "serve", "--store", str(store), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        match = re.search(r"(http://\S+)", line)
+        if match:
+            return process, match.group(1).rstrip("/")
+    raise RuntimeError("the server did not say where it listens")
 
 
 @dataclass
