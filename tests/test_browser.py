@@ -209,9 +209,7 @@ def test_scheme_tree_expands_on_demand(
     focus = page.evaluate(FOCUS_JS)
     assert focus["tag"] == "BUTTON"
     first.press("Enter")  # keyboard-usable
-    page.wait_for_function(
-        "() => document.querySelector('#tree > li > ul li a') !== null"
-    )
+    page.wait_for_function("() => document.querySelector('#tree > li > ul li a') !== null")
     assert first.get_attribute("aria-expanded") == "true"
     assert page.locator("#tree li").count() > before
     child = page.locator("#tree > li > ul button.toggle").first

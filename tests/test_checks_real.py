@@ -12,8 +12,13 @@ from kll_graph.store import CurrentStore, ServedBuild
 pytestmark = pytest.mark.realdata
 
 JOBTECH = "http://data.jobtechdev.se/taxonomy/concept/"
-MAPPING = ("skos:exactMatch", "skos:closeMatch", "skos:broadMatch", "skos:narrowMatch",
-           "skos:relatedMatch")
+MAPPING = (
+    "skos:exactMatch",
+    "skos:closeMatch",
+    "skos:broadMatch",
+    "skos:narrowMatch",
+    "skos:relatedMatch",
+)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +73,8 @@ def test_jobtech_concepts_without_swedish_label_match_an_independent_query(
           FILTER NOT EXISTS {{ ?c skos:prefLabel ?l FILTER(LANGMATCHES(LANG(?l), "sv")) }} }}""",
     )
     found = [
-        f for f in report.findings
+        f
+        for f in report.findings
         if f.check == "missing-preflabel-main-language" and f.concept.startswith(JOBTECH)
     ]
     assert len(found) == expected
@@ -90,7 +96,8 @@ def test_dangling_hierarchy_and_replacement_links_match_an_independent_query(
           FILTER NOT EXISTS { ?o a ?type } } }""",
     )
     found = [
-        f for f in report.findings
+        f
+        for f in report.findings
         if f.check == "dangling-link" and not f.message.startswith(MAPPING)
     ]
     assert len(found) == expected

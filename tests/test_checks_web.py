@@ -83,8 +83,12 @@ def test_filters_and_paging(server: LiveServer) -> None:
 
 @pytest.mark.parametrize(
     ("query", "parameter"),
-    [("check=nope", "check"), ("severity=fatal", "severity"), ("limit=x", "limit"),
-     ("vocabulary=esco", "vocabulary")],
+    [
+        ("check=nope", "check"),
+        ("severity=fatal", "severity"),
+        ("limit=x", "limit"),
+        ("vocabulary=esco", "vocabulary"),
+    ],
 )
 def test_bad_parameters_are_400_in_the_one_error_shape(
     server: LiveServer, query: str, parameter: str

@@ -213,9 +213,9 @@ def test_document_describes_the_concept(
     triples = list(parse(answer.body, format=fmt))
     nurse = NamedNode(NURSE)
     assert any(
-        t.subject == nurse and t.predicate == SKOS.prefLabel and t.object == Literal(
-            NURSE_LABEL, language="sv"
-        )
+        t.subject == nurse
+        and t.predicate == SKOS.prefLabel
+        and t.object == Literal(NURSE_LABEL, language="sv")
         for t in triples
     )
     assert any(

@@ -66,7 +66,10 @@ def test_preamble_carried_into_the_set_metadata() -> None:
     assert meta["mapping_date"] == "2023-11-13"  # spreadsheet day 45243
     assert "Esco - kompetenser" in meta["mapping_set_description"]
     assert "Swedish skills" in meta["mapping_set_description"]
-    assert meta["see_also"] == ["https://atlas.jobtechdev.se/", "https://ec.europa.eu/esco/portal/skill"]
+    assert meta["see_also"] == [
+        "https://atlas.jobtechdev.se/",
+        "https://ec.europa.eu/esco/portal/skill",
+    ]
     assert "author_label" not in mset.mappings[0].slots  # "default-author" is no author
 
 

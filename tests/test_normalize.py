@@ -52,7 +52,9 @@ def test_operations_change_what_they_say() -> None:
     steps = {s["operation"]: (s["added"], s["removed"]) for s in report.steps}
     # inverse: narrower for 5 broader links (d->a among them) and topConceptOf for a
     assert steps == {
-        "infer_inverse": (6, 0), "eliminate_redundancy": (0, 2), "break_cycles": (0, 2)
+        "infer_inverse": (6, 0),
+        "eliminate_redundancy": (0, 2),
+        "break_cycles": (0, 2),
     }
     assert (report.added, report.removed) == (4, 2)  # net change against the original graph
     assert any("Eliminating redundant hierarchical relationship" in line for line in report.log)
@@ -106,7 +108,11 @@ def test_same_input_gives_the_same_output_whatever_the_hash_seed() -> None:
         env = {**os.environ, "PYTHONHASHSEED": seed}
         result = subprocess.run(
             [sys.executable, "-c", SCRIPT, str(NORM / "hierarchy.ttl")],
-            capture_output=True, text=True, env=env, timeout=120, check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=True,
         )
         outputs.append(result.stdout)
     assert outputs[0] == outputs[1] == outputs[2]
@@ -126,8 +132,9 @@ def _settings(tmp_path: Path, fixture: str, option: object) -> object:
 
 
 def test_build_normalises_sources_that_ask_and_reports_the_changes(tmp_path: Path) -> None:
-    settings = _settings(tmp_path, "hierarchy.ttl", ["infer_inverse", "eliminate_redundancy",
-                                                     "break_cycles"])
+    settings = _settings(
+        tmp_path, "hierarchy.ttl", ["infer_inverse", "eliminate_redundancy", "break_cycles"]
+    )
     result = build(settings)  # type: ignore[arg-type]
     source = result.manifest["sources"]["norm"]
     assert source["counts"]["skosify added"] == 4

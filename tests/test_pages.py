@@ -37,7 +37,19 @@ class Page(HTMLParser):
         self.feed(html)
 
     BLOCKS: ClassVar[set[str]] = {
-        "td", "th", "tr", "li", "p", "div", "dt", "dd", "br", "h1", "h2", "h3", "section",
+        "td",
+        "th",
+        "tr",
+        "li",
+        "p",
+        "div",
+        "dt",
+        "dd",
+        "br",
+        "h1",
+        "h2",
+        "h3",
+        "section",
     }
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:

@@ -37,9 +37,7 @@ def select(store: CurrentStore, query: str, **bindings: str) -> list[dict[str, s
 def test_jobtech_occupation_shows_its_ssyk_path(
     real_server: LiveServer, real_store: CurrentStore
 ) -> None:
-    ancestors = select(
-        real_store, f"SELECT ?c ?b WHERE {{ ?c <{SKOS}broader>+ ?b }}", c=DEVELOPER
-    )
+    ancestors = select(real_store, f"SELECT ?c ?b WHERE {{ ?c <{SKOS}broader>+ ?b }}", c=DEVELOPER)
     index = index_for(real_store.get())
     kinds = {index.type_info(index.concept_number(a["b"]), "sv")["id"] for a in ancestors}
     assert {"ssyk-level-4", "ssyk-level-3", "ssyk-level-2", "ssyk-level-1"} <= kinds
@@ -72,7 +70,8 @@ def test_esco_occupation_lists_all_its_essential_skills(
     skills = {
         r["s"]
         for r in select(
-            real_store, f"SELECT ?c ?s WHERE {{ ?c <{ESCO_MODEL}relatedEssentialSkill> ?s }}",
+            real_store,
+            f"SELECT ?c ?s WHERE {{ ?c <{ESCO_MODEL}relatedEssentialSkill> ?s }}",
             c=ESCO_NURSE_ASSISTANT,
         )
     }

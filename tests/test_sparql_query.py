@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 
 import pytest
@@ -22,7 +23,7 @@ from pyoxigraph import (
 
 from kll_graph.exceptions import QueryError, UpdateForbiddenError
 from kll_graph.sparql import Dataset, execute
-from kll_graph.sparql_formats import by_name, collect, write
+from kll_graph.sparql_formats import NATIVE_SOLUTIONS, by_name, collect, write, write_small
 from kll_graph.sparql_lexer import find_service, inspect_query
 
 EX = "http://example.org/"
@@ -261,6 +262,48 @@ def test_row_limit_cuts_and_says_so(tricky: Store) -> None:
     assert not whole.truncated and whole.count == 7
     document = json.loads(_ours(tricky, TRICKY_QUERY, "json", limit=3))
     assert len(document["results"]["bindings"]) == 3
+
+
+def _undef_rows(count: int) -> str:
+    return "SELECT ?x { VALUES ?x { " + "UNDEF " * count + "} }"
+
+
+@pytest.mark.parametrize("name", sorted(NATIVE_SOLUTIONS))
+def test_every_row_adds_at_least_the_assumed_bytes(name: str) -> None:
+    """write_small's proof rests on this: an empty row is the smallest a row can be."""
+    native, row_bytes = NATIVE_SOLUTIONS[name]
+    sizes = [len(Store().query(_undef_rows(n)).serialize(format=native)) for n in range(6)]
+    steps = [after - before for before, after in itertools.pairwise(sizes)]
+    assert min(steps) >= row_bytes
+    # the minimum is tight: an empty row adds exactly it, plus at most a one-byte separator
+    assert max(steps) <= row_bytes + 1
+
+
+@pytest.mark.parametrize("name", sorted(NATIVE_SOLUTIONS))
+def test_small_results_are_the_engines_own_output(tricky: Store, name: str) -> None:
+    native, _ = NATIVE_SOLUTIONS[name]
+    body = write_small(execute(tricky, TRICKY_QUERY), by_name("solutions", name), 1000)  # type: ignore[arg-type]
+    assert body == execute(tricky, TRICKY_QUERY).serialize(format=native)  # type: ignore[union-attr]
+    if name != "csv":  # CSV loses term kinds, so it cannot round trip
+        variables = ["s", "p", "o", "extra"]
+        assert _rows(parse_query_results(body, native), variables) == _rows(
+            execute(tricky, TRICKY_QUERY), variables
+        )
+
+
+@pytest.mark.parametrize("name", sorted(NATIVE_SOLUTIONS))
+@pytest.mark.parametrize("rows", [0, 1, 5, 9, 10, 11, 50, 400])
+def test_write_small_never_passes_the_row_limit(name: str, rows: int) -> None:
+    native, row_bytes = NATIVE_SOLUTIONS[name]
+    limit = 10
+    body = write_small(Store().query(_undef_rows(rows)), by_name("solutions", name), limit)  # type: ignore[arg-type]
+    if rows > limit:
+        assert body is None
+    if body is not None:
+        assert len(body) < (limit + 1) * row_bytes
+        assert body == Store().query(_undef_rows(rows)).serialize(format=native)  # type: ignore[union-attr]
+    # with room to spare, a small result always takes the fast path
+    assert write_small(Store().query(_undef_rows(rows)), by_name("solutions", name), 10_000)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -388,7 +388,7 @@ def _notes(doc: dict[str, Any], lang: str) -> list[dict[str, Any]]:
 
 
 def _uniform_kind(items: Sequence[dict[str, Any]]) -> str | None:
-    """"ESCO · Skill" when every item of a list is of that one vocabulary and type, so the page
+    """ "ESCO · Skill" when every item of a list is of that one vocabulary and type, so the page
     says it once in the heading rather than on every line."""
     kinds = {
         (
@@ -495,9 +495,7 @@ def source_links(
             links.append(
                 {
                     "label": "ESCO portal",
-                    "url": ESCO_PORTAL.format(
-                        lang=lang, kind=portal_kind, uri=quote(uri, safe="")
-                    ),
+                    "url": ESCO_PORTAL.format(lang=lang, kind=portal_kind, uri=quote(uri, safe="")),
                 }
             )
     return links

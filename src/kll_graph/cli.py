@@ -152,12 +152,19 @@ def info(ctx: click.Context, store: Path | None) -> None:
 @main.command(name="check")
 @store_option
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
-    show_default=True, help="text: summary and first findings; json: everything; html: a page.",
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+    help="text: summary and first findings; json: everything; html: a page.",
 )
 @click.option("--strict", is_flag=True, help="Exit non-zero on warnings too (errors always do).")
 @click.option(
-    "--severity", "severities", multiple=True, metavar="CHECK=LEVEL",
+    "--severity",
+    "severities",
+    multiple=True,
+    metavar="CHECK=LEVEL",
     help="Override a check's severity (error, warning, info or off); repeatable.",
 )
 @click.option(

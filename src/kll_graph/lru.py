@@ -25,9 +25,7 @@ class SizedLru(Generic[V]):
         self.max_bytes = max_bytes
         #: Values larger than this are not kept (default: the whole budget).
         self.item_bytes = min(item_bytes or max_bytes, max_bytes)
-        self._items: collections.OrderedDict[Hashable, tuple[V, int]] = (
-            collections.OrderedDict()
-        )
+        self._items: collections.OrderedDict[Hashable, tuple[V, int]] = collections.OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
         self.hits = 0

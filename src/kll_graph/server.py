@@ -112,8 +112,10 @@ def _ip_address(host: str) -> str:
     try:
         found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except OSError as exc:
-        raise ConfigError(f"cannot listen on host {host!r}: {exc}; give an IP address or a "
-                          "name this machine resolves (setting host, or --host)") from None
+        raise ConfigError(
+            f"cannot listen on host {host!r}: {exc}; give an IP address or a "
+            "name this machine resolves (setting host, or --host)"
+        ) from None
     return str(found[0][4][0])
 
 

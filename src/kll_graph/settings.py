@@ -113,7 +113,8 @@ class Settings:
     )
     query_workers: int = setting(2, "SPARQL worker processes.", _to_positive_int)
     query_cache_mb: int = setting(
-        64, "Size of the SPARQL result cache of each server process, in MiB; 0 turns it off.",
+        64,
+        "Size of the SPARQL result cache of each server process, in MiB; 0 turns it off.",
         _to_positive_int,
     )
     response_cache_mb: int = setting(
@@ -135,8 +136,9 @@ class Settings:
         "", "Check severity overrides: id=level pairs, comma-separated (error, warning, info, off)."
     )
     uri_spaces: str = setting(
-        "", "Concept URI prefixes answered at their own path (comma-separated), when deployed "
-        "at their host, e.g. http://data.jobtechdev.se/taxonomy/concept/."
+        "",
+        "Concept URI prefixes answered at their own path (comma-separated), when deployed "
+        "at their host, e.g. http://data.jobtechdev.se/taxonomy/concept/.",
     )
     sources: tuple[SourceConfig, ...] = ()
     config_file: Path | None = None

@@ -1,10 +1,12 @@
 """SPARQL result formats: their names and media types, and writers that stop at a row limit.
 
-Results are first collected up to `max_results` (so the count, and whether the result was cut,
-are known before a single byte is sent and can go into the response headers), then written in
-chunks to any binary writer, so a large result streams to the client instead of being built up
-as one string. Graph results use the engine's own serializers; solutions are written here,
-because the engine's solution serializer cannot stop at a limit.
+Most results are small, and for those the engine's own serializer writes the whole answer
+(:func:`write_small`): it cannot stop at a row limit, but it can be stopped at a byte limit low
+enough to prove the row limit was not reached. A result too big for that is collected up to
+`max_results` (so whether it was cut is known before a single byte is sent and can go into the
+response headers), then written in chunks to any binary writer, so it streams to the client
+instead of being built up as one string. Graph results always use the engine's serializers;
+collected solutions are written here.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pyoxigraph import (
     NamedNode,
     Quad,
     QueryBoolean,
+    QueryResultsFormat,
     QuerySolutions,
     QueryTriples,
     RdfFormat,
@@ -158,6 +161,59 @@ def collect(result: QuerySolutions | QueryBoolean | QueryTriples, limit: int) ->
     variables = [v.value for v in result.variables]
     rows = list(islice(result, limit + 1))
     return Collected("solutions", variables, rows[:limit], truncated=len(rows) > limit)
+
+
+#: The engine's serializer for each solution format, and the fewest bytes one row adds to its
+#: output, separators not counted: `{}` in JSON, `<result></result>` in XML, a line break in
+#: CSV (CRLF) and TSV. A test holds these to the engine's real output for rows with no bindings.
+NATIVE_SOLUTIONS: dict[str, tuple[QueryResultsFormat, int]] = {
+    "json": (QueryResultsFormat.JSON, 2),
+    "xml": (QueryResultsFormat.XML, 17),
+    "csv": (QueryResultsFormat.CSV, 2),
+    "tsv": (QueryResultsFormat.TSV, 1),
+}
+
+
+class _Full(Exception):
+    """Raised from :class:`_CappedBuffer` to stop the engine's serializer at the byte limit."""
+
+
+class _CappedBuffer:
+    """A binary writer that keeps at most `cap` bytes and raises :class:`_Full` past them."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.size = 0
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.size > self.cap:
+            raise _Full
+        self.parts.append(data)
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to flush: the engine's serializer calls it at the end of some formats."""
+
+
+def write_small(result: QuerySolutions, fmt: ResultFormat, limit: int) -> bytes | None:
+    """The whole result as the engine serializes it, when it is small enough to prove it has at
+    most `limit` rows; None when it is not, and the result is then used up.
+
+    Writing rows in Python costs more CPU than the engine spends answering a typical lookup, so
+    this is the path of almost every query. Every row adds at least a few bytes (see
+    :data:`NATIVE_SOLUTIONS`): output below `(limit + 1) x` that minimum cannot hold more than
+    `limit` rows, and the serializer is stopped as soon as the output passes that size, so the
+    memory this takes is bounded by it too.
+    """
+    native, row_bytes = NATIVE_SOLUTIONS[fmt.name]
+    buffer = _CappedBuffer((limit + 1) * row_bytes - 1)
+    try:
+        result.serialize(buffer, native)  # type: ignore[arg-type]
+    except _Full:
+        return None
+    return b"".join(buffer.parts)
 
 
 def write(collected: Collected, fmt: ResultFormat, out: IO[bytes]) -> None:

@@ -78,7 +78,6 @@ class Answer:
     """A result on its way to the client: headers-worth of facts and the body in chunks."""
 
     plan: QueryPlan
-    count: int
     truncated: bool
     body: Iterable[bytes]
     cached: bool
@@ -98,9 +97,9 @@ def build_time(served: ServedBuild) -> datetime:
     return finished.astimezone(UTC).replace(microsecond=0)
 
 
-#: The result cache: (body, row count, truncated) by (build, query, format, dataset). The build
+#: The result cache: (body, truncated) by (build, query, format, dataset). The build
 #: id in the key means a new build never serves an old answer; old entries simply age out.
-ResultCache = SizedLru[tuple[bytes, int, bool]]
+ResultCache = SizedLru[tuple[bytes, bool]]
 
 
 class SparqlService:
@@ -169,8 +168,8 @@ class SparqlService:
         if use_cache and self.cache is not None:
             hit = self.cache.get(plan.cache_key)
             if hit is not None:
-                cached_body, count, truncated = hit
-                return Answer(plan, count, truncated, [cached_body], cached=True)
+                cached_body, truncated = hit
+                return Answer(plan, truncated, [cached_body], cached=True)
         request = plan.request
         job = QueryJob(
             query=request.query,
@@ -189,10 +188,10 @@ class SparqlService:
             cache, key = self.cache, plan.cache_key
 
             def keep(whole: bytes) -> None:
-                cache.put(key, (whole, meta.count, meta.truncated), len(whole))
+                cache.put(key, (whole, meta.truncated), len(whole))
 
             body = KeepingBody(stream, keep, CACHE_ITEM_BYTES)
-        return Answer(plan, meta.count, meta.truncated, body, cached=False)
+        return Answer(plan, meta.truncated, body, cached=False)
 
 
 # --- service description --------------------------------------------------------------------

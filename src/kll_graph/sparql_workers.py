@@ -16,9 +16,10 @@ result back through a pipe in chunks. The server-side :class:`WorkerPool` enforc
   order of arrival until a slot frees, and beyond `max_parked` paused ones they are refused. So
   however many heavy queries run, new short queries always find a lane and the CPU.
 
-Protocol on the pipe (worker to server), each message one `send_bytes`: ``M``+JSON meta (row count,
-truncated) once the result is collected, then ``C``+bytes chunks, then ``E``; a result that fits
-one chunk as one ``R`` message (meta length, meta, body); or ``X``+JSON error.
+Protocol on the pipe (worker to server), each message one `send_bytes`: ``M``+meta once the result
+is complete or collected, then ``C``+bytes chunks, then ``E``; a result that fits one chunk as one
+``R`` message (meta, body); or ``X``+JSON error. The meta is one byte: ``1`` when the row limit
+cut the result, ``0`` when not.
 """
 
 from __future__ import annotations
@@ -71,10 +72,12 @@ class QueryJob:
 
 @dataclass(frozen=True)
 class ResultMeta:
-    """What the worker reports before the body: how many rows and whether the limit cut it."""
+    """What the worker reports before the body: whether the row limit cut the result."""
 
-    count: int
     truncated: bool
+
+
+_TRUNCATED, _NOT_TRUNCATED = b"1", b"0"
 
 
 # --- the worker process -------------------------------------------------------------------------
@@ -113,8 +116,7 @@ class _PipeWriter:
             self.flush()
             self.conn.send_bytes(b"E")
         else:
-            size = len(self.meta).to_bytes(4, "big")
-            self.conn.send_bytes(b"R" + size + self.meta + bytes(self.buffer))
+            self.conn.send_bytes(b"R" + self.meta + bytes(self.buffer))
 
 
 def _limit_memory(memory_mb: int) -> None:
@@ -160,19 +162,38 @@ def _send_error(conn: Connection, exc: KllError) -> None:
     conn.send_bytes(b"X" + json.dumps(body).encode("utf-8"))
 
 
-def _run_job(conn: Connection, job: QueryJob, stores: _Stores) -> None:
+def _execute(store: Any, job: QueryJob) -> Any:
     from kll_graph.sparql import Dataset, execute
-    from kll_graph.sparql_formats import FORMATS, collect, write
+
+    return execute(
+        store,
+        job.query,
+        Dataset(job.default_graphs, job.named_graphs),
+        prefixes=dict(job.prefixes) or None,
+    )
+
+
+def _run_job(conn: Connection, job: QueryJob, stores: _Stores) -> None:
+    """Answer one job: the engine writes a small result itself; a bigger one (or a graph, or a
+    boolean) is collected up to the row limit and written in chunks."""
+    from pyoxigraph import QuerySolutions
+
+    from kll_graph.sparql_formats import FORMATS, collect, write, write_small
 
     _limit_cpu(job.timeout)
     try:
         store = stores.get(job.build_path)
-        result = execute(
-            store,
-            job.query,
-            Dataset(job.default_graphs, job.named_graphs),
-            prefixes=dict(job.prefixes) or None,
-        )
+        result = _execute(store, job)
+        if isinstance(result, QuerySolutions):
+            fmt = next(f for f in FORMATS if f.name == job.format_name and f.kind == "solutions")
+            small = write_small(result, fmt, job.max_results)
+            if small is not None:
+                writer = _PipeWriter(conn, _NOT_TRUNCATED)
+                writer.write(small)
+                writer.finish()
+                return
+            # Too big to prove it within the row limit: run it again and count the rows.
+            result = _execute(store, job)
         collected = collect(result, job.max_results)
     except KllError as exc:
         _send_error(conn, exc)
@@ -180,9 +201,8 @@ def _run_job(conn: Connection, job: QueryJob, stores: _Stores) -> None:
     except OSError as exc:
         _send_error(conn, KllError(f"the store could not be read: {exc}"))
         return
-    meta = json.dumps({"count": collected.count, "truncated": collected.truncated}).encode()
     fmt = next(f for f in FORMATS if f.name == job.format_name and f.kind == collected.kind)
-    writer = _PipeWriter(conn, meta)
+    writer = _PipeWriter(conn, _TRUNCATED if collected.truncated else _NOT_TRUNCATED)
     write(collected, fmt, writer)  # type: ignore[arg-type]
     writer.finish()
 
@@ -478,13 +498,10 @@ class WorkerPool:
         message = self._recv(lease)
         tag, body = message[:1], message[1:]
         if tag == b"M":
-            meta = json.loads(body)
-            return ResultMeta(int(meta["count"]), bool(meta["truncated"])), None
+            return ResultMeta(body[:1] == _TRUNCATED), None
         if tag == b"R":
-            size = int.from_bytes(body[:4], "big")
-            meta = json.loads(body[4 : 4 + size])
             self._finish(lease, reusable=True)
-            return ResultMeta(int(meta["count"]), bool(meta["truncated"])), body[4 + size :]
+            return ResultMeta(body[:1] == _TRUNCATED), body[1:]
         if tag == b"X":
             error = _error_from(json.loads(body))
             self._finish(lease, reusable=not isinstance(error, QueryMemoryError))

@@ -584,7 +584,6 @@ def _metadata_lines(mset: MappingSet) -> Iterator[str]:
             yield f"#{key}: {_yaml_scalar(text)}"
 
 
-
 def format_sssom(mset: MappingSet) -> str:
     """The canonical SSSOM/TSV text of a set.
 

@@ -122,8 +122,11 @@ def _page_response(template: str, status: int = 200, **context: Any) -> Response
 
 
 def _common(served: ServedBuild) -> dict[str, Any]:
-    return {"served": served, "build": browse.build_info(served), "sample": bool(
-        served.manifest.get("sample"))}
+    return {
+        "served": served,
+        "build": browse.build_info(served),
+        "sample": bool(served.manifest.get("sample")),
+    }
 
 
 def _list_param(name: str) -> list[str]:
@@ -185,9 +188,7 @@ def _exists(served: ServedBuild, uri: str) -> None:
         raise NotFoundError(f"no resource {uri} in the served store")
 
 
-def _not_found_for(
-    media_type: str, uri: str, exc: NotFoundError, served: ServedBuild
-) -> Response:
+def _not_found_for(media_type: str, uri: str, exc: NotFoundError, served: ServedBuild) -> Response:
     if media_type == linked_data.HTML:
         return _error_page(exc, served, query=uri)
     if media_type == linked_data.JSON:
@@ -397,9 +398,7 @@ def blueprint(app: Flask) -> Blueprint:
     def mapping_set(name: str) -> ResponseReturnValue:
         served = _served()
         lang = _language()
-        data = mapsets.set_page(
-            served, name, lang, browse.page_number(request.args.get("page"))
-        )
+        data = mapsets.set_page(served, name, lang, browse.page_number(request.args.get("page")))
         return _page_response(
             "mapping_set.html", data=data, with_args=_with_args, **_common(served)
         )
