@@ -11,6 +11,7 @@ whose message lists what is offered. Responses that depend on `Accept` must carr
 
 from __future__ import annotations
 
+import functools
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
 
@@ -135,6 +136,13 @@ def negotiate(accept: str | None, offered: Sequence[str]) -> str | None:
     >>> negotiate("image/png", ["text/turtle"]) is None
     True
     """
+    return _negotiate(accept, tuple(offered))
+
+
+# Clients send the same few Accept headers over and over, and parsing one costs as much as a
+# cheap query's other Python work; the bound keeps odd headers from growing it.
+@functools.lru_cache(maxsize=1024)
+def _negotiate(accept: str | None, offered: tuple[str, ...]) -> str | None:
     if not offered:
         return None
     ranges = parse_accept(accept)

@@ -81,7 +81,8 @@ def blueprint(app: Flask) -> Blueprint:
 
     @bp.after_request
     def cors(response: Response) -> Response:
-        response.headers.update(CORS_HEADERS)
+        if "Access-Control-Allow-Origin" not in response.headers:
+            response.headers.extend(CORS_HEADERS)
         return response
 
     return bp
@@ -210,6 +211,7 @@ def _not_modified(etag: str, last_modified: object) -> bool:
 
 def _validators(plan: QueryPlan) -> dict[str, str]:
     return {
+        **CORS_HEADERS,
         "ETag": plan.etag,
         "Last-Modified": format_datetime(plan.last_modified, usegmt=True),
         "Cache-Control": "no-cache",
