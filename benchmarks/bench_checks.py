@@ -44,8 +44,10 @@ def main() -> int:
         settings = settings.replace(store=Path(root) / "store", data_dir=args.data_dir)
         started = time.perf_counter()
         result = build(settings)
-        print(f"built {result.triples:,} triples in {time.perf_counter() - started:.1f} s "
-              f"(not part of the figures below)")
+        print(
+            f"built {result.triples:,} triples in {time.perf_counter() - started:.1f} s "
+            f"(not part of the figures below)"
+        )
         return measure(settings, args.repeat)
 
 
@@ -70,12 +72,16 @@ def measure(settings: Settings, repeat: int) -> int:
         print(f"       {'total':<34} {wall_total:>8.2f} {cpu_total:>8.2f}")
         if "shacl_groups" in ctx.stats:
             focus, groups = ctx.stats["shacl_focus_nodes"], ctx.stats["shacl_groups"]
-            print(f"       pySHACL validated {groups:,} representatives for {focus:,} focus nodes "
-                  f"({focus / max(groups, 1):.0f}x fewer)")
+            print(
+                f"       pySHACL validated {groups:,} representatives for {focus:,} focus nodes "
+                f"({focus / max(groups, 1):.0f}x fewer)"
+            )
     best = min(totals)
     verdict = "met" if best < TARGET_SECONDS else "MISSED"
-    print(f"\nwhole check: best {best:.2f} s of {len(totals)} run(s); "
-          f"target {TARGET_SECONDS:.0f} s; ratio to target {best / TARGET_SECONDS:.2f} ({verdict})")
+    print(
+        f"\nwhole check: best {best:.2f} s of {len(totals)} run(s); "
+        f"target {TARGET_SECONDS:.0f} s; ratio to target {best / TARGET_SECONDS:.2f} ({verdict})"
+    )
     return 0
 
 

@@ -8,7 +8,13 @@ fixed time per level, and the script prints throughput, p50 and p99 for both and
 * uncached: our result cache switched off, so every request runs a query in a worker;
 * cached: our caches on (the mix repeats, as real traffic does); Oxigraph has no cache;
 * floor: `/-/health` of our server instead of a query, the cheapest request that goes through
-  Flask: the most any uncached query could reach, whatever the engine and the workers did.
+  Flask: the most any uncached query could reach, whatever the engine and the workers did;
+* engine: no HTTP at all, the client processes themselves open the store read-only and run the
+  mix with the engine's own JSON serializer: the CPU the queries alone cost.
+
+An uncached query pays for both floor and engine, so with the CPUs saturated its throughput can
+be at most about ``1 / (1/floor + 1/engine)`` (in multiples of Oxigraph's, each ratio measured at
+the same number of clients); the script prints that bound under each level.
 
 Usage::
 
@@ -22,7 +28,9 @@ throughput uncached, at least 1x with the cache.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
+import random
 import shutil
 import signal
 import socket
@@ -33,11 +41,13 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from http_load import Figures, load, start_kll
+from pyoxigraph import QueryResultsFormat
+
+from http_load import Figures, load, start_kll, summarize
 from kll_graph.build import ensure_built
 from kll_graph.server import process_count
 from kll_graph.settings import load_settings
-from kll_graph.store import CurrentStore
+from kll_graph.store import CurrentStore, open_build
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 ESCO = "http://data.europa.eu/esco/model#"
@@ -170,8 +180,38 @@ def measure(url: str, queries: list[str], clients: int, seconds: float) -> Figur
     """`clients` client processes sending random queries of the mix to `url` for `seconds`."""
     parts = urllib.parse.urlsplit(url)
     paths = [f"{parts.path}?{urllib.parse.urlencode({'query': q})}" for q in queries]
-    return load(f"{parts.scheme}://{parts.netloc}", paths, clients, seconds=seconds,
-                headers={"Accept": ACCEPT})
+    return load(
+        f"{parts.scheme}://{parts.netloc}",
+        paths,
+        clients,
+        seconds=seconds,
+        headers={"Accept": ACCEPT},
+    )
+
+
+EngineJob = tuple[Path, list[str], float, int]
+
+
+def _engine_client(args: EngineJob) -> tuple[list[float], int]:
+    """One client without HTTP: random queries of the mix on its own read-only store."""
+    build_dir, queries, seconds, seed = args
+    store = open_build(build_dir)
+    rng = random.Random(seed)
+    latencies: list[float] = []
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        started = time.perf_counter()
+        result = store.query(rng.choice(queries), use_default_graph_as_union=True)
+        result.serialize(format=QueryResultsFormat.JSON)  # type: ignore[union-attr]
+        latencies.append(time.perf_counter() - started)
+    return latencies, 0
+
+
+def measure_engine(build_dir: Path, queries: list[str], clients: int, seconds: float) -> Figures:
+    """The mix run by `clients` processes straight on the store, as many queries as fit."""
+    jobs = [(build_dir, queries, seconds, i) for i in range(clients)]
+    with multiprocessing.get_context("fork").Pool(clients) as pool:
+        return summarize(pool.map(_engine_client, jobs), seconds)
 
 
 def warm(url: str, queries: list[str]) -> None:
@@ -218,8 +258,19 @@ def main() -> None:
         for c in levels:
             theirs, uncached, cached = (measure(url, queries, c, args.seconds) for url in urls)
             floor = load(health, ["/-/health"], c, seconds=args.seconds)
-            for mode, mine in (("uncached", uncached), ("cached", cached), ("floor", floor)):
+            engine = measure_engine(build_dir, queries, c, args.seconds)
+            modes = (
+                ("uncached", uncached),
+                ("cached", cached),
+                ("floor", floor),
+                ("engine", engine),
+            )
+            for mode, mine in modes:
                 print(row(mode, c, theirs, mine), flush=True)
+            bound = 1 / (
+                theirs.throughput / floor.throughput + theirs.throughput / engine.throughput
+            )
+            print(f"{'':9}{'':8}  at most about {bound:.2f}x uncached (floor and engine together)")
     finally:
         for process, _url in servers:
             stop(process)

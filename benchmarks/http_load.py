@@ -127,6 +127,11 @@ def load(
         with multiprocessing.get_context("fork").Pool(clients) as pool:
             results += pool.map(_client, jobs)
         elapsed += seconds or (time.perf_counter() - started)
+    return summarize(results, elapsed)
+
+
+def summarize(results: list[tuple[list[float], int]], elapsed: float) -> Figures:
+    """Figures over the (latencies in seconds, error count) of every client."""
     latencies = sorted(x for lat, _ in results for x in lat)
     errors = sum(e for _, e in results)
     if not latencies:
