@@ -467,8 +467,7 @@ def test_result_limit_cuts_and_says_so(settings: Settings) -> None:
 
 
 def test_a_result_exactly_at_the_limit_is_whole(settings: Settings) -> None:
-    """Too big for the engine's serializer to prove it within the limit, so the worker runs it
-    again and counts: every row comes back, and nothing says it was cut."""
+    """Every row comes back, and nothing says it was cut (one more row would be, as above)."""
     app = create_app(settings.replace(max_results=len(OCCUPATION_LABELS)), store=current(settings))
     try:
         response = app.test_client().get("/sparql", query_string={"query": OCCUPATIONS})

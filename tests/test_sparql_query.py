@@ -21,9 +21,17 @@ from pyoxigraph import (
     parse_query_results,
 )
 
+from kll_graph import sparql_formats
 from kll_graph.exceptions import QueryError, UpdateForbiddenError
 from kll_graph.sparql import Dataset, execute
-from kll_graph.sparql_formats import NATIVE_SOLUTIONS, by_name, collect, write, write_small
+from kll_graph.sparql_formats import (
+    NATIVE_SOLUTIONS,
+    by_name,
+    collect,
+    count_rows,
+    write,
+    write_native,
+)
 from kll_graph.sparql_lexer import find_service, inspect_query
 
 EX = "http://example.org/"
@@ -270,7 +278,7 @@ def _undef_rows(count: int) -> str:
 
 @pytest.mark.parametrize("name", sorted(NATIVE_SOLUTIONS))
 def test_every_row_adds_at_least_the_assumed_bytes(name: str) -> None:
-    """write_small's proof rests on this: an empty row is the smallest a row can be."""
+    """write_native's proof rests on this: an empty row is the smallest a row can be."""
     native, row_bytes = NATIVE_SOLUTIONS[name]
     sizes = [len(Store().query(_undef_rows(n)).serialize(format=native)) for n in range(6)]
     steps = [after - before for before, after in itertools.pairwise(sizes)]
@@ -280,30 +288,55 @@ def test_every_row_adds_at_least_the_assumed_bytes(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(NATIVE_SOLUTIONS))
-def test_small_results_are_the_engines_own_output(tricky: Store, name: str) -> None:
+def test_results_within_the_limit_are_the_engines_own_output(tricky: Store, name: str) -> None:
     native, _ = NATIVE_SOLUTIONS[name]
-    body = write_small(execute(tricky, TRICKY_QUERY), by_name("solutions", name), 1000)  # type: ignore[arg-type]
+    fmt = by_name("solutions", name)
+    body = write_native(execute(tricky, TRICKY_QUERY), fmt, 7)  # type: ignore[arg-type]
     assert body == execute(tricky, TRICKY_QUERY).serialize(format=native)  # type: ignore[union-attr]
     if name != "csv":  # CSV loses term kinds, so it cannot round trip
         variables = ["s", "p", "o", "extra"]
         assert _rows(parse_query_results(body, native), variables) == _rows(
             execute(tricky, TRICKY_QUERY), variables
         )
+    # one row fewer allowed: the engine's output cannot be cut, so the caller must collect
+    assert write_native(execute(tricky, TRICKY_QUERY), fmt, 6) is None  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("name", sorted(NATIVE_SOLUTIONS))
 @pytest.mark.parametrize("rows", [0, 1, 5, 9, 10, 11, 50, 400])
-def test_write_small_never_passes_the_row_limit(name: str, rows: int) -> None:
-    native, row_bytes = NATIVE_SOLUTIONS[name]
-    limit = 10
-    body = write_small(Store().query(_undef_rows(rows)), by_name("solutions", name), limit)  # type: ignore[arg-type]
-    if rows > limit:
+def test_write_native_never_passes_the_row_limit(name: str, rows: int) -> None:
+    native, _ = NATIVE_SOLUTIONS[name]
+    body = write_native(Store().query(_undef_rows(rows)), by_name("solutions", name), 10)  # type: ignore[arg-type]
+    if rows > 10:
         assert body is None
-    if body is not None:
-        assert len(body) < (limit + 1) * row_bytes
+    else:
         assert body == Store().query(_undef_rows(rows)).serialize(format=native)  # type: ignore[union-attr]
-    # with room to spare, a small result always takes the fast path
-    assert write_small(Store().query(_undef_rows(rows)), by_name("solutions", name), 10_000)  # type: ignore[arg-type]
+
+
+def test_write_native_stops_at_its_byte_cap(tricky: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sparql_formats, "NATIVE_CAP", 100)
+    assert write_native(execute(tricky, TRICKY_QUERY), by_name("solutions", "json"), 2) is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", sorted(NATIVE_SOLUTIONS))
+def test_rows_are_counted_in_the_engines_output(name: str) -> None:
+    """Literals that look like row syntax in each format must not be counted as rows."""
+    store = Store()
+    nasty = [
+        "<result></result>",
+        '},{"x":{}},{',
+        "line\nbreak\r\n",
+        'comma, "quote"\r\nnext',
+        "tab\there\n?x\n",
+        "",
+    ]
+    for i, text in enumerate(nasty):
+        store.add(Quad(NamedNode(f"{EX}s{i}"), NamedNode(EX + "p"), Literal(text), DefaultGraph()))
+    query = "SELECT ?s ?o ?none { ?s ?p ?o OPTIONAL { ?s <http://example.org/q> ?none } }"
+    native, _ = NATIVE_SOLUTIONS[name]
+    body = store.query(query).serialize(format=native)  # type: ignore[union-attr]
+    assert count_rows(body, name) == len(nasty)
+    assert count_rows(Store().query(_undef_rows(0)).serialize(format=native), name) == 0  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(

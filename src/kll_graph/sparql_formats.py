@@ -1,8 +1,8 @@
 """SPARQL result formats: their names and media types, and writers that stop at a row limit.
 
 Most results are small, and for those the engine's own serializer writes the whole answer
-(:func:`write_small`): it cannot stop at a row limit, but it can be stopped at a byte limit low
-enough to prove the row limit was not reached. A result too big for that is collected up to
+(:func:`write_native`), which is then checked against the row limit. A result too big for that, or
+one the limit cuts, is collected up to
 `max_results` (so whether it was cut is known before a single byte is sent and can go into the
 response headers), then written in chunks to any binary writer, so it streams to the client
 instead of being built up as one string. Graph results always use the engine's serializers;
@@ -172,6 +172,8 @@ NATIVE_SOLUTIONS: dict[str, tuple[QueryResultsFormat, int]] = {
     "csv": (QueryResultsFormat.CSV, 2),
     "tsv": (QueryResultsFormat.TSV, 1),
 }
+#: The most the engine's serializer may write before a result is handed to the Python writers.
+NATIVE_CAP = 8 << 20
 
 
 class _Full(Exception):
@@ -197,23 +199,42 @@ class _CappedBuffer:
         """Nothing to flush: the engine's serializer calls it at the end of some formats."""
 
 
-def write_small(result: QuerySolutions, fmt: ResultFormat, limit: int) -> bytes | None:
-    """The whole result as the engine serializes it, when it is small enough to prove it has at
-    most `limit` rows; None when it is not, and the result is then used up.
+def count_rows(body: bytes, name: str) -> int:
+    """The number of solutions in the engine's output in a format.
+
+    XML and TSV are counted on the bytes: `<` inside XML text is always escaped, and TSV writes
+    line breaks inside literals as escapes. JSON and CSV may hold anything inside a string, so
+    they are parsed (by the C parsers of the standard library).
+    """
+    if name == "tsv":
+        return body.count(b"\n") - 1
+    if name == "xml":
+        return body.count(b"<result>")
+    if name == "csv":
+        return sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8"), newline=""))) - 1
+    return len(json.loads(body)["results"]["bindings"])
+
+
+def write_native(result: QuerySolutions, fmt: ResultFormat, limit: int) -> bytes | None:
+    """The whole result as the engine serializes it, when it has at most `limit` rows and fits
+    in :data:`NATIVE_CAP` bytes; None otherwise, and the result is then used up.
 
     Writing rows in Python costs more CPU than the engine spends answering a typical lookup, so
-    this is the path of almost every query. Every row adds at least a few bytes (see
-    :data:`NATIVE_SOLUTIONS`): output below `(limit + 1) x` that minimum cannot hold more than
-    `limit` rows, and the serializer is stopped as soon as the output passes that size, so the
-    memory this takes is bounded by it too.
+    this is the path of almost every query. The engine's serializer cannot stop at a row limit,
+    so the rows are known only from the output: below `(limit + 1) x` the fewest bytes a row adds
+    (:data:`NATIVE_SOLUTIONS`) it cannot hold more than `limit` rows; above, they are counted.
     """
     native, row_bytes = NATIVE_SOLUTIONS[fmt.name]
-    buffer = _CappedBuffer((limit + 1) * row_bytes - 1)
+    proof = (limit + 1) * row_bytes - 1
+    buffer = _CappedBuffer(max(proof, NATIVE_CAP))
     try:
         result.serialize(buffer, native)  # type: ignore[arg-type]
     except _Full:
         return None
-    return b"".join(buffer.parts)
+    body = b"".join(buffer.parts)
+    if len(body) <= proof or count_rows(body, fmt.name) <= limit:
+        return body
+    return None
 
 
 def write(collected: Collected, fmt: ResultFormat, out: IO[bytes]) -> None:

@@ -174,11 +174,12 @@ def _execute(store: Any, job: QueryJob) -> Any:
 
 
 def _run_job(conn: Connection, job: QueryJob, stores: _Stores) -> None:
-    """Answer one job: the engine writes a small result itself; a bigger one (or a graph, or a
-    boolean) is collected up to the row limit and written in chunks."""
+    """Answer one job: the engine writes a result within the row limit and a few MiB itself; a
+    bigger one (or a graph, or a boolean) is collected up to the row limit and written in
+    chunks."""
     from pyoxigraph import QuerySolutions
 
-    from kll_graph.sparql_formats import FORMATS, collect, write, write_small
+    from kll_graph.sparql_formats import FORMATS, collect, write, write_native
 
     _limit_cpu(job.timeout)
     try:
@@ -186,13 +187,13 @@ def _run_job(conn: Connection, job: QueryJob, stores: _Stores) -> None:
         result = _execute(store, job)
         if isinstance(result, QuerySolutions):
             fmt = next(f for f in FORMATS if f.name == job.format_name and f.kind == "solutions")
-            small = write_small(result, fmt, job.max_results)
-            if small is not None:
+            whole = write_native(result, fmt, job.max_results)
+            if whole is not None:
                 writer = _PipeWriter(conn, _NOT_TRUNCATED)
-                writer.write(small)
+                writer.write(whole)
                 writer.finish()
                 return
-            # Too big to prove it within the row limit: run it again and count the rows.
+            # Over the row limit or too big to hold: run it again, collecting up to the limit.
             result = _execute(store, job)
         collected = collect(result, job.max_results)
     except KllError as exc:
