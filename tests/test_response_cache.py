@@ -134,3 +134,21 @@ def test_keeping_body_keeps_only_whole_small_bodies() -> None:
     partial = iter(KeepingBody([b"ab", b"cd", b"ef"], kept.append, 10))
     next(partial)  # the client went away after one chunk
     assert kept == [b"abcd"]
+
+
+def test_a_sparql_result_is_kept_once(app: Flask, client: FlaskClient) -> None:
+    """A GET's response is kept whole, so its result is not kept again in the result cache;
+    a POST, which the response cache never keeps, has its result kept there."""
+    service = app.extensions["kll.sparql"]
+    query = QUERY + " # kept once"
+    kept = len(responses(app)), len(service.cache)
+    assert client.get("/sparql", query_string={"query": query}).status_code == 200
+    assert (len(responses(app)), len(service.cache)) == (kept[0] + 1, kept[1])
+    assert client.post("/sparql", data={"query": query}).status_code == 200
+    assert len(service.cache) == kept[1] + 1
+    # a conditional GET goes past the response cache, so the result cache answers it
+    hits = service.cache.hits
+    again = client.get(
+        "/sparql", query_string={"query": query}, headers={"If-None-Match": '"other"'}
+    )
+    assert again.status_code == 200 and service.cache.hits == hits + 1

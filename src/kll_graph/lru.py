@@ -31,6 +31,9 @@ class SizedLru(Generic[V]):
         self.hits = 0
         self.misses = 0
 
+    def __len__(self) -> int:
+        return len(self._items)
+
     def get(self, key: Hashable) -> V | None:
         with self._lock:
             item = self._items.get(key)

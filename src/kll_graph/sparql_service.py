@@ -163,8 +163,9 @@ class SparqlService:
             digest.update(b"\x00")
         return f'"{served.build_id}-{digest.hexdigest()[:24]}"'
 
-    def answer(self, plan: QueryPlan, *, use_cache: bool = True) -> Answer:
-        """The result of a planned query, from the cache or from a worker."""
+    def answer(self, plan: QueryPlan, *, use_cache: bool = True, keep: bool = True) -> Answer:
+        """The result of a planned query, from the cache or from a worker; `keep=False` leaves
+        a fresh result out of the cache (the caller keeps the whole response elsewhere)."""
         if use_cache and self.cache is not None:
             hit = self.cache.get(plan.cache_key)
             if hit is not None:
@@ -184,7 +185,7 @@ class SparqlService:
         stream = self.pool.run(job)
         meta = stream.meta
         body: Iterable[bytes] = stream
-        if use_cache and self.cache is not None:
+        if use_cache and keep and self.cache is not None:
             cache, key = self.cache, plan.cache_key
 
             def keep(whole: bytes) -> None:

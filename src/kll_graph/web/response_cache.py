@@ -26,6 +26,8 @@ from kll_graph.store import CurrentStore
 
 #: The WSGI environ key a view sets to let its response be kept.
 FLAG = "kll.cacheable"
+#: The WSGI environ key the middleware sets on requests whose response it may keep.
+ELIGIBLE = "kll.response_cache"
 #: Largest body kept.
 ITEM_BYTES = 1 << 20
 #: Requests with these headers are always passed to the app.
@@ -48,6 +50,12 @@ def cacheable() -> None:
     request.environ[FLAG] = True
 
 
+def will_keep() -> bool:
+    """Whether the response of the current request is kept if its view calls :func:`cacheable`
+    (the middleware is on, and the request is a GET that is not conditional)."""
+    return bool(request.environ.get(ELIGIBLE))
+
+
 class ResponseCache:
     """The middleware: wrap `app.wsgi_app`, keep up to `max_bytes` of responses."""
 
@@ -65,6 +73,7 @@ class ResponseCache:
             status, headers, body = hit
             start_response(status, list(headers))
             return [body]
+        environ[ELIGIBLE] = True
         seen: dict[str, Any] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:

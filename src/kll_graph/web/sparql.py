@@ -43,7 +43,7 @@ from kll_graph.sparql_service import (
     write_description,
 )
 from kll_graph.web import current_settings, current_store, request_body
-from kll_graph.web.response_cache import cacheable
+from kll_graph.web.response_cache import cacheable, will_keep
 
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
@@ -231,7 +231,9 @@ def _respond(service: SparqlService, plan: QueryPlan) -> Response:
         return Response(
             status=200, headers=headers, content_type=_content_type(plan.format.media_type)
         )
-    answer = service.answer(plan)
+    # A response the response cache keeps whole needs no second copy in the result cache.
+    kept_whole = service.cache is not None and will_keep()
+    answer = service.answer(plan, keep=not kept_whole)
     if service.cache is not None:
         cacheable()  # the same query, dataset and Accept on the same build: the same response
     if answer.truncated:
