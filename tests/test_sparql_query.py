@@ -313,9 +313,16 @@ def test_write_native_never_passes_the_row_limit(name: str, rows: int) -> None:
         assert body == Store().query(_undef_rows(rows)).serialize(format=native)  # type: ignore[union-attr]
 
 
-def test_write_native_stops_at_its_byte_cap(tricky: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("name", sorted(NATIVE_SOLUTIONS))
+def test_write_native_stops_at_its_byte_cap(
+    tricky: Store, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    fmt = by_name("solutions", name)
+    # all 7 rows are within the limit, but the output is larger than the cap
     monkeypatch.setattr(sparql_formats, "NATIVE_CAP", 100)
-    assert write_native(execute(tricky, TRICKY_QUERY), by_name("solutions", "json"), 2) is None  # type: ignore[arg-type]
+    assert write_native(execute(tricky, TRICKY_QUERY), fmt, 7) is None  # type: ignore[arg-type]
+    monkeypatch.setattr(sparql_formats, "NATIVE_CAP", 100_000)
+    assert write_native(execute(tricky, TRICKY_QUERY), fmt, 7) is not None  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("name", sorted(NATIVE_SOLUTIONS))
