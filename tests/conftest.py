@@ -6,8 +6,12 @@ need it skip with that reason, unless KLL_REQUIRE_REAL_DATA=1 (set by .ci/run), 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,3 +113,30 @@ def sample_server(sample_store: CurrentStore) -> Iterator[LiveServer]:
     server = LiveServer(settings, sample_store)
     yield server
     server.close()
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    """This process's environment without its KLL_* variables, plus `settings` as KLL_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KLL_")}
+    return {**env, **{f"KLL_{name.upper()}": value for name, value in settings.items()}}
+
+
+@contextlib.contextmanager
+def serving(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[int, str]]:
+    """`python -m kll_graph ARGS` (a `serve` command) running: its pid and the URL it announced.
+    Stopped with SIGTERM at the end, as a supervisor would stop it."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kll_graph", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env or clean_env(),
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("kll-graph listening on http://"), line
+        yield proc.pid, line.split(" on ", 1)[1].strip()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)

@@ -7,7 +7,6 @@ import contextlib
 import http.client
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -15,7 +14,6 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,8 +21,9 @@ import pytest
 from kll_graph.server import export_settings, import_settings, process_count
 from kll_graph.settings import load_settings
 
+from .conftest import clean_env, serving
 from .sparql_support import build_fixture_store
-from .test_cli import _env, config  # noqa: F401  (the config fixture)
+from .test_cli import config  # noqa: F401  (the config fixture)
 from .test_sparql_limits import ENDLESS, LIGHT, alive, get
 
 
@@ -47,27 +46,6 @@ def test_process_count_defaults_to_one_per_cpu(config: Path) -> None:  # noqa: F
     assert process_count(load_settings(config, env={}, processes=3)) == 3
 
 
-@contextlib.contextmanager
-def serving(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[int, str]]:
-    """`python -m kll_graph ARGS` (a `serve` command) running: its pid and the URL it announced.
-    Stopped with SIGTERM at the end, as a supervisor would stop it."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kll_graph", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env or _env(),
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("kll-graph listening on http://"), line
-        yield proc.pid, line.split(" on ", 1)[1].strip()
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
-
-
 def refused(*args: str) -> str:
     """`python -m kll_graph ARGS` run to its end: it must fail with a message, not a traceback;
     its stderr."""
@@ -75,7 +53,7 @@ def refused(*args: str) -> str:
         [sys.executable, "-m", "kll_graph", *args],
         capture_output=True,
         text=True,
-        env=_env(),
+        env=clean_env(),
         timeout=120,
     )
     assert done.returncode == 1
@@ -105,7 +83,7 @@ def _descendants(pid: int) -> set[int]:
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree from /proc")
 def test_two_server_processes_share_the_port_and_stop_together(config: Path) -> None:  # noqa: F811
-    env = {**_env(), "KLL_PROCESSES": "2", "KLL_QUERY_WORKERS": "1"}
+    env = {**clean_env(), "KLL_PROCESSES": "2", "KLL_QUERY_WORKERS": "1"}
     with serving("--config", str(config), "serve", "--port", "0", env=env) as (pid, url):
         assert url.startswith("http://127.0.0.1:")
         # The URL is announced once the server answers: the first request must succeed.
@@ -146,7 +124,7 @@ def test_lookups_answer_while_more_heavy_queries_than_cores_hold_requests(
     requests queue behind heavy ones however fair the pool is."""
     settings = build_fixture_store(tmp_path)
     env = {
-        **_env(),
+        **clean_env(),
         "KLL_PROCESSES": "1",
         "KLL_QUERY_TIMEOUT": "6",
         "KLL_RESPONSE_CACHE_MB": "0",
@@ -177,7 +155,7 @@ def test_a_host_name_is_resolved_and_a_bad_one_is_a_clear_error(config: Path) ->
 
 def test_a_chunked_body_past_the_limit_is_refused(config: Path) -> None:  # noqa: F811
     """A chunked body has no Content-Length to check up front; it is cut off while read."""
-    env = {**_env(), "KLL_MAX_REQUEST_BYTES": "1000", "KLL_PROCESSES": "1"}
+    env = {**clean_env(), "KLL_MAX_REQUEST_BYTES": "1000", "KLL_PROCESSES": "1"}
     with serving("--config", str(config), "serve", "--port", "0", env=env) as (_, url):
         parts = urllib.parse.urlsplit(url)
 

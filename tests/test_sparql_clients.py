@@ -1,8 +1,12 @@
-"""Real clients against a real server: SPARQLWrapper, rdflib, curl-like raw HTTP; SERVICE makes
-no outbound connection; end-to-end on the real data."""
+"""Real clients against the real server: SPARQLWrapper, rdflib, curl-like raw HTTP; SERVICE makes
+no outbound connection; end-to-end on the real data.
+
+The server is `kll-graph serve` itself, as users run it (granian, two server processes and their
+query workers), so these tests cover the HTTP layer that production has."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -12,6 +16,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import pytest
 from rdflib import Graph, URIRef
@@ -19,10 +24,11 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
+from kll_graph.settings import Settings
 from kll_graph.sparql_service import example_query, examples
 
-from .conftest import LiveServer
-from .sparql_support import JT, build_fixture_store, current
+from .conftest import clean_env, serving
+from .sparql_support import JT, build_fixture_store
 
 OCCUPATIONS = """
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
@@ -33,15 +39,35 @@ ORDER BY ?label
 LABELS = ["Mjukvaruutvecklare", "Sjuksköterska, grundutbildad", "Systemutvecklare"]
 
 
+class Served(NamedTuple):
+    """A running `kll-graph serve`: where it listens, and the base IRI it mints under."""
+
+    url: str
+    base_iri: str
+
+
+@contextlib.contextmanager
+def served(settings: Settings) -> Iterator[Served]:
+    """`kll-graph serve` on a store, with two server processes whatever the CPUs."""
+    command = ["serve", "--store", str(settings.store), "--port", "0"]
+    with serving(*command, env=clean_env(processes="2")) as (_pid, url):
+        yield Served(url.rstrip("/"), settings.base_iri)
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    settings = build_fixture_store(tmp_path_factory.mktemp("sparql-clients"))
-    live = LiveServer(settings, current(settings))
-    yield live
-    live.close()
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    with served(build_fixture_store(tmp_path_factory.mktemp("sparql-clients"))) as running:
+        yield running
 
 
-def wrapper(server: LiveServer, fmt: str, method: str = "GET") -> SPARQLWrapper:
+@pytest.fixture(scope="module")
+def real_served(real_store: object, real_settings: Settings) -> Iterator[Served]:
+    """The real-data build of the session, served by `kll-graph serve`."""
+    with served(real_settings) as running:
+        yield running
+
+
+def wrapper(server: Served, fmt: str, method: str = "GET") -> SPARQLWrapper:
     client = SPARQLWrapper(f"{server.url}/sparql")
     client.setQuery(OCCUPATIONS)
     client.setReturnFormat(fmt)
@@ -49,24 +75,24 @@ def wrapper(server: LiveServer, fmt: str, method: str = "GET") -> SPARQLWrapper:
     return client
 
 
-def test_sparqlwrapper_json(server: LiveServer) -> None:
+def test_sparqlwrapper_json(server: Served) -> None:
     result = wrapper(server, JSON).queryAndConvert()
     assert [b["label"]["value"] for b in result["results"]["bindings"]] == LABELS  # type: ignore[index]
 
 
-def test_sparqlwrapper_xml_by_post(server: LiveServer) -> None:
+def test_sparqlwrapper_xml_by_post(server: Served) -> None:
     document = wrapper(server, XML, method="POST").queryAndConvert()
     literals = [n.firstChild.data for n in document.getElementsByTagName("literal")]  # type: ignore[union-attr]
     assert literals == LABELS
 
 
-def test_sparqlwrapper_csv(server: LiveServer) -> None:
+def test_sparqlwrapper_csv(server: Served) -> None:
     text = wrapper(server, CSV).queryAndConvert()
     rows = list(csv.reader(io.StringIO(text.decode("utf-8"), newline="")))  # type: ignore[union-attr]
     assert rows[0] == ["o", "label"] and [r[1] for r in rows[1:]] == LABELS
 
 
-def test_sparqlwrapper_sees_a_bad_query_as_bad(server: LiveServer) -> None:
+def test_sparqlwrapper_sees_a_bad_query_as_bad(server: Served) -> None:
     client = SPARQLWrapper(f"{server.url}/sparql")
     client.setQuery("SELECT * WHERE { ?s ?p }")
     client.setReturnFormat(JSON)
@@ -74,21 +100,21 @@ def test_sparqlwrapper_sees_a_bad_query_as_bad(server: LiveServer) -> None:
         client.queryAndConvert()
 
 
-def test_rdflib_sparqlstore(server: LiveServer) -> None:
+def test_rdflib_sparqlstore(server: Served) -> None:
     graph = Graph(SPARQLStore(f"{server.url}/sparql", returnFormat="json"))
     rows = list(graph.query(OCCUPATIONS))
     assert [str(r.label) for r in rows] == LABELS  # type: ignore[union-attr]
     assert (URIRef(JT + "O1"), None, None) in graph
 
 
-def test_rdflib_construct(server: LiveServer) -> None:
+def test_rdflib_construct(server: Served) -> None:
     graph = Graph(SPARQLStore(f"{server.url}/sparql"))
     result = graph.query(f"CONSTRUCT {{ <{JT}O1> ?p ?o }} WHERE {{ <{JT}O1> ?p ?o }}")
     assert len(result.graph) >= 5  # type: ignore[union-attr]
 
 
-def test_example_queries_over_real_http(server: LiveServer) -> None:
-    base = server.app.extensions["kll"].base_iri
+def test_example_queries_over_real_http(server: Served) -> None:
+    base = server.base_iri
     for example in examples():
         body = urllib.parse.urlencode({"query": example_query(example, base)}).encode()
         with urllib.request.urlopen(f"{server.url}/sparql", data=body) as response:
@@ -96,7 +122,7 @@ def test_example_queries_over_real_http(server: LiveServer) -> None:
             assert json.loads(response.read())["results"]["bindings"], example.id
 
 
-def test_service_makes_no_connection(server: LiveServer) -> None:
+def test_service_makes_no_connection(server: Served) -> None:
     """A listening loopback socket sees no connection however the query names it."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -162,14 +188,14 @@ def test_service_makes_no_connection(server: LiveServer) -> None:
 
 
 @pytest.mark.realdata
-def test_real_data_end_to_end(real_server: LiveServer) -> None:
-    base = real_server.app.extensions["kll"].base_iri
+def test_real_data_end_to_end(real_served: Served) -> None:
+    base = real_served.base_iri
     found = {e.id: e for e in examples()}
     results = {}
     for example_id, example in found.items():
         body = urllib.parse.urlencode({"query": example_query(example, base)}).encode()
         request = urllib.request.Request(
-            f"{real_server.url}/sparql",
+            f"{real_served.url}/sparql",
             data=body,
             headers={"Accept": "application/sparql-results+json"},
         )
@@ -186,7 +212,7 @@ def test_real_data_end_to_end(real_server: LiveServer) -> None:
     )
     assert results["3_unmapped_skills"]
     assert any("sjuksköterska" in r["label"]["value"].lower() for r in results["4_by_label"])
-    client = SPARQLWrapper(f"{real_server.url}/sparql")
+    client = SPARQLWrapper(f"{real_served.url}/sparql")
     client.setQuery(
         "SELECT (COUNT(*) AS ?n) { ?s a <http://data.europa.eu/esco/model#Occupation> }"
     )
