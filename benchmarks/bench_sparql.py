@@ -159,7 +159,7 @@ def start_oxigraph(build_dir: Path, timeout: float | None) -> tuple[subprocess.P
     ]
     if timeout:
         command += ["--timeout-s", str(int(timeout))]
-    process = subprocess.Popen(command, start_new_session=True)
+    process = subprocess.Popen(command, start_new_session=True, stderr=subprocess.DEVNULL)
     wait_for(port, process)
     return process, f"http://127.0.0.1:{port}/query"
 
