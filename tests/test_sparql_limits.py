@@ -39,7 +39,8 @@ def alive(pid: int) -> bool:
     """Whether a process exists and is not a zombie."""
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, IndexError):
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        # ProcessLookupError: the process was reaped between opening its stat file and reading it
         return False
     return state != "Z"
 
