@@ -188,10 +188,10 @@ class SparqlService:
         if use_cache and keep and self.cache is not None:
             cache, key = self.cache, plan.cache_key
 
-            def keep(whole: bytes) -> None:
+            def store_result(whole: bytes) -> None:
                 cache.put(key, (whole, meta.truncated), len(whole))
 
-            body = KeepingBody(stream, keep, CACHE_ITEM_BYTES)
+            body = KeepingBody(stream, store_result, CACHE_ITEM_BYTES)
         return Answer(plan, meta.truncated, body, cached=False)
 
 

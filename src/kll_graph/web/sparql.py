@@ -209,7 +209,8 @@ def _not_modified(etag: str, last_modified: object) -> bool:
     return False
 
 
-def _validators(plan: QueryPlan) -> dict[str, str]:
+def _result_headers(plan: QueryPlan) -> dict[str, str]:
+    """The headers of a result: CORS, validators, caching and the build."""
     return {
         **CORS_HEADERS,
         "ETag": plan.etag,
@@ -221,7 +222,7 @@ def _validators(plan: QueryPlan) -> dict[str, str]:
 
 
 def _respond(service: SparqlService, plan: QueryPlan) -> Response:
-    headers = _validators(plan)
+    headers = _result_headers(plan)
     conditional = request.method in {"GET", "HEAD"}
     if not conditional:
         headers = {k: v for k, v in headers.items() if k not in {"ETag", "Last-Modified"}}
