@@ -1,12 +1,11 @@
 """SPARQL result formats: their names and media types, and writers that stop at a row limit.
 
 Most results are small, and for those the engine's own serializer writes the whole answer
-(:func:`write_native`), which is then checked against the row limit. A result too big for that, or
-one the limit cuts, is collected up to
-`max_results` (so whether it was cut is known before a single byte is sent and can go into the
-response headers), then written in chunks to any binary writer, so it streams to the client
-instead of being built up as one string. Graph results always use the engine's serializers;
-collected solutions are written here.
+(:func:`write_native`), which is then checked against the row limit. A result too big for that,
+or one the limit cuts, is collected up to `max_results` (so whether it was cut is known before a
+single byte is sent and can go into the response headers), then written in chunks to any binary
+writer, so it streams to the client instead of being built up as one string. Graph results
+always use the engine's serializers; collected solutions are written here.
 """
 
 from __future__ import annotations
@@ -226,7 +225,7 @@ def write_native(result: QuerySolutions, fmt: ResultFormat, limit: int) -> bytes
     """
     native, row_bytes = NATIVE_SOLUTIONS[fmt.name]
     proof = (limit + 1) * row_bytes - 1
-    buffer = _CappedBuffer(max(proof, NATIVE_CAP))
+    buffer = _CappedBuffer(NATIVE_CAP)
     try:
         result.serialize(buffer, native)  # type: ignore[arg-type]
     except _Full:
