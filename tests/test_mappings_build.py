@@ -156,6 +156,54 @@ def test_coverage_on_the_sample(sample_store: CurrentStore) -> None:
     assert "esco:Occupation" in {c.type for c in report["esco"]}
 
 
+def test_coverage_rules_on_a_made_store() -> None:
+    """Deprecated concepts are left out, negated mappings do not count, "no term found" is a
+    reviewed no-match, and a predicate read from the object's side is inverted."""
+    from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Store
+
+    from kll_graph.namespaces import ESCO, OWL, RDF, SEMAPV, SKOS, SSSOM, XSD, kll
+
+    jt = "http://data.jobtechdev.se/taxonomy/concept/"
+    store = Store()
+
+    def add(s: object, p: object, o: object) -> None:
+        store.add(Quad(s, p, o, DefaultGraph()))  # type: ignore[arg-type]
+
+    a, b, c, d = (NamedNode(jt + name) for name in "abcd")
+    x = NamedNode("http://data.europa.eu/esco/occupation/x")
+    for concept in (a, b, c, d):
+        add(concept, kll(BASE).conceptType, Literal("occupation-name"))
+        add(concept, SKOS.prefLabel, Literal(concept.value[-1].upper(), language="sv"))
+    add(b, OWL.deprecated, Literal("true", datatype=XSD.boolean))
+    add(x, RDF.type, ESCO.Occupation)
+
+    def mapping(source: NamedNode, target: NamedNode, predicate: NamedNode, **extra: bool) -> None:
+        node = BlankNode()
+        add(node, RDF.type, OWL.Axiom)
+        add(node, OWL.annotatedSource, source)
+        add(node, OWL.annotatedTarget, target)
+        add(node, OWL.annotatedProperty, predicate)
+        add(node, SSSOM.mapping_justification, SEMAPV.ManualMappingCuration)
+        if extra.get("negated"):
+            add(node, SSSOM.predicate_modifier, Literal("Not"))
+
+    mapping(x, a, SKOS.broadMatch)
+    mapping(b, x, SKOS.exactMatch)
+    mapping(c, x, SKOS.exactMatch, negated=True)
+    mapping(d, SSSOM.NoTermFound, SKOS.exactMatch)
+
+    report = coverage(store, BASE)
+    [occupations] = report["jobtech"]
+    assert (occupations.total, occupations.mapped, occupations.no_match) == (3, 1, 1)
+    assert occupations.by_predicate == {"narrowMatch": 1}
+    assert occupations.by_justification == {"semapv:ManualMappingCuration": 1}
+    assert occupations.unmapped == [(c.value, "C"), (d.value, "D")]
+    [esco] = report["esco"]
+    assert (esco.type, esco.total, esco.mapped) == ("esco:Occupation", 1, 1)
+    # the deprecated JobTech concept's mapping still counts for the ESCO concept it reaches
+    assert esco.by_predicate == {"broadMatch": 1, "exactMatch": 1}
+
+
 def test_cli_coverage_text_and_json(sample_store: CurrentStore) -> None:
     root = str(sample_store.layout.root)
     runner = CliRunner()

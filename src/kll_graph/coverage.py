@@ -84,31 +84,71 @@ def _short(iri: str) -> str:
     return iri
 
 
-def _collect(rows: Any, concepts: dict[str, _Concept], other_side: str, type_of: Any) -> None:
+def _concepts(rows: Any, deprecated: set[str], type_of: Any) -> dict[str, _Concept]:
+    """The concepts of one side from (concept, type or class, label) rows, deprecated ones left
+    out: the first specific type seen, and the first label in each language."""
+    concepts: dict[str, _Concept] = {}
     for row in rows:
-        iri = row["concept"].value
+        iri = row[0].value
+        if iri in deprecated:
+            continue
         concept = concepts.get(iri)
         if concept is None:
             concept = concepts[iri] = _Concept("")
         if not concept.type:
-            concept.type = type_of(row)  # the first specific type seen
-        label = row["label"]
+            concept.type = type_of(row[1].value)
+        label = row[2]
         if label is not None:
-            concept.labels.setdefault(getattr(label, "language", None) or "", label.value)
-        other = row["other"]
-        if other is None:
-            continue
-        if other.value == NO_TERM:
-            concept.no_match = True
-            continue
-        if not other.value.startswith(other_side) or row["negated"].value == "true":
-            continue
-        predicate = _short(row["predicate"].value)
-        if row["asSubject"].value != "true":
-            predicate = _INVERSE.get(predicate, predicate)
-        concept.predicates.add(predicate)
-        if row["justification"] is not None:
-            concept.justifications.add(_short(row["justification"].value))
+            concept.labels.setdefault(label.language or "", label.value)
+    return concepts
+
+
+@dataclass(frozen=True)
+class _Mapping:
+    """One mapping node as :func:`_mappings` reads it."""
+
+    source: str
+    target: str
+    predicate: str
+    justification: str | None
+    negated: bool
+
+
+def _mappings(store: Store) -> list[_Mapping]:
+    """Every mapping node of the store (a row per justification)."""
+    rows = store.query(named_query("mappings_coverage_axioms"), use_default_graph_as_union=True)
+    return [
+        _Mapping(
+            source.value,
+            target.value,
+            _short(predicate.value),
+            None if justification is None else _short(justification.value),
+            negated.value == "true",
+        )
+        for source, target, predicate, justification, negated in rows  # type: ignore[misc]
+    ]
+
+
+def _count_mappings(concepts: dict[str, _Concept], mappings: list[_Mapping], other: str) -> None:
+    """Note on each concept the mappings that reach the other side (as subject or as object;
+    a predicate read from the object side is inverted), and the reviewed "no match" rows."""
+    for mapping in mappings:
+        for iri, far, as_subject in (
+            (mapping.source, mapping.target, True),
+            (mapping.target, mapping.source, False),
+        ):
+            concept = concepts.get(iri)
+            if concept is None:
+                continue
+            if far == NO_TERM:
+                concept.no_match = True
+                continue
+            if not far.startswith(other) or mapping.negated:
+                continue
+            predicate = mapping.predicate
+            concept.predicates.add(predicate if as_subject else _INVERSE.get(predicate, predicate))
+            if mapping.justification is not None:
+                concept.justifications.add(mapping.justification)
 
 
 def _tally(side: str, concepts: dict[str, _Concept]) -> list[TypeCoverage]:
@@ -133,31 +173,44 @@ def _tally(side: str, concepts: dict[str, _Concept]) -> list[TypeCoverage]:
     return sorted(reported, key=lambda c: c.type)
 
 
-def jobtech_coverage(store: Store, base_iri: str) -> list[TypeCoverage]:
+def _deprecated(store: Store) -> set[str]:
+    rows = store.query(named_query("mappings_coverage_deprecated"), use_default_graph_as_union=True)
+    return {row[0].value for row in rows}  # type: ignore[index]
+
+
+def jobtech_coverage(
+    store: Store,
+    base_iri: str,
+    mappings: list[_Mapping] | None = None,
+    deprecated: set[str] | None = None,
+) -> list[TypeCoverage]:
     """Coverage of the mapped JobTech concept types by mappings to ESCO."""
     rows = store.query(
         named_query("mappings_coverage_jobtech"),
         substitutions={Variable("conceptType"): kll(base_iri).conceptType},
         use_default_graph_as_union=True,
     )
-    concepts: dict[str, _Concept] = {}
-    _collect(rows, concepts, ESCO_CONCEPTS, lambda row: row["type"].value)
+    deprecated = _deprecated(store) if deprecated is None else deprecated
+    concepts = _concepts(rows, deprecated, lambda value: value)
+    _count_mappings(concepts, _mappings(store) if mappings is None else mappings, ESCO_CONCEPTS)
     return _tally("jobtech", concepts)
 
 
-def _esco_type(row: Any) -> str:
-    """The ESCO model class of a row ("" for generic classes such as skos:Concept)."""
-    cls = row["class"].value
+def _esco_type(cls: str) -> str:
+    """The ESCO model class of a concept ("" for generic classes such as skos:Concept)."""
     if not cls.startswith(ESCO.iri) or cls == ESCO.MemberConcept.value:
         return ""
     return "esco:" + cls[len(ESCO.iri) :]
 
 
-def esco_coverage(store: Store) -> list[TypeCoverage]:
+def esco_coverage(
+    store: Store, mappings: list[_Mapping] | None = None, deprecated: set[str] | None = None
+) -> list[TypeCoverage]:
     """Coverage of the mapped ESCO concept types by mappings to JobTech."""
     rows = store.query(named_query("mappings_coverage_esco"), use_default_graph_as_union=True)
-    concepts: dict[str, _Concept] = {}
-    _collect(rows, concepts, JOBTECH_CONCEPTS, _esco_type)
+    deprecated = _deprecated(store) if deprecated is None else deprecated
+    concepts = _concepts(rows, deprecated, _esco_type)
+    _count_mappings(concepts, _mappings(store) if mappings is None else mappings, JOBTECH_CONCEPTS)
     for iri, concept in concepts.items():
         if not concept.type:  # no ESCO model class: name the type by the IRI path
             concept.type = namespace_scheme(iri)
@@ -165,8 +218,12 @@ def esco_coverage(store: Store) -> list[TypeCoverage]:
 
 
 def coverage(store: Store, base_iri: str) -> dict[str, list[TypeCoverage]]:
-    """Both sides."""
-    return {"jobtech": jobtech_coverage(store, base_iri), "esco": esco_coverage(store)}
+    """Both sides, from one read of the mapping nodes and of the deprecated resources."""
+    mappings, deprecated = _mappings(store), _deprecated(store)
+    return {
+        "jobtech": jobtech_coverage(store, base_iri, mappings, deprecated),
+        "esco": esco_coverage(store, mappings, deprecated),
+    }
 
 
 def coverage_json(

@@ -187,7 +187,7 @@ def overall_coverage(
     """The coverage report over all mapping sets (both sides), as :mod:`coverage` computes it,
     or None while it is still being computed.
 
-    On the real data the report takes tens of seconds, so it is computed once per build in a
+    On the real data the report takes seconds (about 4), so it is computed once per build in a
     background thread; a page waits at most `wait` seconds for it and otherwise says it is
     coming (small stores answer at once).
     """
