@@ -7,9 +7,9 @@ so the cost of each shows as the step between two rows:
 * `kll-graph serve`: the endpoint as shipped, result and response caches off;
 * `no Flask`: a bare WSGI app under the same granian settings that plans the query and runs it in
   the same worker pool (`SparqlService`), with no Flask request handling around it;
-* `no worker`: a bare WSGI app that runs the query in the server process itself and writes it
-  with the engine's serializer. pyoxigraph cannot stop a query it is running, so a server built
-  this way has no time limit that holds: this row is a bound, not a design.
+* `no worker`: a bare WSGI app (so no Flask either) that runs the query in the server process
+  and writes it with the engine's serializer. pyoxigraph cannot stop a query it is running, so a
+  server built this way has no time limit that holds: this row is a bound, not a design.
 
 Usage::
 
