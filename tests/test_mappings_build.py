@@ -156,6 +156,30 @@ def test_coverage_on_the_sample(sample_store: CurrentStore) -> None:
     assert "esco:Occupation" in {c.type for c in report["esco"]}
 
 
+def test_the_build_writes_coverage_and_the_server_reads_it(
+    sample_store: CurrentStore, tmp_path: Path
+) -> None:
+    from kll_graph.coverage import COVERAGE_FILE, coverage_json
+    from kll_graph.mapsets import overall_coverage
+    from kll_graph.store import ServedBuild
+
+    served = sample_store.get()
+    written = json.loads((served.path / COVERAGE_FILE).read_text(encoding="utf-8"))
+    assert written == coverage_json(coverage(served.store, BASE), limit=0)
+    assert written["jobtech"] and written["esco"]
+    # without the lists of unmapped concepts, which only the CLI shows, but with their counts
+    assert all(t["unmapped"] == [] for t in written["jobtech"] + written["esco"])
+    assert sum(t["unmapped_count"] for t in written["jobtech"]) > 0
+    # a build with the file: it is read, not computed (so a changed file shows through)
+    changed = {**written, "jobtech": [{**written["jobtech"][0], "total": 123456}]}
+    (tmp_path / COVERAGE_FILE).write_text(json.dumps(changed), encoding="utf-8")
+    assert overall_coverage(ServedBuild(tmp_path, served.store, served.manifest)) == changed
+    # a build from before the step: computed from its store
+    older = tmp_path / "older"
+    older.mkdir()
+    assert overall_coverage(ServedBuild(older, served.store, served.manifest), wait=60) == written
+
+
 def test_coverage_rules_on_a_made_store() -> None:
     """Deprecated concepts are left out, negated mappings do not count, "no term found" is a
     reviewed no-match, and a predicate read from the object's side is inverted."""

@@ -1,8 +1,8 @@
 """The build pipeline: import every source into a NEW store, describe it, check it, switch to it.
 
 import (one importer per source, one graph each) → ontology and mapping sets → catalog → build
-steps (label index, checks) → flush → rename → atomic switch → prune. Anything that fails before
-the switch leaves the current store serving exactly as it was.
+steps (label index, checks, mapping checks, mapping coverage) → flush → rename → atomic switch →
+prune. Anything that fails before the switch leaves the current store serving exactly as it was.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ BUILD_STEPS: tuple[str, ...] = (
     "kll_graph.labels:build_step",
     "kll_graph.checks:build_step",
     "kll_graph.mapping_checks:build_step",
+    "kll_graph.coverage:build_step",
 )
 
 

@@ -12,6 +12,7 @@ JobTech concept that an ESCO-first set maps with ``broadMatch`` counts under ``n
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,8 @@ from kll_graph.mapping_checks import namespace_scheme
 from kll_graph.namespaces import ESCO, SKOS, SSSOM, kll
 from kll_graph.sparql import named_query
 
+#: The report over all sets, as the mapping-set overview shows it, written next to the store.
+COVERAGE_FILE = "mapping-coverage.json"
 ESCO_CONCEPTS = "http://data.europa.eu/esco/"
 JOBTECH_CONCEPTS = "http://data.jobtechdev.se/taxonomy/concept/"
 NO_TERM = SSSOM.NoTermFound.value
@@ -224,6 +227,17 @@ def coverage(store: Store, base_iri: str) -> dict[str, list[TypeCoverage]]:
         "jobtech": jobtech_coverage(store, base_iri, mappings, deprecated),
         "esco": esco_coverage(store, mappings, deprecated),
     }
+
+
+def build_step(ctx: Any) -> None:
+    """Build step: the report over all mapping sets (without the unmapped lists), written next
+    to the store (``mapping-coverage.json``), so that server processes read it instead of each
+    computing it after every build."""
+    ctx.progress("measuring mapping coverage")
+    report = coverage_json(coverage(ctx.store, ctx.settings.base_iri), limit=0)
+    text = json.dumps(report, ensure_ascii=False) + "\n"
+    (ctx.build_dir / COVERAGE_FILE).write_text(text, encoding="utf-8")
+    ctx.summary["coverage"] = {"file": COVERAGE_FILE}
 
 
 def coverage_json(

@@ -9,6 +9,7 @@ with at least one mapping in the set, against all concepts of the type.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter, defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -187,13 +188,17 @@ def overall_coverage(
     """The coverage report over all mapping sets (both sides), as :mod:`coverage` computes it,
     or None while it is still being computed.
 
-    On the real data the report takes seconds (about 4), so it is computed once per build in a
-    background thread; a page waits at most `wait` seconds for it and otherwise says it is
-    coming (small stores answer at once).
+    The build writes it next to the store (:data:`coverage.COVERAGE_FILE`), and it is read from
+    there once per build. A build made before that step existed has it computed instead, which
+    takes seconds on the real data (about 4), so in a background thread; a page waits at most
+    `wait` seconds for it and otherwise says it is coming (small stores answer at once).
     """
     base = str(served.manifest.get("base_iri") or "https://w3id.org/kll-graph/")
 
     def compute() -> dict[str, list[dict[str, Any]]]:
+        kept = served.path / coverage.COVERAGE_FILE
+        if kept.is_file():
+            return dict(json.loads(kept.read_text(encoding="utf-8")))
         return coverage.coverage_json(coverage.coverage(served.store, base), limit=0)
 
     key = str(served.path)
