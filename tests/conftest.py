@@ -90,11 +90,21 @@ class LiveServer:
         self.app = create_app(settings, store=store)
         self.server = create_server(self.app, host="127.0.0.1", port=0, threads=8)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"  # type: ignore[union-attr]
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.closing = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except OSError:
+            # close() from another thread can pull the socket out from under the loop's select
+            if not self.closing:
+                raise
 
     def close(self) -> None:
         """Stop listening and stop the SPARQL worker processes, as `kll-graph serve` does."""
+        self.closing = True
         self.server.close()
         self.app.extensions["kll.sparql"].close()
 
