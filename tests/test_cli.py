@@ -15,6 +15,7 @@ from pyoxigraph import RdfFormat
 
 from kll_graph.cli import main
 
+from .conftest import clean_env
 from .test_build import vocabulary, write_rdf
 
 
@@ -90,16 +91,12 @@ def test_bad_config_names_the_key(tmp_path: Path) -> None:
     assert code == 1 and "'threads'" in err
 
 
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("KLL_")}
-
-
 def test_real_subprocess_build_and_query(config: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "kll_graph", "--config", str(config), "build"],
         capture_output=True,
         text=True,
-        env=_env(),
+        env=clean_env(),
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
@@ -117,7 +114,7 @@ def test_real_subprocess_build_and_query(config: Path) -> None:
         ],
         capture_output=True,
         text=True,
-        env=_env(),
+        env=clean_env(),
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
@@ -130,7 +127,7 @@ def test_serve_port_zero_answers_health(config: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=_env(),
+        env=clean_env(),
     )
     try:
         assert proc.stdout is not None

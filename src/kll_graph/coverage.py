@@ -182,10 +182,7 @@ def _deprecated(store: Store) -> set[str]:
 
 
 def jobtech_coverage(
-    store: Store,
-    base_iri: str,
-    mappings: list[_Mapping] | None = None,
-    deprecated: set[str] | None = None,
+    store: Store, base_iri: str, mappings: list[_Mapping], deprecated: set[str]
 ) -> list[TypeCoverage]:
     """Coverage of the mapped JobTech concept types by mappings to ESCO."""
     rows = store.query(
@@ -193,9 +190,8 @@ def jobtech_coverage(
         substitutions={Variable("conceptType"): kll(base_iri).conceptType},
         use_default_graph_as_union=True,
     )
-    deprecated = _deprecated(store) if deprecated is None else deprecated
     concepts = _concepts(rows, deprecated, lambda value: value)
-    _count_mappings(concepts, _mappings(store) if mappings is None else mappings, ESCO_CONCEPTS)
+    _count_mappings(concepts, mappings, ESCO_CONCEPTS)
     return _tally("jobtech", concepts)
 
 
@@ -207,13 +203,12 @@ def _esco_type(cls: str) -> str:
 
 
 def esco_coverage(
-    store: Store, mappings: list[_Mapping] | None = None, deprecated: set[str] | None = None
+    store: Store, mappings: list[_Mapping], deprecated: set[str]
 ) -> list[TypeCoverage]:
     """Coverage of the mapped ESCO concept types by mappings to JobTech."""
     rows = store.query(named_query("mappings_coverage_esco"), use_default_graph_as_union=True)
-    deprecated = _deprecated(store) if deprecated is None else deprecated
     concepts = _concepts(rows, deprecated, _esco_type)
-    _count_mappings(concepts, _mappings(store) if mappings is None else mappings, JOBTECH_CONCEPTS)
+    _count_mappings(concepts, mappings, JOBTECH_CONCEPTS)
     for iri, concept in concepts.items():
         if not concept.type:  # no ESCO model class: name the type by the IRI path
             concept.type = namespace_scheme(iri)
