@@ -127,6 +127,20 @@ class Settings:
     max_request_bytes: int = setting(
         1_000_000, "Largest request body accepted, in bytes.", _to_positive_int
     )
+    body_timeout: float = setting(
+        10.0,
+        "Seconds a client has to send a whole request body; a slower body is answered 408 and "
+        "its connection closed, before any request thread is given to it.",
+        _to_positive_float,
+    )
+    max_query_depth: int = setting(
+        100,
+        "Deepest nesting of braces, parentheses and brackets a SPARQL query may have.",
+        _to_positive_int,
+    )
+    max_json_depth: int = setting(
+        32, "Deepest nesting of arrays and objects a JSON request body may have.", _to_positive_int
+    )
     ontology_dir: Path = setting(REPO_ROOT / "ontology", "Directory of the ontology files.", Path)
     mappings_dir: Path = setting(
         REPO_ROOT / "mappings", "Directory of the SSSOM mapping sets.", Path
