@@ -10,6 +10,7 @@ from kll_graph.settings import Settings, load_settings
 from kll_graph.store import CurrentStore
 from kll_graph.web.errors import register_error_handlers
 from kll_graph.web.response_cache import ResponseCache
+from kll_graph.web.security import register_security_headers
 
 #: Blueprints as "module:factory"; each factory takes the app and returns a Blueprint. Named
 #: rather than imported, because the blueprint modules import this package's helpers.
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, *, store: CurrentStore | None =
     app.extensions["kll"] = settings
     app.extensions["kll.store"] = current = store or CurrentStore(settings.store)
     register_error_handlers(app)
+    register_security_headers(app)
     for spec in BLUEPRINTS:
         app.register_blueprint(pkgutil.resolve_name(spec)(app))
     if settings.response_cache_mb:
