@@ -136,13 +136,19 @@ def negotiate(accept: str | None, offered: Sequence[str]) -> str | None:
     >>> negotiate("image/png", ["text/turtle"]) is None
     True
     """
-    return _negotiate(accept, tuple(offered))
+    if accept is not None and len(accept) > MEMO_ACCEPT_CHARS:
+        return _decide(accept, tuple(offered))
+    return _memo(accept, tuple(offered))
 
 
-# Clients send the same few Accept headers over and over, and parsing one costs as much as a
-# cheap query's other Python work; the bound keeps odd headers from growing it.
-@functools.lru_cache(maxsize=1024)
-def _negotiate(accept: str | None, offered: tuple[str, ...]) -> str | None:
+#: Longest Accept header whose negotiation is remembered (browsers and SPARQL clients send
+#: 100 to 300 characters); longer ones are parsed on every request.
+MEMO_ACCEPT_CHARS = 512
+#: How many (Accept, offered types) negotiations are remembered.
+MEMO_SIZE = 1024
+
+
+def _decide(accept: str | None, offered: tuple[str, ...]) -> str | None:
     if not offered:
         return None
     ranges = parse_accept(accept)
@@ -156,6 +162,14 @@ def _negotiate(accept: str | None, offered: tuple[str, ...]) -> str | None:
         if q > best_q:
             best_type, best_q = media_type, q
     return best_type
+
+
+# Clients send the same few Accept headers over and over, and parsing one costs as much as a
+# cheap query's other Python work, so decisions are remembered. The header is the client's:
+# bounding the count alone would let 1,024 headers of the HTTP layer's maximum size stay in
+# memory, so only headers up to MEMO_ACCEPT_CHARS are remembered (at most about
+# MEMO_SIZE * 4 * MEMO_ACCEPT_CHARS = 2 MiB of keys, the offered tuples being our own).
+_memo = functools.lru_cache(maxsize=MEMO_SIZE)(_decide)
 
 
 def choose(accept: str | None, offered: Sequence[str]) -> str:

@@ -10,7 +10,9 @@ Also here: the SPARQL Service Description and the example queries of the query p
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,7 +21,7 @@ from pathlib import Path
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from kll_graph import conneg
-from kll_graph.lru import KeepingBody, SizedLru
+from kll_graph.lru import ENTRY_BYTES, Digest, KeepingBody, SizedLru, digest
 from kll_graph.namespaces import DCT, PREFIXES, RDF, SD, VOID, XSD, kll
 from kll_graph.settings import Settings
 from kll_graph.sparql import Dataset
@@ -61,15 +63,20 @@ class QueryPlan:
     etag: str
     last_modified: datetime
 
-    @property
-    def cache_key(self) -> tuple[object, ...]:
+    @functools.cached_property
+    def cache_key(self) -> Digest:
+        """The result cache's key: the digest of (build, query, format, dataset), computed once
+        per plan. A digest, because the query text and the graph lists are the client's and may
+        be up to a request's size; kept whole, they would outweigh the small results they key."""
         r = self.request
-        return (
-            self.served.build_id,
-            r.query,
-            self.format.name,
-            tuple(r.dataset.default_graphs),
-            tuple(r.dataset.named_graphs),
+        return digest(
+            (
+                self.served.build_id,
+                r.query,
+                self.format.name,
+                tuple(r.dataset.default_graphs),
+                tuple(r.dataset.named_graphs),
+            )
         )
 
 
@@ -97,9 +104,14 @@ def build_time(served: ServedBuild) -> datetime:
     return finished.astimezone(UTC).replace(microsecond=0)
 
 
-#: The result cache: (body, truncated) by (build, query, format, dataset). The build
-#: id in the key means a new build never serves an old answer; old entries simply age out.
+#: The result cache: (body, truncated) by the digest of (build, query, format, dataset). The
+#: build id in the key means a new build never serves an old answer; old entries simply age out.
 ResultCache = SizedLru[tuple[bytes, bool]]
+
+
+def result_bytes(result: tuple[bytes, bool]) -> int:
+    """The memory a kept result holds (the body and the pair around it)."""
+    return sys.getsizeof(result) + sys.getsizeof(result[0])
 
 
 class SparqlService:
@@ -115,7 +127,11 @@ class SparqlService:
         self.settings = settings
         self.current = current
         cache_bytes = settings.query_cache_mb << 20
-        self.cache = ResultCache(cache_bytes, CACHE_ITEM_BYTES) if cache_bytes > 0 else None
+        self.cache = (
+            ResultCache(cache_bytes, CACHE_ITEM_BYTES, entry_bytes=ENTRY_BYTES)
+            if cache_bytes > 0
+            else None
+        )
         self.prefixes = {**PREFIXES, "kll": kll(settings.base_iri).iri}
         self.pool = WorkerPool(
             memory_mb=settings.query_memory_mb,
@@ -189,7 +205,8 @@ class SparqlService:
             cache, key = self.cache, plan.cache_key
 
             def store_result(whole: bytes) -> None:
-                cache.put(key, (whole, meta.truncated), len(whole))
+                result = (whole, meta.truncated)
+                cache.put(key, result, result_bytes(result))
 
             body = KeepingBody(stream, store_result, CACHE_ITEM_BYTES)
         return Answer(plan, meta.truncated, body, cached=False)

@@ -11,17 +11,23 @@ A response may be declared cacheable only when it depends on nothing but the bui
 query string, `Accept`, and the host it was asked at: those, with the build id, are the key. So a
 new build is never answered with an old response, and a format chosen by `Accept` stays with its
 `Accept`. Conditional and range requests go to the app, which answers 304s itself.
+
+All of the key but the build is the client's to choose and may be large (a query string can be
+up to `max_request_bytes`, an `Accept` header kilobytes), so the key is kept as its SHA-256
+digest, and an entry counts its digest, its status, its headers and its body against the budget
+(:mod:`kll_graph.lru`): distinct large requests with small answers cannot outgrow it.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import request
 
 from kll_graph.exceptions import KllError
-from kll_graph.lru import KeepingBody, SizedLru
+from kll_graph.lru import ENTRY_BYTES, Digest, KeepingBody, SizedLru, digest
 from kll_graph.store import CurrentStore
 
 #: The WSGI environ key a view sets to let its response be kept.
@@ -62,7 +68,9 @@ class ResponseCache:
     def __init__(self, app: WsgiApp, current: CurrentStore, max_bytes: int) -> None:
         self.app = app
         self.current = current
-        self.responses: SizedLru[Response] = SizedLru(max_bytes, ITEM_BYTES)
+        self.responses: SizedLru[Response] = SizedLru(
+            max_bytes, ITEM_BYTES, entry_bytes=ENTRY_BYTES
+        )
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         key = self._key(environ)
@@ -70,9 +78,9 @@ class ResponseCache:
             return self.app(environ, start_response)
         hit = self.responses.get(key)
         if hit is not None:
-            status, headers, body = hit
-            start_response(status, list(headers))
-            return [body]
+            kept_status, kept_headers, kept_body = hit
+            start_response(kept_status, list(kept_headers))
+            return [kept_body]
         environ[ELIGIBLE] = True
         seen: dict[str, Any] = {}
 
@@ -88,12 +96,13 @@ class ResponseCache:
             return body  # meant for one client only
 
         def keep(whole: bytes) -> None:
-            self.responses.put(key, (status, headers, whole), len(whole) + 200)
+            response = (status, headers, whole)
+            self.responses.put(key, response, response_bytes(response))
 
         return KeepingBody(body, keep, ITEM_BYTES)
 
-    def _key(self, environ: dict[str, Any]) -> tuple[str, ...] | None:
-        """The cache key of a request, or None when it must go to the app."""
+    def _key(self, environ: dict[str, Any]) -> Digest | None:
+        """The cache key of a request (hashed once here), or None when it must go to the app."""
         if environ.get("REQUEST_METHOD") != "GET":
             return None
         if any(name in environ for name in _PASS_HEADERS):
@@ -102,12 +111,25 @@ class ResponseCache:
             build = self.current.get().build_id
         except KllError:
             return None
-        return (
-            build,
-            environ.get("wsgi.url_scheme", ""),
-            environ.get("HTTP_HOST", ""),
-            environ.get("SCRIPT_NAME", ""),
-            environ.get("PATH_INFO", ""),
-            environ.get("QUERY_STRING", ""),
-            environ.get("HTTP_ACCEPT", ""),
+        return digest(
+            (
+                build,
+                environ.get("wsgi.url_scheme", ""),
+                environ.get("HTTP_HOST", ""),
+                environ.get("SCRIPT_NAME", ""),
+                environ.get("PATH_INFO", ""),
+                environ.get("QUERY_STRING", ""),
+                environ.get("HTTP_ACCEPT", ""),
+            )
         )
+
+
+def response_bytes(response: Response) -> int:
+    """The memory a kept response holds: body, status and every header name and value, with
+    the objects around them (the key and the entry itself are counted by the cache)."""
+    status, headers, body = response
+    size = sys.getsizeof(response) + sys.getsizeof(status) + sys.getsizeof(body)
+    size += sys.getsizeof(headers)
+    for pair in headers:
+        size += sys.getsizeof(pair) + sys.getsizeof(pair[0]) + sys.getsizeof(pair[1])
+    return size
