@@ -352,9 +352,10 @@ def _incoming(store: Store, node: NamedNode, links: _Links, k: Any) -> None:
         DCT.isReplacedBy.value: "replaces",
         DCT.replaces.value: "replaced_by",
     }
-    for row in ask_named(store, "concept_incoming", c=node):
-        name = inverse.get(row["p"].value)
-        if name is not None:
+    # One lookup per relation shown, not a scan of every statement pointing at the node: a
+    # scheme is the object of tens of thousands (`skos:inScheme`), which took a second to skip.
+    for predicate, name in inverse.items():
+        for row in ask_named(store, "concept_incoming", c=node, p=NamedNode(predicate)):
             links.add(name, row["s"].value)
 
 

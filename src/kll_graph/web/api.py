@@ -4,9 +4,7 @@ return JSON. Errors raise KllErrors, which web/errors.py turns into the one JSON
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -15,7 +13,8 @@ from kll_graph import concepts, labels, openapi
 from kll_graph.exceptions import BadRequestError, StoreNotFoundError
 from kll_graph.namespaces import JOBTECH_CONCEPT
 from kll_graph.store import ServedBuild
-from kll_graph.web import current_store, request_body
+from kll_graph.web import current_store
+from kll_graph.web.json_body import request_json
 from kll_graph.web.response_cache import cacheable
 
 _ID = re.compile(r"^[A-Za-z0-9_]{1,64}$")
@@ -56,13 +55,6 @@ def _lang() -> str | None:
 
 def _served() -> ServedBuild:
     return current_store().get()
-
-
-def _resolve_body() -> Any:
-    try:
-        return json.loads(request_body() or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequestError(f"the body is not valid JSON: {exc}", parameter="body") from exc
 
 
 def blueprint(app: Flask) -> Blueprint:
@@ -107,7 +99,7 @@ def blueprint(app: Flask) -> Blueprint:
 
     @bp.post("/resolve")
     def resolve() -> ResponseReturnValue:
-        queries, options = labels.parse_resolve_request(_resolve_body())
+        queries, options = labels.parse_resolve_request(request_json())
         return jsonify(labels.resolve(labels.index_for(_served()), queries, **options))
 
     @bp.get("/concepts")

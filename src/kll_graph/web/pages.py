@@ -10,6 +10,10 @@ data functions feed `/api/v1`, so each page links its machine-readable twin.
 - `/resource?uri=` (also `/concept?uri=`): `303 See Other` to the page, to `/data.<ext>?uri=`
   (Turtle, JSON-LD, RDF/XML, N-Triples) or to the JSON document, by Accept; `Vary: Accept`;
   406 when nothing fits; 404 (negotiated, with suggestions in HTML) for unknown URIs.
+- `/data.<ext>?uri=[&page=]`: the RDF document, made once per build and format and then kept in
+  a cache bounded in bytes (:mod:`kll_graph.document_cache`; `X-KLL-Cache` says hit, miss or
+  shared); a description longer than :data:`kll_graph.rdfdoc.PAGE_TRIPLES` statements is paged,
+  with `Link` headers to the other pages.
 - With the `uri_spaces` setting, a request for a path inside a URI space is the URI itself and
   is answered the same way.
 
@@ -30,7 +34,9 @@ from pyoxigraph import NamedNode
 from werkzeug.exceptions import HTTPException
 
 from kll_graph import __version__, browse, conneg, i18n, labels, linked_data, mapsets, rdfdoc
+from kll_graph.document_cache import DocumentCache
 from kll_graph.exceptions import BadRequestError, KllError, NotAcceptableError, NotFoundError
+from kll_graph.settings import Settings
 from kll_graph.store import ServedBuild
 from kll_graph.web import current_store
 from kll_graph.web.errors import error_response
@@ -51,6 +57,9 @@ def _code_version() -> str:
 
 CODE_VERSION = _code_version()
 HTML_TYPE = "text/html; charset=utf-8"
+#: Response header saying how an RDF document was obtained: `hit` (the document cache), `miss`
+#: (made for this request) or `shared` (made for another request under way at the same time).
+CACHE_HEADER = "X-KLL-Cache"
 #: Paths whose errors stay JSON whatever the client accepts (the machine interfaces).
 _MACHINE_PREFIXES = ("/api/", "/sparql", "/reconcile", "/-/")
 
@@ -234,9 +243,44 @@ def _error_page(exc: Exception, served: ServedBuild | None = None, query: str = 
 # --- the blueprint ----------------------------------------------------------------------------
 
 
+def document_cache(settings: Settings) -> DocumentCache[rdfdoc.Document]:
+    """The cache of RDF documents: as large as the response cache (`response_cache_mb`, of which
+    it is the part for documents too large to keep there), one document at most a quarter."""
+    budget = settings.response_cache_mb << 20
+    return DocumentCache(budget, budget // 4)
+
+
+def _document_headers(
+    response: Response,
+    etag: str,
+    uri: str,
+    document: rdfdoc.Document | None = None,
+    number: int = 1,
+) -> Response:
+    """The headers of an RDF document: validator, CORS, the HTML page as `alternate` and, for a
+    paged document, the other pages as W3C LDP Paging links them (`first`, `prev`, `next`,
+    `last`)."""
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    links = [f'<{_url("/page", uri=uri)}>; rel="alternate"; type="text/html"']
+    pages = len(document.pages) if document is not None else 1
+    if pages > 1:
+        around = {"first": 1, "prev": number - 1, "next": number + 1, "last": pages}
+        links += [
+            f'<{_url(request.path, uri=uri, page=page if page > 1 else None)}>; rel="{rel}"'
+            for rel, page in around.items()
+            if 1 <= page <= pages
+        ]
+    response.headers["Link"] = ", ".join(links)
+    return response
+
+
 def blueprint(app: Flask) -> Blueprint:
     """The lookup pages; the URI spaces come from the `uri_spaces` setting (checked here)."""
     spaces = linked_data.parse_uri_spaces(app.extensions["kll"].uri_spaces)
+    documents = document_cache(app.extensions["kll"])
+    app.extensions["kll.documents"] = documents
     bp = Blueprint("pages", __name__)
 
     @bp.before_app_request
@@ -350,16 +394,22 @@ def blueprint(app: Flask) -> Blueprint:
             raise NotFoundError(f"no document format '.{ext[:20]}'; there are: {known}")
         served = _served()
         uri = browse.concepts.parse_uri(request.args.get("uri")).value
+        number = browse.page_number(request.args.get("page"))
         try:
-            body = rdfdoc.document(served, uri, fmt)
+            rdfdoc.described(served, uri)
         except NotFoundError:
             return Response(rdfdoc.not_found_body(uri, fmt), 404, content_type=fmt.content_type)
-        response = Response(body, content_type=fmt.content_type)
-        response.set_etag(_etag(served, fmt.extension))
-        response.headers["Cache-Control"] = "no-cache"
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers["Link"] = f'<{_url("/page", uri=uri)}>; rel="alternate"; type="text/html"'
-        return response.make_conditional(request)
+        etag = _etag(served, fmt.extension, uri, str(number))
+        if request.if_none_match.contains_weak(etag):  # answered before anything is made
+            return _document_headers(Response(status=304), etag, uri)
+        document, source = documents.get(
+            (served.build_id, uri, fmt.name),
+            lambda: rdfdoc.document(served, uri, fmt),
+            lambda made: made.size,
+        )
+        response = Response(document.page(number), content_type=fmt.content_type)
+        response.headers[CACHE_HEADER] = source.value
+        return _document_headers(response, etag, uri, document, number)
 
     @bp.get("/schemes")
     def schemes() -> ResponseReturnValue:
