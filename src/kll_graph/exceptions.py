@@ -174,6 +174,30 @@ class QueryBusyError(KllError):
     code = "busy"
 
 
+class QueryCrashError(KllError):
+    """The query worker died of something other than its time or memory limit (the engine
+    crashed). The worker is replaced; the query is not run again."""
+
+    status = 500
+    code = "query_crashed"
+
+
+class QueryFailedError(KllError):
+    """The engine or a result writer raised an error we did not foresee while answering a query;
+    the message is the error's own."""
+
+    status = 500
+    code = "query_failed"
+
+
+class SandboxError(KllError):
+    """Query workers cannot be cut off from the network on this platform, so they do not run:
+    the SPARQL endpoint refuses to run queries with the network open (it fails closed)."""
+
+    status = 503
+    code = "no_sandbox"
+
+
 class QualityError(BuildError):
     """The quality checks found errors and the build runs strict: the build stops and the
     current store keeps serving."""

@@ -138,6 +138,12 @@ class Settings:
         "Deepest nesting of braces, parentheses and brackets a SPARQL query may have.",
         _to_positive_int,
     )
+    max_query_operators: int = setting(
+        2_000,
+        "Most operators and joins (. , ; | / && || + - * = < > ! ^ UNION OPTIONAL MINUS) a "
+        "SPARQL query may have outside VALUES blocks; the engine recurses over their chains.",
+        _to_positive_int,
+    )
     max_json_depth: int = setting(
         32, "Deepest nesting of arrays and objects a JSON request body may have.", _to_positive_int
     )

@@ -24,9 +24,9 @@ from pyoxigraph import (
     Variable,
 )
 
-from kll_graph.exceptions import KllError, QueryError
+from kll_graph.exceptions import QueryError
 from kll_graph.namespaces import PREFIXES
-from kll_graph.sparql_lexer import inspect_query
+from kll_graph.sparql_lexer import has_dataset_clause
 
 Result = QuerySolutions | QueryBoolean | QueryTriples
 
@@ -73,7 +73,7 @@ def execute(
     kwargs: dict[str, object] = {"prefixes": prefixes or PREFIXES}
     if dataset.default_graphs:
         kwargs["default_graph"] = [NamedNode(g) for g in dataset.default_graphs]
-    elif not dataset.named_graphs and not _has_dataset_clause(query):
+    elif not dataset.named_graphs and not has_dataset_clause(query):
         kwargs["use_default_graph_as_union"] = True
     if dataset.named_graphs:
         kwargs["named_graphs"] = [NamedNode(g) for g in dataset.named_graphs]
@@ -83,13 +83,6 @@ def execute(
         raise QueryError(f"SPARQL syntax error: {exc}") from exc
     except ValueError as exc:
         raise QueryError(str(exc)) from exc
-
-
-def _has_dataset_clause(query: str) -> bool:
-    try:
-        return inspect_query(query).has_dataset
-    except KllError:
-        return False
 
 
 def serialize(result: Result, fmt: str | None, output: IO[bytes]) -> None:

@@ -150,7 +150,11 @@ class SparqlService:
 
     def plan(self, request: QueryRequest) -> QueryPlan:
         """Check and negotiate a query without running it (4xx errors are raised here)."""
-        info = inspect_query(request.query)
+        info = inspect_query(
+            request.query,
+            max_depth=self.settings.max_query_depth,
+            max_operators=self.settings.max_query_operators,
+        )
         kind = kind_of(info.form)
         if request.format:
             fmt = by_name(kind, request.format)

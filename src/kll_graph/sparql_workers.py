@@ -33,6 +33,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -45,12 +46,23 @@ from kll_graph import exceptions
 from kll_graph.exceptions import (
     KllError,
     QueryBusyError,
+    QueryCrashError,
+    QueryFailedError,
     QueryMemoryError,
     QueryTimeoutError,
+    SandboxError,
 )
+from kll_graph.sandbox import deny_network, network_denied
 
 #: Bytes a worker gathers before it sends a chunk.
 CHUNK_BYTES = 64 * 1024
+#: Stack of the thread that runs queries: the engine parses and evaluates recursively, and the
+#: query guard's limits keep its depth well within this (about 8x the default 8 MiB).
+STACK_BYTES = 64 << 20
+#: The exit code of a worker that ran out of memory in Python (the engine aborts instead).
+_EXIT_MEMORY = 3
+#: What the engine prints when an allocation fails under the worker's memory limit.
+_ALLOCATION_FAILED = b"memory allocation of"
 #: Extra seconds the reader waits past the deadline for the monitor's kill to show.
 _GRACE = 1.0
 _TICK = 0.05
@@ -176,43 +188,68 @@ def _execute(store: Any, job: QueryJob) -> Any:
 def _run_job(conn: Connection, job: QueryJob, stores: _Stores) -> None:
     """Answer one job: the engine writes a result within the row limit and a few MiB itself; a
     bigger one (or a graph, or a boolean) is collected up to the row limit and written in
-    chunks."""
+    chunks. Every error of the engine or a writer is reported as one, never a dead worker."""
+    _limit_cpu(job.timeout)
+    try:
+        store = stores.get(job.build_path)
+    except OSError as exc:
+        _send_error(conn, KllError(f"the store could not be read: {exc}"))
+        return
+    try:
+        _answer(conn, job, store)
+    except KllError as exc:
+        _send_error(conn, exc)
+    except (MemoryError, BrokenPipeError, EOFError):
+        raise
+    except Exception as exc:  # an engine or writer error we did not foresee: say what it was
+        _send_error(conn, QueryFailedError(f"the query failed: {type(exc).__name__}: {exc}"))
+
+
+def _answer(conn: Connection, job: QueryJob, store: Any) -> None:
     from pyoxigraph import QuerySolutions
 
     from kll_graph.sparql_formats import FORMATS, collect, write, write_native
 
-    _limit_cpu(job.timeout)
-    try:
-        store = stores.get(job.build_path)
+    result = _execute(store, job)
+    if isinstance(result, QuerySolutions):
+        fmt = next(f for f in FORMATS if f.name == job.format_name and f.kind == "solutions")
+        whole = write_native(result, fmt, job.max_results)
+        if whole is not None:
+            writer = _PipeWriter(conn, _NOT_TRUNCATED)
+            writer.write(whole)
+            writer.finish()
+            return
+        # Over the row limit or too big to hold: run it again, collecting up to the limit.
         result = _execute(store, job)
-        if isinstance(result, QuerySolutions):
-            fmt = next(f for f in FORMATS if f.name == job.format_name and f.kind == "solutions")
-            whole = write_native(result, fmt, job.max_results)
-            if whole is not None:
-                writer = _PipeWriter(conn, _NOT_TRUNCATED)
-                writer.write(whole)
-                writer.finish()
-                return
-            # Over the row limit or too big to hold: run it again, collecting up to the limit.
-            result = _execute(store, job)
-        collected = collect(result, job.max_results)
-    except KllError as exc:
-        _send_error(conn, exc)
-        return
-    except OSError as exc:
-        _send_error(conn, KllError(f"the store could not be read: {exc}"))
-        return
+    collected = collect(result, job.max_results)
     fmt = next(f for f in FORMATS if f.name == job.format_name and f.kind == collected.kind)
+    # An error half-way sends ``X`` after the chunks so far; the server ends the response there.
     writer = _PipeWriter(conn, _TRUNCATED if collected.truncated else _NOT_TRUNCATED)
     write(collected, fmt, writer)  # type: ignore[arg-type]
     writer.finish()
 
 
 def worker_main(conn: Connection, memory_mb: int, warm_path: str | None) -> None:
-    """The worker loop: limit memory, open the current build, run jobs until told to stop."""
+    """The worker: no network (or no queries at all), limited memory, then the job loop on a
+    thread with a large stack."""
+    refusal: SandboxError | None = None
+    try:
+        deny_network()
+        if not network_denied():
+            raise SandboxError("the seccomp filter is in place but sockets can still be made")
+    except SandboxError as exc:
+        refusal = exc
     _limit_memory(memory_mb)
+    threading.stack_size(STACK_BYTES)
+    loop = threading.Thread(target=_serve, args=(conn, warm_path, refusal), name="kll-query")
+    loop.start()
+    loop.join()
+
+
+def _serve(conn: Connection, warm_path: str | None, refusal: SandboxError | None) -> None:
+    """Run jobs until told to stop; where the network could not be cut off, refuse each."""
     stores = _Stores()
-    if warm_path:
+    if warm_path and refusal is None:
         with contextlib.suppress(Exception):
             stores.get(warm_path)
     while True:
@@ -222,12 +259,15 @@ def worker_main(conn: Connection, memory_mb: int, warm_path: str | None) -> None
             return
         if job is None:
             return
+        if refusal is not None:
+            _send_error(conn, SandboxError(f"SPARQL queries are off on this server: {refusal}"))
+            continue
         try:
             _run_job(conn, job, stores)
         except MemoryError:
             with contextlib.suppress(Exception):
                 _send_error(conn, QueryMemoryError("out of memory"))
-            os._exit(3)
+            os._exit(_EXIT_MEMORY)
         except (BrokenPipeError, EOFError):
             return
 
@@ -250,8 +290,15 @@ class _Worker:
                 warm_path or "",
             ]
             env = {**os.environ, "RUST_BACKTRACE": "0"}
+            #: What the worker printed (the engine's last words when it dies), to tell a
+            #: failed allocation from a crash.
+            self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by kill())
             self.process = subprocess.Popen(
-                command, pass_fds=(worker_sock.fileno(),), stdin=subprocess.DEVNULL, env=env
+                command,
+                pass_fds=(worker_sock.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stderr=self.stderr,
+                env=env,
             )
         finally:
             worker_sock.close()
@@ -275,12 +322,22 @@ class _Worker:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=5)
             self.conn.close()
+            self.stderr.close()
 
     def exit_code(self) -> int | None:
         try:
             return self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
             return None
+
+    def last_words(self, limit: int = 4096) -> bytes:
+        """The end of what the worker printed to stderr."""
+        with contextlib.suppress(OSError, ValueError):
+            self.stderr.seek(0, os.SEEK_END)
+            size = self.stderr.tell()
+            self.stderr.seek(max(size - limit, 0))
+            return self.stderr.read()
+        return b""
 
 
 @dataclass(eq=False)
@@ -474,6 +531,7 @@ class WorkerPool:
         """The error for a worker that went away mid-query, and the lease closed."""
         reason = lease.stop_reason
         code = None if reason else lease.worker.exit_code()
+        words = b"" if reason else lease.worker.last_words()
         self._finish(lease, reusable=False)
         limit = lease.job.timeout
         if reason == "timeout" or code == -signal.SIGXCPU:
@@ -488,10 +546,14 @@ class WorkerPool:
             )
         if reason == "closed":
             return QueryBusyError("the query service is shutting down")
-        return QueryMemoryError(
-            f"the query needed more memory than the limit of {self.memory_mb} MiB and was "
-            f"stopped (worker exit code {code}); narrow it, or drop ORDER BY / DISTINCT over "
-            "very many rows"
+        if code == _EXIT_MEMORY or _ALLOCATION_FAILED in words:
+            return QueryMemoryError(
+                f"the query needed more memory than the limit of {self.memory_mb} MiB and was "
+                "stopped; narrow it, or drop ORDER BY / DISTINCT over very many rows"
+            )
+        return QueryCrashError(
+            f"the query engine crashed on this query ({_describe_exit(code)}); the worker was "
+            "replaced. Please report the query as a bug"
         )
 
     def _first(self, lease: _Lease) -> tuple[ResultMeta, bytes | None]:
@@ -525,6 +587,9 @@ class WorkerPool:
                 if pending is not None:
                     yield pending
                 return
+            elif tag == b"X":  # the writer failed half-way: the response cannot be completed
+                self._finish(lease, reusable=True)
+                raise _error_from(json.loads(message[1:]))
             else:
                 raise RuntimeError(f"query worker sent an unexpected message {tag!r}")
 
@@ -619,6 +684,17 @@ class WorkerPool:
             self._heavy += 1
             lease.worker.signal(signal.SIGCONT)
             return
+
+
+def _describe_exit(code: int | None) -> str:
+    """A worker's exit status in words: 'signal SIGSEGV', 'exit code 1'."""
+    if code is None:
+        return "no exit status"
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"signal {signal.Signals(-code).name}"
+        return f"signal {-code}"
+    return f"exit code {code}"
 
 
 def _error_from(body: dict[str, Any]) -> KllError:
