@@ -142,8 +142,9 @@ def engine_store(port: int) -> Store:
         Literal("x", language="en"),
         Literal('"'),
         NamedNode("http://a/o"),
-        NamedNode("http://a/"),
-        NamedNode("http://a/a"),
+        NamedNode(f"http://127.0.0.1:{port}/a/o"),
+        NamedNode(f"http://127.0.0.1:{port}/a/"),
+        NamedNode(f"http://127.0.0.1:{port}/a/a"),
         NamedNode(f"http://127.0.0.1:{port}/o"),
     ]
     for obj in objects:
@@ -189,7 +190,8 @@ def glued_queries(draw: st.DrawFn, port: int) -> str:
     gap = draw(st.sampled_from(["", " ", "#c\n"]))
     clause = f"{draw(GLUE_BEFORE)}{keyword}{draw(GLUE_AFTER)}{silent}{target}{gap}{{ ?x ?y ?z }}"
     body = draw(WRAPS).replace("{q}", f"?s ?p {clause}")
-    prefixes = f"PREFIX : <http://127.0.0.1:{port}/> PREFIX ex: <http://a/> "
+    # Both prefixes point at the listener: wherever the engine reads a SERVICE, it calls there.
+    prefixes = f"PREFIX : <http://127.0.0.1:{port}/> PREFIX ex: <http://127.0.0.1:{port}/a/> "
     return f"{prefixes}SELECT * WHERE {{ {body} }}"
 
 

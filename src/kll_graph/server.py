@@ -24,11 +24,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from flask import Flask
-
 from kll_graph.exceptions import ConfigError
 from kll_graph.settings import Settings, declared, load_settings
 from kll_graph.web import create_app
+from kll_graph.web.front import Front
 
 #: Environment variable carrying the effective settings from `run` to the server processes.
 SETTINGS_ENV = "KLL_SERVE_SETTINGS"
@@ -53,15 +52,21 @@ def import_settings(text: str) -> Settings:
     return load_settings(Path(config) if config else None, **data["values"])
 
 
-def app() -> Flask:
-    """The app of one server process (granian's factory), its SPARQL workers already warm."""
+def app() -> Front:
+    """The app of one server process (granian's factory): the Flask app behind the front that
+    reads request bodies before a thread is given to them, its SPARQL workers already warm."""
     text = os.environ.get(SETTINGS_ENV)
     settings = import_settings(text) if text else load_settings()
     application = create_app(settings)
     sparql = application.extensions.get("kll.sparql")
     if sparql is not None:
         sparql.pool.start()  # warm the query workers before the first request, not during it
-    return application
+    return Front(
+        application,
+        threads=settings.threads,
+        max_body_bytes=settings.max_request_bytes,
+        body_timeout=settings.body_timeout,
+    )
 
 
 def run(settings: Settings, *, announce: Callable[[str], None]) -> None:
@@ -87,10 +92,9 @@ def run(settings: Settings, *, announce: Callable[[str], None]) -> None:
         "kll_graph.server:app",
         address=address,
         port=port,
-        interface=Interfaces.WSGI,
+        interface=Interfaces.RSGI,
         factory=True,
         workers=process_count(settings),
-        blocking_threads=settings.threads,
         log_level=LogLevels.warning,
         respawn_failed_workers=True,
     )
