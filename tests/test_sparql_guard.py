@@ -12,7 +12,6 @@ import contextlib
 import socket
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -154,7 +153,7 @@ def engine_store(port: int) -> Store:
 
 def case_variants(word: str) -> st.SearchStrategy[str]:
     return st.lists(st.booleans(), min_size=len(word), max_size=len(word)).map(
-        lambda upper: "".join(c.upper() if u else c.lower() for c, u in zip(word, upper))
+        lambda upper: "".join(c.upper() if u else c.lower() for c, u in zip(word, upper, strict=True))
     )
 
 
@@ -253,7 +252,8 @@ def test_a_worker_cannot_connect_even_when_service_gets_past_the_guard(
             with pytest.raises(QueryFailedError) as failed:
                 pool.run(job).read()
             assert "ermission denied" in str(failed.value) or "13" in str(failed.value)
-            silent = QueryJob(query.replace("SERVICE", "SERVICE SILENT"), str(build), "json", 100, 10.0)
+            quiet = query.replace("SERVICE", "SERVICE SILENT")
+            silent = QueryJob(quiet, str(build), "json", 100, 10.0)
             assert b'"bindings":[{}]' in pool.run(silent).read().replace(b" ", b"")
     finally:
         pool.close()
