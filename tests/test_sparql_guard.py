@@ -153,7 +153,9 @@ def engine_store(port: int) -> Store:
 
 def case_variants(word: str) -> st.SearchStrategy[str]:
     return st.lists(st.booleans(), min_size=len(word), max_size=len(word)).map(
-        lambda upper: "".join(c.upper() if u else c.lower() for c, u in zip(word, upper, strict=True))
+        lambda upper: "".join(
+            c.upper() if up else c.lower() for c, up in zip(word, upper, strict=True)
+        )
     )
 
 
@@ -167,7 +169,9 @@ GLUE_BEFORE = st.sampled_from(
 GLUE_AFTER = st.sampled_from(
     ["", " ", "\n", "# c\n", "x", "_", "1", ":", "?v", ".", "-", "\\u0045", "ex:"]
 )
-TARGETS = st.sampled_from(["<http://127.0.0.1:{port}/s>", ":s", " :s", "<http://127.0.0.1:{port}/s>#x\n"])
+TARGETS = st.sampled_from(
+    ["<http://127.0.0.1:{port}/s>", ":s", " :s", "<http://127.0.0.1:{port}/s>#x\n"]
+)
 WRAPS = st.sampled_from(
     [
         "{q}",

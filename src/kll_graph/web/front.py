@@ -185,8 +185,7 @@ def _too_large(limit: int) -> BodyError:
     return BodyError(
         413,
         "request_too_large",
-        f"the request body has more than the limit of {limit:,} bytes (setting "
-        "max_request_bytes)",
+        f"the request body has more than the limit of {limit:,} bytes (setting max_request_bytes)",
     )
 
 
