@@ -61,11 +61,13 @@ def app() -> Front:
     sparql = application.extensions.get("kll.sparql")
     if sparql is not None:
         sparql.pool.start()  # warm the query workers before the first request, not during it
+    responses = application.extensions.get("kll.responses")
     return Front(
         application,
         threads=settings.threads,
         max_body_bytes=settings.max_request_bytes,
         body_timeout=settings.body_timeout,
+        lookup=responses.lookup if responses is not None else None,
     )
 
 

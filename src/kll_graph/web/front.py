@@ -33,6 +33,8 @@ BATCH_BYTES = 256 * 1024
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Headers = list[tuple[str, str]]
+#: Finds a kept whole response (status line, headers, body) for an environ, or None.
+Lookup = Callable[[dict[str, Any]], tuple[str, Headers, bytes] | None]
 
 
 class BodyError(Exception):
@@ -48,9 +50,17 @@ class Front:
     """The RSGI application granian calls (see the module doc)."""
 
     def __init__(
-        self, app: WsgiApp, *, threads: int, max_body_bytes: int, body_timeout: float
+        self,
+        app: WsgiApp,
+        *,
+        threads: int,
+        max_body_bytes: int,
+        body_timeout: float,
+        lookup: Lookup | None = None,
     ) -> None:
         self.app = app
+        #: The response cache's lookup: a repeated GET is answered here, with no thread hop.
+        self.lookup = lookup
         self.max_body_bytes = max_body_bytes
         self.body_timeout = body_timeout
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kll-request")
@@ -64,6 +74,11 @@ class Front:
             _refuse(protocol, exc)
             return
         environ = wsgi_environ(scope, body)
+        kept = self.lookup(environ) if self.lookup is not None else None
+        if kept is not None:
+            status, headers, whole = kept
+            protocol.response_bytes(int(status.split(" ", 1)[0]), list(headers), whole)
+            return
         loop = asyncio.get_running_loop()
         call = _Call(self.app, environ)
         try:

@@ -101,6 +101,12 @@ class ResponseCache:
 
         return KeepingBody(body, keep, ITEM_BYTES)
 
+    def lookup(self, environ: dict[str, Any]) -> Response | None:
+        """The kept response to a request, if any: the front answers these on its event loop,
+        without giving the request a thread."""
+        key = self._key(environ)
+        return None if key is None else self.responses.get(key)
+
     def _key(self, environ: dict[str, Any]) -> Digest | None:
         """The cache key of a request (hashed once here), or None when it must go to the app."""
         if environ.get("REQUEST_METHOD") != "GET":
