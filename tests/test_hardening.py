@@ -279,3 +279,41 @@ def test_a_crashed_worker_is_reported_as_a_crash(tmp_path: Path) -> None:
     assert len(outcome) == 1 and isinstance(outcome[0], QueryCrashError)
     assert "signal SIGSEGV" in str(outcome[0])
     assert outcome[0].status == 500 and outcome[0].code == "query_crashed"
+
+
+def test_a_crash_reaches_the_client_as_a_crash(server: tuple[int, str, int]) -> None:
+    """Over HTTP: the worker running a query dies of SIGSEGV; the client gets 500
+    `query_crashed` naming the signal (it used to be told the query ran out of memory), and the
+    next query is answered."""
+    outcome: list[tuple[int, dict[str, object]]] = []
+    thread = threading.Thread(target=lambda: outcome.append(sparql_get(server, ENDLESS)))
+    thread.start()
+    busy = _busy_worker(server[0])
+    os.kill(busy, signal.SIGSEGV)
+    thread.join(timeout=30)
+    status, body = outcome[0]
+    assert status == 500
+    error = body["error"]
+    assert error["code"] == "query_crashed" and "SIGSEGV" in error["message"]  # type: ignore[index]
+    assert sparql_get(server, "ASK { ?s ?p ?o }")[0] == 200
+
+
+def _busy_worker(pid: int, seconds: float = 20) -> int:
+    """The query worker under `pid` that is using the CPU (the one running the query)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        before = {worker: _cpu(worker) for worker in _workers(pid)}
+        time.sleep(0.3)
+        spinning = [w for w, used in before.items() if _cpu(w) - used > 5]
+        if len(spinning) == 1:
+            return spinning[0]
+    raise AssertionError("no single busy query worker found")
+
+
+def _cpu(pid: int) -> int:
+    """Clock ticks of CPU a process has used (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
