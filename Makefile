@@ -31,6 +31,8 @@ browser:
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
+	$(BIN)/mypy src
 
 test: install browser lint
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -145,7 +145,7 @@ class _PerBuild:
         with self.lock:
             if full in self.values:
                 self.values.move_to_end(full)
-                return self.values[full]  # type: ignore[no-any-return]
+                return self.values[full]  # type: ignore[no-any-return]  # holds each caller's T
         value = compute()
         with self.lock:
             self.values[full] = value
@@ -324,8 +324,8 @@ def _relabel_facets(index: LabelIndex, facets: dict[str, Any], lang: str) -> dic
         schemes.append({**info, "count": item["count"]})
     types = []
     for item in facets["types"]:
-        info = index.types[index.type_by_id[item["id"]]]
-        label = index.pick(info.labels, lang)
+        type_info = index.types[index.type_by_id[item["id"]]]
+        label = index.pick(type_info.labels, lang)
         types.append({"id": item["id"], "label": label, "count": item["count"]})
     return {"schemes": schemes, "types": types}
 

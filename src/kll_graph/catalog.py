@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, QuerySolutions, Store
 
 from kll_graph.namespaces import DCAT, DCT, OWL, PROV, RDF, SPDX, VOID, XSD, catalog_iri, kll
 
@@ -69,7 +69,9 @@ def describe_files(path: Path, base: Path) -> list[SourceFile]:
 def count_triples(store: Store) -> dict[str, int]:
     """Triples per named graph, in one pass."""
     query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-    return {row["g"].value: int(row["n"].value) for row in store.query(query)}  # type: ignore[union-attr]
+    result = store.query(query)
+    assert isinstance(result, QuerySolutions)
+    return {row["g"].value: int(row["n"].value) for row in result}
 
 
 def _literal_or_iri(value: str) -> NamedNode | Literal:

@@ -12,8 +12,9 @@ whose message lists what is offered. Responses that depend on `Accept` must carr
 from __future__ import annotations
 
 import functools
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from kll_graph.exceptions import NotAcceptableError
 
@@ -184,7 +185,14 @@ def choose(accept: str | None, offered: Sequence[str]) -> str:
     return chosen
 
 
-def add_vary(headers: MutableMapping[str, str], name: str = VARY) -> None:
+class HeaderMap(Protocol):
+    """What :func:`add_vary` needs of headers: a dict, or a response's werkzeug ``Headers``."""
+
+    def get(self, key: str, default: str, /) -> str: ...
+    def __setitem__(self, key: str, value: str, /) -> None: ...
+
+
+def add_vary(headers: HeaderMap, name: str = VARY) -> None:
     """Add a header name to `Vary` without repeating it.
 
     >>> h = {"Vary": "Origin"}

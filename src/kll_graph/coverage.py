@@ -20,7 +20,7 @@ from pyoxigraph import Store, Variable
 
 from kll_graph.mapping_checks import namespace_scheme
 from kll_graph.namespaces import ESCO, SKOS, SSSOM, kll
-from kll_graph.sparql import named_query
+from kll_graph.sparql import ask_named, named_query
 
 #: The report over all sets, as the mapping-set overview shows it, written next to the store.
 COVERAGE_FILE = "mapping-coverage.json"
@@ -119,7 +119,7 @@ class _Mapping:
 
 def _mappings(store: Store) -> list[_Mapping]:
     """Every mapping node of the store (a row per justification)."""
-    rows = store.query(named_query("mappings_coverage_axioms"), use_default_graph_as_union=True)
+    rows = ask_named(store, "mappings_coverage_axioms")
     return [
         _Mapping(
             source.value,
@@ -128,7 +128,7 @@ def _mappings(store: Store) -> list[_Mapping]:
             None if justification is None else _short(justification.value),
             negated.value == "true",
         )
-        for source, target, predicate, justification, negated in rows  # type: ignore[misc]
+        for source, target, predicate, justification, negated in rows
     ]
 
 
@@ -177,8 +177,8 @@ def _tally(side: str, concepts: dict[str, _Concept]) -> list[TypeCoverage]:
 
 
 def _deprecated(store: Store) -> set[str]:
-    rows = store.query(named_query("mappings_coverage_deprecated"), use_default_graph_as_union=True)
-    return {row[0].value for row in rows}  # type: ignore[index]
+    rows = ask_named(store, "mappings_coverage_deprecated")
+    return {row[0].value for row in rows}
 
 
 def jobtech_coverage(

@@ -25,10 +25,10 @@ from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 from typing import Any
 
-from pyoxigraph import Store, Variable
+from pyoxigraph import Store
 
 from kll_graph.namespaces import kll
-from kll_graph.sparql import named_query
+from kll_graph.sparql import ask_named
 from kll_graph.sssom import (
     BUILTIN_PREFIXES,
     DATE_SLOTS,
@@ -474,8 +474,10 @@ def _path(graph: dict[str, dict[str, list[_Edge]]], start: str, goal: str) -> li
         node = queue.popleft()
         if node == goal:
             path = [node]
-            while previous[path[-1]] is not None:
-                path.append(previous[path[-1]])  # type: ignore[arg-type]
+            step = previous[node]
+            while step is not None:
+                path.append(step)
+                step = previous[step]
             return path[::-1]
         for other in sorted(graph[node]):
             if other not in previous:
@@ -498,13 +500,8 @@ class Vocabulary:
     @classmethod
     def from_store(cls, store: Store, base_iri: str) -> Vocabulary:
         vocabulary = cls()
-        bindings = {Variable("conceptType"): kll(base_iri).conceptType}
-        result = store.query(
-            named_query("mappings_vocabulary"),
-            substitutions=bindings,  # type: ignore[arg-type]
-            use_default_graph_as_union=True,
-        )
-        for row in result:  # type: ignore[union-attr]
+        result = ask_named(store, "mappings_vocabulary", conceptType=kll(base_iri).conceptType)
+        for row in result:
             iri = row["concept"].value
             vocabulary.present.add(iri)
             if row["deprecated"] is not None and row["deprecated"].value == "true":

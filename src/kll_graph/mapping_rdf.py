@@ -25,10 +25,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from pyoxigraph import Literal, NamedNode, Quad, Store, Variable
+from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from kll_graph.namespaces import DCT, OWL, PROV, RDF, RDFS, SH, SKOS, SSSOM, XSD
-from kll_graph.sparql import named_query
+from kll_graph.sparql import ask_named
 from kll_graph.sssom import (
     BUILTIN_PREFIXES,
     DATE_SLOTS,
@@ -184,10 +184,12 @@ def set_quads(
                 yield Quad(node, _PROPERTIES[slot], term(slot, value), graph)
         predicate = term("predicate_id", mapping.get("predicate_id"))
         if not mapping.negated and not mapping.no_term and predicate.value in SKOS_MATCHES:
+            subject = term("subject_id", mapping.get("subject_id"))
+            target = term("object_id", mapping.get("object_id"))
             yield Quad(
-                term("subject_id", mapping.get("subject_id")),  # type: ignore[arg-type]
-                predicate,  # type: ignore[arg-type]
-                term("object_id", mapping.get("object_id")),
+                subject,  # type: ignore[arg-type]  # entity reference, so _term gave a NamedNode
+                predicate,  # type: ignore[arg-type]  # entity reference, so _term gave a NamedNode
+                target,
                 graph,
             )
     yield from _set_description(mset, set_node, graph, catalog)
@@ -237,16 +239,9 @@ def _text(slot: str, term: Any, prefixes: dict[str, str]) -> str:
 def read_set(store: Store, set_id: str, base_iri: str) -> MappingSet:
     """Rebuild a mapping set from the store (union of graphs) by its mapping_set_id."""
     set_node = NamedNode(set_id)
-    binding = {Variable("set"): set_node}
     curie_map: dict[str, str] = {}
     raw: dict[str, list[str]] = defaultdict(list)
-    rows = list(
-        store.query(
-            named_query("mappings_set_metadata"),
-            substitutions=binding,
-            use_default_graph_as_union=True,
-        )
-    )  # type: ignore[union-attr]
+    rows = list(ask_named(store, "mappings_set_metadata", set=set_node))
     for row in rows:
         if row["prefix"] is not None:
             curie_map[row["prefix"].value] = row["namespace"].value
@@ -262,9 +257,7 @@ def read_set(store: Store, set_id: str, base_iri: str) -> MappingSet:
         metadata[slot] = sorted(values) if slot in MULTIVALUED else values[0]
     nodes: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     texts: dict[tuple[str, Any], str] = {}
-    for row in store.query(
-        named_query("mappings_set_mappings"), substitutions=binding, use_default_graph_as_union=True
-    ):  # type: ignore[union-attr]
+    for row in ask_named(store, "mappings_set_mappings", set=set_node):
         slot = _MAPPING_SLOT_OF.get(row["p"].value)
         if slot:
             term = row["o"]
@@ -275,8 +268,8 @@ def read_set(store: Store, set_id: str, base_iri: str) -> MappingSet:
     mappings = []
     minted = f"{base_iri}mapping/"
     for node, slots in nodes.items():
-        values = {slot: "|".join(sorted(v)) for slot, v in slots.items()}
+        fields = {slot: "|".join(sorted(v)) for slot, v in slots.items()}
         if not node.startswith(minted):
-            values["record_id"] = compress(node, prefixes)
-        mappings.append(Mapping(values))
+            fields["record_id"] = compress(node, prefixes)
+        mappings.append(Mapping(fields))
     return MappingSet(curie_map, metadata, mappings)

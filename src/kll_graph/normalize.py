@@ -193,7 +193,7 @@ class _HideSkosify(logging.Filter):
         while logger is not None and logger is not logging.root:
             if logger.level != logging.NOTSET:
                 return record.levelno >= logger.level
-            logger = logger.parent  # type: ignore[assignment]
+            logger = logger.parent
         return False
 
 
@@ -309,7 +309,7 @@ def _full_pipeline(
 ) -> rdflib.Graph:
     import skosify
 
-    result = skosify.skosify(graph, **{"set_modified": False, **config})
+    result: rdflib.Graph = skosify.skosify(graph, **{"set_modified": False, **config})
     report.steps.append({"operation": "skosify", "config": dict(config)})
     return result
 

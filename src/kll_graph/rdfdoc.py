@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pyoxigraph import NamedNode, QueryTriples, RdfFormat, Triple, Variable, serialize
@@ -128,7 +129,7 @@ def described(served: ServedBuild, uri: str) -> NamedNode:
     return node
 
 
-def _order(node: NamedNode):  # type: ignore[no-untyped-def]
+def _order(node: NamedNode) -> Callable[[Triple], tuple[int, str, str, str]]:
     """Sort key: the resource's own statements first, then the others, each by text."""
 
     def key(triple: Triple) -> tuple[int, str, str, str]:

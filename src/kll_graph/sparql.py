@@ -10,9 +10,11 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TypedDict
 
 from pyoxigraph import (
+    BlankNode,
+    DefaultGraph,
     Literal,
     NamedNode,
     QueryBoolean,
@@ -48,6 +50,15 @@ GRAPH_FORMATS: dict[str, RdfFormat] = {
 }
 
 
+class _QueryOptions(TypedDict, total=False):
+    """The keyword arguments :func:`execute` passes to ``Store.query``."""
+
+    prefixes: dict[str, str]
+    use_default_graph_as_union: bool
+    default_graph: list[NamedNode | BlankNode | DefaultGraph]
+    named_graphs: list[NamedNode | BlankNode]
+
+
 @dataclass(frozen=True)
 class Dataset:
     """The RDF dataset of a query (SPARQL Protocol `default-graph-uri`, `named-graph-uri`)."""
@@ -70,7 +81,7 @@ def execute(
     `prefixes` (default: the common ones) may be used in the query without declaring them.
     """
     dataset = dataset or Dataset()
-    kwargs: dict[str, object] = {"prefixes": prefixes or PREFIXES}
+    kwargs: _QueryOptions = {"prefixes": prefixes or PREFIXES}
     if dataset.default_graphs:
         kwargs["default_graph"] = [NamedNode(g) for g in dataset.default_graphs]
     elif not dataset.named_graphs and not has_dataset_clause(query):
@@ -78,7 +89,7 @@ def execute(
     if dataset.named_graphs:
         kwargs["named_graphs"] = [NamedNode(g) for g in dataset.named_graphs]
     try:
-        return store.query(query, **kwargs)  # type: ignore[arg-type]
+        return store.query(query, **kwargs)
     except SyntaxError as exc:
         raise QueryError(f"SPARQL syntax error: {exc}") from exc
     except ValueError as exc:

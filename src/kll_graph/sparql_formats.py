@@ -227,7 +227,7 @@ def write_native(result: QuerySolutions, fmt: ResultFormat, limit: int) -> bytes
     proof = (limit + 1) * row_bytes - 1
     buffer = _CappedBuffer(NATIVE_CAP)
     try:
-        result.serialize(buffer, native)  # type: ignore[arg-type]
+        result.serialize(buffer, native)  # type: ignore[arg-type]  # engine calls write, flush only
     except _Full:
         return None
     body = b"".join(buffer.parts)

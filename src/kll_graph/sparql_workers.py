@@ -225,7 +225,7 @@ def _answer(conn: Connection, job: QueryJob, store: Any) -> None:
     fmt = next(f for f in FORMATS if f.name == job.format_name and f.kind == collected.kind)
     # An error half-way sends ``X`` after the chunks so far; the server ends the response there.
     writer = _PipeWriter(conn, _TRUNCATED if collected.truncated else _NOT_TRUNCATED)
-    write(collected, fmt, writer)  # type: ignore[arg-type]
+    write(collected, fmt, writer)  # type: ignore[arg-type]  # needs write, flush only
     writer.finish()
 
 

@@ -18,11 +18,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from kll_graph.exceptions import SssomError
+
+if TYPE_CHECKING:
+    from _csv import Reader as CsvReader
 
 #: Columns of the mappings block in the order of the SSSOM `Mapping` class (canonical order).
 MAPPING_SLOTS: tuple[str, ...] = (
@@ -276,13 +279,13 @@ def _metadata_block(
         data = yaml.load(text, Loader=_TextLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
+        line_no = mark.line + 1 if mark is not None else None
         column = mark.column + 2 + indent if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise SssomError(
             f"the metadata block is not valid YAML: {problem}; expected `#key: value` lines",
             path=path,
-            line=line,
+            line=line_no,
             column=column,
         ) from exc
     if data is None:
@@ -399,7 +402,7 @@ def parse_sssom(text: str, path: Path | None = None) -> MappingSet:
 
 
 def _rows(
-    reader: Iterator[list[str]],
+    reader: CsvReader,
     columns: list[str],
     body: list[str],
     offset: int,
@@ -421,7 +424,7 @@ def _rows(
                 line=line,
             ) from exc
         line = offset + start
-        start = reader.line_num + 1  # type: ignore[attr-defined]
+        start = reader.line_num + 1
         if not cells or cells == [""]:
             notes.append((line, "empty line skipped"))
             continue

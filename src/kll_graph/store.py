@@ -135,7 +135,8 @@ def prune(layout: StoreLayout, keep: int) -> list[Path]:
 
 
 def read_manifest(build_dir: Path) -> dict[str, Any]:
-    return json.loads((build_dir / MANIFEST).read_text(encoding="utf-8"))
+    manifest: dict[str, Any] = json.loads((build_dir / MANIFEST).read_text(encoding="utf-8"))
+    return manifest
 
 
 def write_manifest(build_dir: Path, manifest: dict[str, Any]) -> None:

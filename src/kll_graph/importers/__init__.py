@@ -15,10 +15,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, Triple
 
 from kll_graph.exceptions import ConfigError, SourceError
 from kll_graph.settings import Settings, SourceConfig
+
+#: The terms pyoxigraph takes as a triple's subject and object.
+Subject = NamedNode | BlankNode | Triple
+Object = NamedNode | BlankNode | Literal | Triple
 
 #: Modules whose import registers the built-in importers.
 BUILTIN_MODULES = (
@@ -82,10 +86,10 @@ class ImportContext:
         """Bulk-add quads built in Python (each already carries its graph)."""
         self.store.bulk_extend(quads)
 
-    def add_triples(self, triples: Iterable[tuple[object, object, object]]) -> None:
+    def add_triples(self, triples: Iterable[tuple[Subject, NamedNode, Object]]) -> None:
         """Bulk-add (s, p, o) triples into the source's own graph."""
         graph = self.graph
-        self.store.bulk_extend(Quad(s, p, o, graph) for s, p, o in triples)  # type: ignore[arg-type]
+        self.store.bulk_extend(Quad(s, p, o, graph) for s, p, o in triples)
 
     def load_file(
         self,

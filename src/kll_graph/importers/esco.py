@@ -258,7 +258,7 @@ def _csv_stem(name: str) -> str | None:
 
 
 def _text(raw: IO[bytes], gzipped: bool) -> IO[str]:
-    stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if gzipped else raw  # type: ignore[assignment]
+    stream = gzip.GzipFile(fileobj=raw) if gzipped else raw
     return io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
 
 

@@ -129,7 +129,11 @@ def _load_in_parallel(ctx: ImportContext, file: Path) -> None:
 
     def load(span: tuple[int, int]) -> None:
         with _Slice(file, *span) as stream:
-            ctx.store.bulk_load(stream, format=RdfFormat.N_TRIPLES, to_graph=ctx.graph)
+            ctx.store.bulk_load(
+                stream,  # type: ignore[arg-type]  # pyoxigraph reads any file object; stub: IO only
+                format=RdfFormat.N_TRIPLES,
+                to_graph=ctx.graph,
+            )
 
     with concurrent.futures.ThreadPoolExecutor(len(ranges)) as pool:
         futures = {pool.submit(load, span): span for span in ranges}
@@ -160,7 +164,11 @@ def _stream(ctx: ImportContext, file: Path, rdf_format: RdfFormat, gzipped: bool
     graph = ctx.graph
     try:
         with gzip.open(file, "rb") if gzipped else file.open("rb") as stream:
-            quads = parse(stream, format=rdf_format, base_iri=ctx.base_for(file))
+            quads = parse(
+                stream,  # type: ignore[arg-type]  # pyoxigraph reads any file object; stub: IO only
+                format=rdf_format,
+                base_iri=ctx.base_for(file),
+            )
             ctx.add(Quad(q.subject, q.predicate, q.object, graph) for q in quads)
     except SyntaxError as exc:
         raise ctx.fail(str(exc.msg or exc), path=file, line=exc.lineno, column=exc.offset) from exc

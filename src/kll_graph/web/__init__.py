@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None, *, store: CurrentStore | None =
     settings = settings or load_settings()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # on Flask's default provider
     app.extensions["kll"] = settings
     app.extensions["kll.store"] = current = store or CurrentStore(settings.store)
     register_error_handlers(app)
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, *, store: CurrentStore | None =
         app.register_blueprint(pkgutil.resolve_name(spec)(app))
     if settings.response_cache_mb:
         cache = ResponseCache(app.wsgi_app, current, settings.response_cache_mb << 20)
-        app.wsgi_app = cache  # type: ignore[method-assign]
+        app.wsgi_app = cache  # type: ignore[method-assign]  # Flask's way to add WSGI middleware
         app.extensions["kll.responses"] = cache
     return app
 
@@ -45,13 +45,13 @@ def create_app(settings: Settings | None = None, *, store: CurrentStore | None =
 def current_settings() -> Settings:
     from flask import current_app
 
-    return current_app.extensions["kll"]  # type: ignore[no-any-return]
+    return current_app.extensions["kll"]  # type: ignore[no-any-return]  # set by create_app
 
 
 def current_store() -> CurrentStore:
     from flask import current_app
 
-    return current_app.extensions["kll.store"]  # type: ignore[no-any-return]
+    return current_app.extensions["kll.store"]  # type: ignore[no-any-return]  # set by create_app
 
 
 def request_body() -> bytes:

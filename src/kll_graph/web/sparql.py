@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator
+from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import parse_qsl
 
@@ -194,7 +195,7 @@ def _content_type(media_type: str) -> str:
     return f"{media_type}; charset=utf-8" if media_type in _TEXT_TYPES else media_type
 
 
-def _not_modified(etag: str, last_modified: object) -> bool:
+def _not_modified(etag: str, last_modified: datetime) -> bool:
     """Whether a GET's validators show the client has this representation already."""
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
@@ -203,7 +204,7 @@ def _not_modified(etag: str, last_modified: object) -> bool:
     since = request.headers.get("If-Modified-Since")
     if since:
         try:
-            return bool(last_modified <= parsedate_to_datetime(since))  # type: ignore[operator]
+            return bool(last_modified <= parsedate_to_datetime(since))
         except (TypeError, ValueError):
             return False
     return False
