@@ -63,6 +63,13 @@ def sparql_get(server: tuple[int, str, int], query: str) -> tuple[int, dict[str,
     return status, json.loads(body)
 
 
+def sparql_post(server: tuple[int, str, int], query: str) -> tuple[int, bytes]:
+    """POST a query as a form (the way long queries go), asking for CSV."""
+    form = urllib.parse.urlencode({"query": query}).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/csv"}
+    return request(server, "POST", "/sparql", form, headers)
+
+
 # --- 1. SSRF ------------------------------------------------------------------------------------
 
 
@@ -81,15 +88,7 @@ def test_the_probes_ssrf_query_is_refused_and_nothing_connects(
         assert "SERVICE is not allowed" in body["error"]["message"]  # type: ignore[index]
         for glued in ("falseSERVICE", "1e5SERVICE", "?s ?p ?o . sErViCeSiLeNt"):
             text = f"SELECT * {{ ?s ?p {glued} {target} {{ ?a ?b ?c }} }}"
-            form = urllib.parse.urlencode({"query": text}).encode()
-            status, _ = request(
-                server,
-                "POST",
-                "/sparql",
-                form,
-                {"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/csv"},
-            )
-            assert status == 400, glued
+            assert sparql_post(server, text)[0] == 400, glued
         time.sleep(0.5)
         assert listener.count() == 0
     finally:
@@ -164,15 +163,8 @@ def test_a_large_query_with_the_word_service_is_answered_at_once(
     results = []
 
     def run(query: str) -> None:
-        form = urllib.parse.urlencode({"query": query}).encode()
         started = time.monotonic()
-        status, _ = request(
-            server,
-            "POST",
-            "/sparql",
-            form,
-            {"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/csv"},
-        )
+        status, _ = sparql_post(server, query)
         results.append((status, time.monotonic() - started))
 
     threads = [threading.Thread(target=run, args=(q,)) for q in [big, group] * 4]
@@ -199,9 +191,7 @@ def test_deep_nesting_is_a_400_and_no_worker_dies(
 ) -> None:
     pid = server[0]
     workers = _workers(pid)
-    form = urllib.parse.urlencode({"query": query}).encode()
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/csv"}
-    status, body = request(server, "POST", "/sparql", form, headers)
+    status, body = sparql_post(server, query)
     assert status == 400
     error = json.loads(body)["error"]
     assert error["code"] == "query" and limit in error["message"]
