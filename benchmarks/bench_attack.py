@@ -34,7 +34,7 @@ import urllib.parse
 from pathlib import Path
 
 from http_load import Figures, load, start_kll
-from kll_graph.build import build
+from kll_graph.build.pipeline import build
 from kll_graph.settings import REPO_ROOT, load_settings
 
 LOOKUPS = ["sjuksköterska", "lärare", "nurse", "teacher", "svets", "data", "2512", "kock"]

@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from kll_graph.build import build
-from kll_graph.checks import CheckContext, registered_checks, run_check
+from kll_graph.build.pipeline import build
+from kll_graph.quality.checks import CheckContext, registered_checks, run_check
 from kll_graph.settings import REPO_ROOT, Settings, load_settings
 from kll_graph.store import CurrentStore
 

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from pyoxigraph import RdfFormat, Store
 
-from kll_graph.importers import ImportContext, get_importer
+from kll_graph.build.importing import get_importer
+from kll_graph.importers import ImportContext
 from kll_graph.importers.esco import package_files
 from kll_graph.namespaces import graph_iri
 from kll_graph.settings import REPO_ROOT, SourceConfig, load_settings

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from pyoxigraph import RdfFormat, Store
 
-from kll_graph.importers import ImportContext, get_importer
+from kll_graph.build.importing import get_importer
+from kll_graph.importers import ImportContext
 from kll_graph.importers.jobtech import load_taxonomy, taxonomy_quads
 from kll_graph.namespaces import graph_iri
 from kll_graph.settings import REPO_ROOT, Settings, SourceConfig, load_settings

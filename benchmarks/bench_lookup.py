@@ -32,8 +32,8 @@ import requests
 from pyoxigraph import Literal, Variable
 
 from http_load import load, start_kll
-from kll_graph.build import build
-from kll_graph.labels import (
+from kll_graph.build.pipeline import build
+from kll_graph.labels.index import (
     INDEX_FILE,
     LabelIndex,
     autocomplete,

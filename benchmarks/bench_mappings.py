@@ -18,11 +18,11 @@ from pathlib import Path
 
 from pyoxigraph import Store
 
-from kll_graph.esco_tables import convert_tables, default_set_id
-from kll_graph.mapping_rdf import set_quads
+from kll_graph.mappings.official_tables import convert_tables, default_set_id
+from kll_graph.mappings.rdf import set_quads
+from kll_graph.mappings.sssom import format_sssom, parse_sssom
 from kll_graph.namespaces import catalog_iri, graph_iri
 from kll_graph.settings import REPO_ROOT
-from kll_graph.sssom import format_sssom, parse_sssom
 
 TABLE = Path("jobtech/esco-mappings/SE_skills_ESCO-1.0.9_taxonomy-v21_2023-11-30.csv")
 BASE = "https://w3id.org/kll-graph/"

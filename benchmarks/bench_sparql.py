@@ -44,7 +44,7 @@ from typing import Any
 from pyoxigraph import QueryResultsFormat
 
 from http_load import Figures, load, start_kll, summarize
-from kll_graph.build import ensure_built
+from kll_graph.build.pipeline import ensure_built
 from kll_graph.server import process_count
 from kll_graph.settings import load_settings
 from kll_graph.store import CurrentStore, open_build

@@ -29,10 +29,10 @@ from urllib.parse import parse_qsl
 
 from bench_sparql import free_port, measure, query_mix, sample_iris, start_oxigraph, stop, wait_for
 from http_load import start_kll
-from kll_graph.build import ensure_built
+from kll_graph.build.pipeline import ensure_built
 from kll_graph.server import process_count
 from kll_graph.settings import load_settings
-from kll_graph.sparql import Dataset
+from kll_graph.sparql.query import Dataset
 from kll_graph.store import CurrentStore
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -43,7 +43,7 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 def without_flask() -> WsgiApp:
     """GET /sparql?query=... planned and run by SparqlService in its worker pool, no Flask."""
-    from kll_graph.sparql_service import QueryRequest, SparqlService
+    from kll_graph.sparql.service import QueryRequest, SparqlService
 
     settings = load_settings()
     service = SparqlService(settings, CurrentStore(settings.store))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from kll_graph.build import BuildResult, build
+from kll_graph.build.pipeline import BuildResult, build
 from kll_graph.settings import Settings, SourceConfig
 from tests.conftest import FIXTURES, make_settings
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from kll_graph.build import build
+from kll_graph.build.pipeline import build
 from kll_graph.settings import REPO_ROOT, Settings, load_settings
 from kll_graph.store import CurrentStore
 

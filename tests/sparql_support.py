@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from kll_graph.build import build
+from kll_graph.build.pipeline import build
 from kll_graph.namespaces import graph_iri
 from kll_graph.settings import Settings, SourceConfig
 from kll_graph.store import CurrentStore

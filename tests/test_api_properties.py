@@ -16,9 +16,9 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kll_graph.labels import index_for
-from kll_graph.openapi import document
+from kll_graph.labels.index import index_for
 from kll_graph.web import create_app
+from kll_graph.web.openapi import document
 from tests.conftest import LiveServer
 from tests.test_labels import SYSTEMUTVECKLARE, fixture_build
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from pyoxigraph import Dataset, Literal, NamedNode, Quad, RdfFormat, serialize
 
-from kll_graph.build import build
+from kll_graph.build.pipeline import build
 from kll_graph.exceptions import BuildLockedError, SourceError
 from kll_graph.settings import SAMPLE_DIR, Settings, SourceConfig
 from kll_graph.store import CurrentStore, StoreLayout, build_lock

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from kll_graph.build import build
-from kll_graph.checks import (
+from kll_graph.build.pipeline import build
+from kll_graph.exceptions import ConfigError, QualityError
+from kll_graph.quality.checks import (
     Check,
     Hit,
     configured_severities,
@@ -15,7 +16,6 @@ from kll_graph.checks import (
     registered_checks,
     run_checks,
 )
-from kll_graph.exceptions import ConfigError, QualityError
 from kll_graph.store import CurrentStore
 from tests.checks_support import CHECK_FIXTURES, OTHER, VOC, build_fixture, fixture_settings
 
@@ -163,7 +163,7 @@ def test_strict_build_passes_with_warnings_only(tmp_path: Path) -> None:
 
 
 def test_docs_list_every_check_and_operation() -> None:
-    from kll_graph.normalize import OPERATIONS
+    from kll_graph.build.normalize import OPERATIONS
     from kll_graph.settings import REPO_ROOT
 
     docs = (REPO_ROOT / "docs" / "quality.md").read_text(encoding="utf-8")

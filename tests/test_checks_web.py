@@ -27,7 +27,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         ' skos:prefLabel "Ensling"@sv .\n',
         encoding="utf-8",
     )
-    from kll_graph.build import build
+    from kll_graph.build.pipeline import build
 
     build(settings)
     live = LiveServer(settings, CurrentStore(settings.store))

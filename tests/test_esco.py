@@ -17,11 +17,12 @@ from typing import Any
 import pytest
 from pyoxigraph import Literal, NamedNode, QuerySolutions, Store
 
+from kll_graph.build.importing import get_importer
 from kll_graph.exceptions import SourceError
-from kll_graph.importers import ImportContext, SourceReport, get_importer
+from kll_graph.importers import ImportContext, SourceReport
 from kll_graph.namespaces import graph_iri
 from kll_graph.settings import SAMPLE_DIR, Settings, SourceConfig, load_settings
-from kll_graph.sparql import ask_named
+from kll_graph.sparql.query import select_named
 
 from .conftest import FIXTURES
 
@@ -198,21 +199,21 @@ def test_everything_goes_into_the_version_graph(mini: Any, settings: Settings) -
 
 def test_named_queries(mini: Any) -> None:
     store, _, _ = mini
-    skills = ask_named(
+    skills = select_named(
         store, "esco_essential_skills", occupation=NamedNode(OCC1), lang=Literal("en")
     )
     assert [(r["skill"].value, r["label"].value) for r in skills] == [  # type: ignore[union-attr]
         (SK1, "computer programming"),
         (SK2, "debug software"),
     ]
-    needing = ask_named(
+    needing = select_named(
         store, "esco_occupations_for_skill", skill=NamedNode(SK1), lang=Literal("en")
     )
     assert [(r["occupation"].value, r["relation"].value) for r in needing] == [  # type: ignore[union-attr]
         (OCC2, "essential"),
         (OCC1, "essential"),
     ]
-    path = ask_named(store, "esco_isco_path", occupation=NamedNode(OCC2), lang=Literal("en"))
+    path = select_named(store, "esco_isco_path", occupation=NamedNode(OCC2), lang=Literal("en"))
     assert [(r["code"].value, int(r["steps"].value)) for r in path] == [  # type: ignore[union-attr]
         ("2512.4", 1),
         ("2512", 2),

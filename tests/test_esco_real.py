@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from pyoxigraph import Literal, NamedNode, Store
 
-from kll_graph.build import build
+from kll_graph.build.pipeline import build
 from kll_graph.exceptions import SourceError
 from kll_graph.settings import Settings, load_settings
-from kll_graph.sparql import ask_named, named_query
+from kll_graph.sparql.query import named_query, select_named
 from kll_graph.store import CurrentStore
 
 from .conftest import make_settings
@@ -240,7 +240,7 @@ def test_essential_skills_of_an_occupation(esco: dict[str, Any]) -> None:
         if r["occupationUri"] == TECHNICAL_DIRECTOR and r["relationType"] == "essential"
     }
     rows = list(
-        ask_named(
+        select_named(
             esco["store"],
             "esco_essential_skills",
             occupation=NamedNode(TECHNICAL_DIRECTOR),
@@ -257,7 +257,7 @@ def test_occupations_that_need_a_skill(esco: dict[str, Any]) -> None:
         (r["occupationUri"], r["relationType"]) for r in _relations(esco) if r["skillUri"] == skill
     }
     rows = list(
-        ask_named(
+        select_named(
             esco["store"], "esco_occupations_for_skill", skill=NamedNode(skill), lang=Literal("en")
         )
     )
@@ -269,7 +269,7 @@ def test_occupations_that_need_a_skill(esco: dict[str, Any]) -> None:
 
 def test_path_up_to_isco_level_1(esco: dict[str, Any]) -> None:
     rows = list(
-        ask_named(
+        select_named(
             esco["store"],
             "esco_isco_path",
             occupation=NamedNode(TECHNICAL_DIRECTOR),
@@ -372,7 +372,7 @@ def test_swedish_labels_are_catalogued(shared_data: Path, tmp_path: Path) -> Non
     result = build(base.replace(sources=(sv_source,)))
     store = CurrentStore(base.store).get().store
     graph = f"{base.base_iri}graph/esco-sv/{sv_source.version}"
-    catalog = {r["graph"].value: r for r in ask_named(store, "catalog_graphs")}  # type: ignore[union-attr]
+    catalog = {r["graph"].value: r for r in select_named(store, "catalog_graphs")}  # type: ignore[union-attr]
     assert catalog[graph]["source"].value == "esco-sv"  # type: ignore[index]
     assert int(catalog[graph]["triples"].value) == 16794  # type: ignore[index]
     assert catalog[graph]["rights"].value == sv_source.attribution  # type: ignore[index]

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from kll_graph.build.fetch import JOBTECH_DATASETS, MANIFEST, Downloader, fetch_jobtech
 from kll_graph.cli import main
 from kll_graph.exceptions import ConfigError, FetchError
-from kll_graph.fetch import JOBTECH_DATASETS, MANIFEST, Downloader, fetch_jobtech
 from kll_graph.settings import Settings
 from tests.conftest import make_settings
 

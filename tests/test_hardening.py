@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from kll_graph.exceptions import QueryCrashError
-from kll_graph.sparql_workers import QueryJob, WorkerPool
+from kll_graph.sparql.workers import QueryJob, WorkerPool
 from kll_graph.store import CurrentStore
 
 from .conftest import clean_env, serving
@@ -207,7 +207,7 @@ def _workers(pid: int) -> set[int]:
                 command = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"kll_graph.sparql_workers" in command and _below(int(entry.name), pid):
+            if b"kll_graph.sparql.workers" in command and _below(int(entry.name), pid):
                 found.add(int(entry.name))
     return found
 

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from pyoxigraph import Literal, NamedNode, QuerySolutions, Store
 
-from kll_graph import build as build_module
-from kll_graph.build import build
+from kll_graph.build import pipeline as build_module
+from kll_graph.build.pipeline import build
 from kll_graph.importers.jobtech import CODE_SYSTEMS, CONCEPT_TYPES, type_class_name
 from kll_graph.namespaces import PREFIXES, graph_iri, kll
 from kll_graph.settings import Settings
-from kll_graph.sparql import ask_named
+from kll_graph.sparql.query import select_named
 from kll_graph.store import CurrentStore
 from tests.conftest import make_settings
 
@@ -90,7 +90,7 @@ def q(store: Store, jt_settings: Settings) -> Ask:
 
 
 def type_counts(store: Store, k, graph: NamedNode) -> dict[str, int]:
-    rows = ask_named(store, "jobtech_type_counts", graph=graph, kll_conceptType=k.conceptType)
+    rows = select_named(store, "jobtech_type_counts", graph=graph, kll_conceptType=k.conceptType)
     return {r["type"].value: int(r["concepts"].value) for r in rows}
 
 
@@ -205,8 +205,10 @@ def test_broader_and_narrower_are_both_materialised(q: Ask, store: Store, built)
 
 
 def test_ssyk_and_isco_codes_never_collide(q: Ask, store: Store, k) -> None:
-    ssyk = ask_named(store, "jobtech_narrower_by_code", code=Literal("2512", datatype=k.SSYK2012))
-    isco = ask_named(store, "jobtech_narrower_by_code", code=Literal("2512", datatype=k.ISCO08))
+    ssyk = select_named(
+        store, "jobtech_narrower_by_code", code=Literal("2512", datatype=k.SSYK2012)
+    )
+    isco = select_named(store, "jobtech_narrower_by_code", code=Literal("2512", datatype=k.ISCO08))
     groups = {r["group"].value for r in ssyk}
     assert groups == {JT + "DJh5_yyF_hEM"}
     assert list(isco) == []  # ISCO groups have no narrower concepts in these files
@@ -260,7 +262,7 @@ def test_golden_ssyk_2512(q: Ask, store: Store, built, k, jt_settings: Settings)
     assert any(p == skos + "definition" and o.startswith("Analyserar, designar") for p, o in facts)
     occupations = {
         r["label"].value
-        for r in ask_named(
+        for r in select_named(
             store, "jobtech_narrower_by_code", code=Literal("2512", datatype=k.SSYK2012)
         )
     }
@@ -273,7 +275,7 @@ def test_golden_ssyk_2512(q: Ask, store: Store, built, k, jt_settings: Settings)
 
 
 def test_golden_isco_groups_of_ssyk_2512(q: Ask, store: Store, k) -> None:
-    rows = ask_named(
+    rows = select_named(
         store,
         "jobtech_related_by_code",
         code=Literal("2512", datatype=k.SSYK2012),
@@ -286,7 +288,7 @@ def test_golden_isco_groups_of_ssyk_2512(q: Ask, store: Store, k) -> None:
 
 def test_golden_substitutes_of_mjukvaruutvecklare(q: Ask, store: Store, k) -> None:
     rows = list(
-        ask_named(
+        select_named(
             store,
             "jobtech_substitutes",
             occupation=NamedNode(JT + "rQds_YGd_quU"),
@@ -363,7 +365,7 @@ def test_classes_and_datatypes_are_defined_in_the_ontology(q: Ask, k, built) -> 
 # --- legacy ids -----------------------------------------------------------------------------------
 def test_legacy_ids_resolve(q: Ask, store: Store, k) -> None:
     rows = list(
-        ask_named(
+        select_named(
             store, "jobtech_by_legacy_id",
             legacyId=Literal("3300"), kll_legacyAmsId=k.legacyAmsId, kll_conceptType=k.conceptType,
         )
@@ -418,7 +420,7 @@ def doc_examples() -> list[str]:
 
 def test_docs_examples_answer_on_the_real_store(store: Store) -> None:
     """Every SPARQL example of docs/jobtech.md runs as `kll-graph query` runs it, and answers."""
-    from kll_graph.sparql import execute
+    from kll_graph.sparql.query import execute
 
     examples = doc_examples()
     assert len(examples) == 7

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from pyoxigraph import NamedNode, QuerySolutions, Store
 
-from kll_graph.importers import ImportContext, get_importer
+from kll_graph.build.importing import get_importer
+from kll_graph.importers import ImportContext
 from kll_graph.namespaces import PREFIXES, graph_iri
 from kll_graph.settings import Settings, SourceConfig, load_settings
-from kll_graph.sparql import ask_named
+from kll_graph.sparql.query import select_named
 
 FIXTURES = Path(__file__).parent / "fixtures" / "jobtech"
 DUMP = FIXTURES / "dump" / "concepts-and-common-relations.json"
@@ -82,7 +83,7 @@ def test_deprecated_and_replaced_by(
     assert values(dump, "rQds_YGd_quU", "dct:replaces") == {JT + "old1_OCC_001"}
     assert values(dump, "old2_OCC_002", "owl:deprecated") == {"true"}
     assert values(dump, "rQds_YGd_quU", "owl:deprecated") == set()
-    found = [(r["replacement"].value, r["current"].value) for r in ask_named(
+    found = [(r["replacement"].value, r["current"].value) for r in select_named(
         dump.store, "jobtech_replaced_by", concept=old)]  # fmt: skip
     assert found == [(JT + "rQds_YGd_quU", "true")]
     # a deprecated concept is never a top concept of its scheme

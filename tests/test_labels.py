@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from pyoxigraph import RdfFormat, Store
 
-from kll_graph.build import build
+from kll_graph.build.pipeline import build
 from kll_graph.exceptions import BadRequestError
-from kll_graph.labels import (
+from kll_graph.labels.index import (
     INDEX_FILE,
     LabelIndex,
     autocomplete,

@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kll_graph.labels import LabelIndex, autocomplete, index_for, parse_resolve_request, resolve
+from kll_graph.labels.index import (
+    LabelIndex,
+    autocomplete,
+    index_for,
+    parse_resolve_request,
+    resolve,
+)
 from kll_graph.store import CurrentStore
 
 pytestmark = pytest.mark.realdata

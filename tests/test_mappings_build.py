@@ -11,11 +11,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kll_graph.build import BuildContext, DataPlan, SourceResult, build, builtin_sources
+from kll_graph.build.context import BuildContext, SourceResult
+from kll_graph.build.pipeline import build
+from kll_graph.build.steps import mapping_checks as build_step
 from kll_graph.cli import main
-from kll_graph.coverage import coverage
 from kll_graph.exceptions import BuildError, SourceError
-from kll_graph.mapping_checks import FINDINGS_FILE, build_step
+from kll_graph.mappings.checks import FINDINGS_FILE
+from kll_graph.mappings.coverage import coverage
+from kll_graph.plan import DataPlan, builtin_sources
 from kll_graph.store import CurrentStore
 from tests.conftest import make_settings
 from tests.test_mappings_checks import vocabulary_store
@@ -159,8 +162,8 @@ def test_coverage_on_the_sample(sample_store: CurrentStore) -> None:
 def test_the_build_writes_coverage_and_the_server_reads_it(
     sample_store: CurrentStore, tmp_path: Path
 ) -> None:
-    from kll_graph.coverage import COVERAGE_FILE, coverage_json
-    from kll_graph.mapsets import overall_coverage
+    from kll_graph.mappings.coverage import COVERAGE_FILE, coverage_json
+    from kll_graph.mappings.sets import overall_coverage
     from kll_graph.store import ServedBuild
 
     served = sample_store.get()
@@ -283,7 +286,7 @@ def test_real_store_coverage(real_store: CurrentStore, shared_data: Path) -> Non
     """Coverage counted from the store, and the same counts taken straight from the taxonomy
     files and the tables: the occupation names and skills of the datasets that the tables map
     with a relation are exactly the mapped ones."""
-    from kll_graph.esco_tables import read_esco_table
+    from kll_graph.mappings.official_tables import read_esco_table
 
     report = coverage(real_store.get().store, BASE)
     jobtech = {c.type: c for c in report["jobtech"]}

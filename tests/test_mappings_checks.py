@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from kll_graph.cli import main
-from kll_graph.mapping_checks import ERROR, Vocabulary, check_sets
+from kll_graph.mappings.checks import ERROR, Vocabulary, check_sets
+from kll_graph.mappings.sssom import read_sssom
 from kll_graph.namespaces import ESCO, OWL, RDF, SKOS, kll
-from kll_graph.sssom import read_sssom
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sssom"
 BASE = "https://w3id.org/kll-graph/"

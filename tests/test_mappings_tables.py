@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from kll_graph.esco_tables import convert_tables, excel_or_iso_date, read_esco_table
 from kll_graph.exceptions import SssomError
+from kll_graph.mappings.official_tables import convert_tables, excel_or_iso_date, read_esco_table
+from kll_graph.mappings.sssom import NO_TERM_FOUND, format_sssom, parse_sssom, write_sssom
 from kll_graph.settings import SAMPLE_DIR
-from kll_graph.sssom import NO_TERM_FOUND, format_sssom, parse_sssom, write_sssom
 
 TABLES = Path(__file__).parent / "fixtures" / "sssom" / "tables"
 SET_ID = "https://w3id.org/kll-graph/mappings/test"

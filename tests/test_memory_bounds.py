@@ -190,7 +190,7 @@ def app(sample_store: CurrentStore) -> Iterator[Flask]:
 
 def test_a_large_query_costs_the_result_cache_only_its_answer(app: Flask) -> None:
     from kll_graph.lru import ENTRY_BYTES
-    from kll_graph.sparql_service import result_bytes
+    from kll_graph.sparql.service import result_bytes
 
     cache = app.extensions["kll.sparql"].cache
     query = "#" + "x" * 500_000 + "\nSELECT (42 AS ?n) {}"
@@ -250,7 +250,7 @@ def test_the_label_memo_is_keyed_by_concept_and_known_language(
     language reaches it only as a primary subtag the index has labels in, so however long and
     varied the `lang` parameters clients send, they add no keys beyond one per language."""
     from kll_graph.exceptions import BadRequestError
-    from kll_graph.labels import autocomplete, index_for
+    from kll_graph.labels.index import autocomplete, index_for
 
     index = index_for(sample_store.get())
     autocomplete(index, "a", lang="sv", limit=50)

@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store
 
-from kll_graph.build import build
-from kll_graph.checks import read_report
-from kll_graph.exceptions import ConfigError
-from kll_graph.normalize import (
+from kll_graph.build.normalize import (
     NormalizeError,
     apply_to_store,
     load_graphs,
     normalize_graph,
     parse_option,
 )
+from kll_graph.build.pipeline import build
+from kll_graph.exceptions import ConfigError
+from kll_graph.quality.checks import read_report
 from kll_graph.settings import SourceConfig
 from kll_graph.store import CurrentStore
 from tests.conftest import FIXTURES, make_settings
@@ -91,7 +91,7 @@ def test_skosify_logs_into_the_report_and_nowhere_else(
 SCRIPT = """
 import sys
 from pyoxigraph import NamedNode, RdfFormat, Store
-from kll_graph.normalize import OPERATIONS, apply_to_store
+from kll_graph.build.normalize import OPERATIONS, apply_to_store
 g = NamedNode("http://example.org/graph/norm")
 store = Store()
 store.load(path=sys.argv[1], format=RdfFormat.TURTLE, to_graph=g)

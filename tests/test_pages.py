@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from pyoxigraph import NamedNode
 
-from kll_graph import i18n
-from kll_graph.labels import index_for
+from kll_graph.labels.index import index_for
 from kll_graph.store import CurrentStore
+from kll_graph.web import i18n
 
 from .conftest import LiveServer
 from .test_linked_data import BROWSER_ACCEPT, NURSE, NURSE_LABEL, Answer, get
@@ -293,7 +293,8 @@ def test_concept_page_shows_substitutability_with_percentages(
 
 
 def test_long_lists_are_paged(sample_server: LiveServer, sample_store: CurrentStore) -> None:
-    from kll_graph import browse, concepts
+    from kll_graph import concepts
+    from kll_graph.concepts import browse
 
     doc = concepts.concept(sample_store.get(), ESCO_NURSE, "sv")
     for name in browse.PAGED_LISTS:
@@ -382,7 +383,7 @@ def test_mapping_set_page_counts_and_coverage(
     occupation_type = index.types[index.type_by_id["occupation-name"]]
     _, listing = page(sample_server, "/mappings")
     assert "/mappings/se-occupations-esco" in listing.hrefs("/mappings/")
-    from kll_graph import coverage
+    from kll_graph.mappings import coverage
 
     report = coverage.coverage(served.store, served.manifest["base_iri"])
     assert any(report.values())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kll_graph.build import build
+from kll_graph.build.pipeline import build
 from kll_graph.settings import SourceConfig
 from kll_graph.store import CurrentStore
 

@@ -19,7 +19,7 @@ import pytest
 import requests
 from pyoxigraph import NamedNode, RdfFormat, parse
 
-from kll_graph import rdfdoc
+from kll_graph.concepts import rdfdoc
 from kll_graph.namespaces import SKOS
 from kll_graph.store import CurrentStore
 from tests.conftest import clean_env, serving

@@ -25,7 +25,7 @@ from SPARQLWrapper import CSV, JSON, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 from kll_graph.settings import Settings
-from kll_graph.sparql_service import example_query, examples
+from kll_graph.sparql.service import example_query, examples
 
 from .conftest import clean_env, serving
 from .sparql_support import JT, build_fixture_store

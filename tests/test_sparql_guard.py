@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from kll_graph.exceptions import QueryError, QueryFailedError
-from kll_graph.sandbox import network_filter
-from kll_graph.sparql_lexer import find_service, inspect_query, service_reason
-from kll_graph.sparql_workers import QueryJob, WorkerPool
+from kll_graph.sparql.lexer import find_service, inspect_query, service_reason
+from kll_graph.sparql.sandbox import network_filter
+from kll_graph.sparql.workers import QueryJob, WorkerPool
 
 from .sparql_support import build_fixture_store, current
 
@@ -278,7 +278,7 @@ def test_a_worker_without_a_sandbox_refuses_queries() -> None:
     from multiprocessing.connection import Connection
 
     from kll_graph.exceptions import SandboxError
-    from kll_graph.sparql_workers import _serve
+    from kll_graph.sparql.workers import _serve
 
     ours, theirs = socket.socketpair()
     worker_end = Connection(theirs.detach())

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from kll_graph.build import build
+from kll_graph.build.pipeline import build
 from kll_graph.exceptions import QueryBusyError, QueryMemoryError, QueryTimeoutError
 from kll_graph.settings import Settings
-from kll_graph.sparql_service import QueryRequest, SparqlService
-from kll_graph.sparql_workers import QueryJob, WorkerPool
+from kll_graph.sparql.service import QueryRequest, SparqlService
+from kll_graph.sparql.workers import QueryJob, WorkerPool
 
 from .conftest import LiveServer
 from .sparql_support import JT, build_fixture_store, copy_fixtures, current, fixture_settings

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from pyoxigraph import QueryResultsFormat, RdfFormat, parse, parse_query_results
 
 from kll_graph.settings import Settings
-from kll_graph.sparql_service import example_query, examples
+from kll_graph.sparql.service import example_query, examples
 from kll_graph.web import create_app
 
 from .sparql_support import JT, build_fixture_store, current, esco_graph, jobtech_graph

@@ -21,10 +21,9 @@ from pyoxigraph import (
     parse_query_results,
 )
 
-from kll_graph import sparql_formats
 from kll_graph.exceptions import QueryError, UpdateForbiddenError
-from kll_graph.sparql import Dataset, execute
-from kll_graph.sparql_formats import (
+from kll_graph.sparql import formats as sparql_formats
+from kll_graph.sparql.formats import (
     NATIVE_SOLUTIONS,
     by_name,
     collect,
@@ -32,7 +31,8 @@ from kll_graph.sparql_formats import (
     write,
     write_native,
 )
-from kll_graph.sparql_lexer import find_service, inspect_query
+from kll_graph.sparql.lexer import find_service, inspect_query
+from kll_graph.sparql.query import Dataset, execute
 
 EX = "http://example.org/"
 XSD = "http://www.w3.org/2001/XMLSchema#"

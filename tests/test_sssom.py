@@ -10,9 +10,9 @@ import pytest
 from pyoxigraph import NamedNode, Store
 
 from kll_graph.exceptions import SssomError
-from kll_graph.mapping_rdf import read_set, set_quads
+from kll_graph.mappings.rdf import read_set, set_quads
+from kll_graph.mappings.sssom import format_sssom, parse_sssom, read_sssom, write_sssom
 from kll_graph.namespaces import catalog_iri
-from kll_graph.sssom import format_sssom, parse_sssom, read_sssom, write_sssom
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sssom"
 BASE = "https://w3id.org/kll-graph/"

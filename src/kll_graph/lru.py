@@ -1,6 +1,6 @@
 """A least-recently-used cache bounded in bytes, and a body wrapper that fills it as it streams.
 
-Shared by the SPARQL result cache (:mod:`kll_graph.sparql_service`) and the response cache in
+Shared by the SPARQL result cache (:mod:`kll_graph.sparql.service`) and the response cache in
 front of the app (:mod:`kll_graph.web.response_cache`): both keep bodies of repeated requests,
 both must stay within a memory budget, and both learn a body only while it streams to a client.
 

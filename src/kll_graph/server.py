@@ -26,7 +26,7 @@ from pathlib import Path
 
 from kll_graph.exceptions import ConfigError
 from kll_graph.settings import Settings, declared, load_settings
-from kll_graph.web import create_app
+from kll_graph.web.app import create_app
 from kll_graph.web.front import Front
 
 #: Environment variable carrying the effective settings from `run` to the server processes.
@@ -91,7 +91,7 @@ def run(settings: Settings, *, announce: Callable[[str], None]) -> None:
     else:
         _check_port(address, port)
     server = Server(
-        "kll_graph.server:app",
+        f"{__name__}:app",  # granian imports the app factory below by name
         address=address,
         port=port,
         interface=Interfaces.RSGI,

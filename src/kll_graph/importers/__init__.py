@@ -1,15 +1,15 @@
 """Importers: one function per source format that turns a source into quads in its named graph.
 
-An importer is registered under a name (the `importer` key of a `[[sources]]` entry) and called
-with an :class:`ImportContext`. It writes through ``ctx.add`` (Python-built quads) or
-``ctx.load_file`` (an RDF file oxigraph parses natively, the fastest path), records what it saw in
-``ctx.report`` and raises :class:`~kll_graph.exceptions.SourceError` for bad input. The build
-pipeline does the rest (store, catalog, checksums, switch), so a new format never touches it.
+An importer is a function named in :data:`kll_graph.build.importing.IMPORTERS` (by the `importer`
+key of a `[[sources]]` entry) and called with an :class:`ImportContext`. It writes through
+``ctx.add`` (Python-built quads) or ``ctx.load_file`` (an RDF file oxigraph parses natively, the
+fastest path), records what it saw in ``ctx.report`` and raises
+:class:`~kll_graph.exceptions.SourceError` for bad input. The build pipeline does the rest (store,
+catalog, checksums, switch), so a new format never touches it.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,21 +17,12 @@ from pathlib import Path
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, Triple
 
-from kll_graph.exceptions import ConfigError, SourceError
+from kll_graph.exceptions import SourceError
 from kll_graph.settings import Settings, SourceConfig
 
 #: The terms pyoxigraph takes as a triple's subject and object.
 Subject = NamedNode | BlankNode | Triple
 Object = NamedNode | BlankNode | Literal | Triple
-
-#: Modules whose import registers the built-in importers.
-BUILTIN_MODULES = (
-    "kll_graph.importers.rdf",
-    "kll_graph.importers.jobtech",
-    "kll_graph.importers.jobtech_legacy",
-    "kll_graph.importers.esco",
-    "kll_graph.importers.mappings",
-)
 
 
 @dataclass
@@ -135,38 +126,8 @@ def _parser_message(exc: SyntaxError) -> str:
     return str(exc.msg if exc.msg else exc)
 
 
+#: An importer: reads its source and writes quads through the context.
 Importer = Callable[[ImportContext], None]
-_REGISTRY: dict[str, Importer] = {}
-
-
-def register(name: str) -> Callable[[Importer], Importer]:
-    """Decorator: make an importer available under `name` in `kll-graph.toml`."""
-
-    def decorate(func: Importer) -> Importer:
-        _REGISTRY[name] = func
-        return func
-
-    return decorate
-
-
-def _load_builtins() -> None:
-    for module in BUILTIN_MODULES:
-        importlib.import_module(module)
-
-
-def get_importer(name: str) -> Importer:
-    """The importer registered as `name`; a ConfigError lists the known ones."""
-    _load_builtins()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        known = ", ".join(sorted(_REGISTRY))
-        raise ConfigError(f"unknown importer '{name}'; known importers: {known}") from None
-
-
-def importer_names() -> list[str]:
-    _load_builtins()
-    return sorted(_REGISTRY)
 
 
 def iter_files(path: Path, suffixes: Iterable[str]) -> Iterator[Path]:

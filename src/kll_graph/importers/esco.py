@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from kll_graph.importers import ImportContext, register
+from kll_graph.importers import ImportContext
 from kll_graph.namespaces import DCT, ESCO, RDF, SKOS, XSD, Namespace
 
 #: ISO 25964 SKOS extension: ESCO publishes the publication status as iso-thes:status.
@@ -860,7 +860,6 @@ def _cross_check(loader: EscoLoader) -> None:
             )
 
 
-@register("esco")
 def import_esco(ctx: ImportContext) -> None:
     """Load an ESCO CSV package (zips, folder or single CSV) into the source's graph."""
     if not ctx.path.exists():
@@ -910,7 +909,6 @@ def _report(ctx: ImportContext, loader: EscoLoader, plan: Plan) -> None:
 _PREF_COLUMN = re.compile(r"^prefLabel_(?P<lang>[a-z]{2,3}(?:-[A-Za-z]{2,8})?)$")
 
 
-@register("esco-sv-labels")
 def import_esco_labels(ctx: ImportContext) -> None:
     """Load conceptUri + prefLabel_<lang> rows as skos:prefLabel@<lang> in the source's graph.
 

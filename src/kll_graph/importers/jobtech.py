@@ -27,7 +27,7 @@ from typing import Any
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
-from kll_graph.importers import ImportContext, iter_files, register
+from kll_graph.importers import ImportContext, iter_files
 from kll_graph.namespaces import DCT, JOBTECH_CONCEPT, OWL, RDF, RDFS, SKOS, XSD, kll, minted
 
 #: The 53 concept types of the JobTech Taxonomy (as `concept-types.json` lists them). A type
@@ -653,7 +653,6 @@ def load_taxonomy(ctx: ImportContext) -> tuple[Taxonomy, dict[str, tuple[str, st
     return taxonomy, types
 
 
-@register("jobtech")
 def import_jobtech(ctx: ImportContext) -> None:
     """Import the JobTech dataset JSON files (or the concepts-and-common-relations dump)."""
     taxonomy, types = load_taxonomy(ctx)

@@ -20,7 +20,7 @@ from typing import Any
 
 from pyoxigraph import Literal, Quad, QuerySolutions
 
-from kll_graph.importers import ImportContext, register
+from kll_graph.importers import ImportContext
 from kll_graph.importers.jobtech import (
     CONCEPT_TYPES,
     concept_iri,
@@ -79,7 +79,6 @@ def _entries(ctx: ImportContext, document: Any) -> Iterator[LegacyEntry]:
         )
 
 
-@register("jobtech-legacy")
 def import_jobtech_legacy(ctx: ImportContext) -> None:
     """Legacy AMS ids on every concept; concepts of types the datasets lack, in full."""
     if not ctx.path.is_file():

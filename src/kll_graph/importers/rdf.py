@@ -19,7 +19,7 @@ from typing import Any
 
 from pyoxigraph import RdfFormat, parse
 
-from kll_graph.importers import ImportContext, iter_files, register
+from kll_graph.importers import ImportContext, iter_files
 
 FORMATS: dict[str, RdfFormat] = {
     ".ttl": RdfFormat.TURTLE,
@@ -59,7 +59,6 @@ def _suffixes() -> list[str]:
     return [ext + gz for ext in FORMATS for gz in ("", ".gz")]
 
 
-@register("rdf")
 def import_rdf(ctx: ImportContext) -> None:
     """Load one RDF file, or every RDF file of a directory, into the source's graph."""
     if not ctx.path.exists():

@@ -9,11 +9,12 @@ import re
 from flask import Blueprint, Flask, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from kll_graph import concepts, labels, openapi
+from kll_graph import concepts, labels
 from kll_graph.exceptions import BadRequestError, StoreNotFoundError
 from kll_graph.namespaces import JOBTECH_CONCEPT
 from kll_graph.store import ServedBuild
-from kll_graph.web import current_store
+from kll_graph.web import openapi
+from kll_graph.web.context import current_store
 from kll_graph.web.json_body import request_json
 from kll_graph.web.response_cache import cacheable
 

@@ -6,7 +6,7 @@ from flask import Blueprint, Flask, jsonify
 from flask.typing import ResponseReturnValue
 
 from kll_graph.exceptions import StoreNotFoundError
-from kll_graph.web import current_store
+from kll_graph.web.context import current_store
 
 
 def blueprint(app: Flask) -> Blueprint:

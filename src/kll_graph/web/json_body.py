@@ -18,7 +18,7 @@ from itertools import accumulate
 from typing import Any
 
 from kll_graph.exceptions import BadRequestError
-from kll_graph.web import current_settings, request_body
+from kll_graph.web.context import current_settings, request_body
 
 #: A JSON string once its escaped backslashes and quotes are gone; an unterminated one runs to
 #: the end of the text. One character class, so matching never backtracks.

@@ -1,8 +1,9 @@
 """The HTML lookup pages and the dereferenceable concept URIs.
 
 Thin views: read the request (language, parameters, Accept), call one function of
-:mod:`kll_graph.browse`, :mod:`kll_graph.mapsets` or :mod:`kll_graph.rdfdoc`, render. The same
-data functions feed `/api/v1`, so each page links its machine-readable twin.
+:mod:`kll_graph.concepts.browse`, :mod:`kll_graph.mappings.sets` or
+:mod:`kll_graph.concepts.rdfdoc`, render. The same data functions feed `/api/v1`, so each page
+links its machine-readable twin.
 
 - `/` home, `/search` results with facets, `/page?uri=` the concept page, `/schemes`,
   `/scheme?id=` (tree, children fetched from `/api/v1/narrower`), `/mappings` and
@@ -11,9 +12,9 @@ data functions feed `/api/v1`, so each page links its machine-readable twin.
   (Turtle, JSON-LD, RDF/XML, N-Triples) or to the JSON document, by Accept; `Vary: Accept`;
   406 when nothing fits; 404 (negotiated, with suggestions in HTML) for unknown URIs.
 - `/data.<ext>?uri=[&page=]`: the RDF document, made once per build and format and then kept in
-  a cache bounded in bytes (:mod:`kll_graph.document_cache`; `X-KLL-Cache` says hit, miss or
-  shared); a description longer than :data:`kll_graph.rdfdoc.PAGE_TRIPLES` statements is paged,
-  with `Link` headers to the other pages.
+  a cache bounded in bytes (:mod:`kll_graph.concepts.document_cache`; `X-KLL-Cache` says hit, miss
+  or shared); a description longer than :data:`kll_graph.concepts.rdfdoc.PAGE_TRIPLES` statements is
+  paged, with `Link` headers to the other pages.
 - With the `uri_spaces` setting, a request for a path inside a URI space is the URI itself and
   is answered the same way.
 
@@ -33,12 +34,15 @@ from flask.typing import ResponseReturnValue
 from pyoxigraph import NamedNode
 from werkzeug.exceptions import HTTPException
 
-from kll_graph import __version__, browse, conneg, i18n, labels, linked_data, mapsets, rdfdoc
-from kll_graph.document_cache import DocumentCache
+from kll_graph import __version__, conneg, labels
+from kll_graph.concepts import browse, rdfdoc
+from kll_graph.concepts.document_cache import DocumentCache
 from kll_graph.exceptions import BadRequestError, KllError, NotAcceptableError, NotFoundError
+from kll_graph.mappings import sets as mapsets
 from kll_graph.settings import Settings
 from kll_graph.store import ServedBuild
-from kll_graph.web import current_store
+from kll_graph.web import i18n, linked_data
+from kll_graph.web.context import current_store
 from kll_graph.web.errors import error_response
 
 _WEB = Path(__file__).parent

@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 from flask import Blueprint, Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from kll_graph.checks import SEVERITIES, Finding, QualityReport, report_for
 from kll_graph.exceptions import BadRequestError
+from kll_graph.quality.checks import SEVERITIES, Finding, QualityReport, report_for
 from kll_graph.settings import Settings
 from kll_graph.store import ServedBuild
 
@@ -162,7 +162,7 @@ def _view_from_request(report: QualityReport) -> dict[str, Any]:
 
 
 def blueprint(app: Flask) -> Blueprint:
-    from kll_graph.web import current_settings, current_store
+    from kll_graph.web.context import current_settings, current_store
 
     bp = Blueprint("quality", __name__)
     cache = ReportCache()
@@ -184,7 +184,7 @@ def blueprint(app: Flask) -> Blueprint:
 
 def render_report_html(report: QualityReport, settings: Settings) -> str:
     """The whole report as one HTML page (for `kll-graph check --format html`)."""
-    from kll_graph.web import create_app
+    from kll_graph.web.app import create_app
 
     app = create_app(settings)
     with app.test_request_context("/-/quality"):

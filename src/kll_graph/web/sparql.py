@@ -1,4 +1,4 @@
-"""`/sparql`: the SPARQL 1.1 Protocol over :mod:`kll_graph.sparql_service`.
+"""`/sparql`: the SPARQL 1.1 Protocol over :mod:`kll_graph.sparql.service`.
 
 This module only adapts HTTP: it takes the Protocol request apart (GET `?query=`, POST form,
 POST `application/sparql-query`), answers the cases the Protocol and HTTP define (403 update,
@@ -26,11 +26,10 @@ from kll_graph.exceptions import (
     UnsupportedMediaTypeError,
     UpdateForbiddenError,
 )
-from kll_graph.i18n import COOKIE, choose_language
-from kll_graph.sparql import Dataset
-from kll_graph.sparql_formats import by_media_type
-from kll_graph.sparql_lexer import UPDATE_EXPLANATION
-from kll_graph.sparql_service import (
+from kll_graph.sparql.formats import by_media_type
+from kll_graph.sparql.lexer import UPDATE_EXPLANATION
+from kll_graph.sparql.query import Dataset
+from kll_graph.sparql.service import (
     DESCRIPTION_TYPES,
     Answer,
     QueryPlan,
@@ -43,7 +42,8 @@ from kll_graph.sparql_service import (
     service_description,
     write_description,
 )
-from kll_graph.web import current_settings, current_store, request_body
+from kll_graph.web.context import current_settings, current_store, request_body
+from kll_graph.web.i18n import COOKIE, choose_language
 from kll_graph.web.response_cache import cacheable, will_keep
 
 FORM = "application/x-www-form-urlencoded"

@@ -40,7 +40,6 @@ import os
 import pickle
 import re
 import threading
-import time
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -53,10 +52,9 @@ from pyoxigraph import Literal, NamedNode, Store
 
 from kll_graph.exceptions import BadRequestError
 from kll_graph.namespaces import DCT, ESCO, OWL, PREFIXES, RDF, RDFS, SKOS, XSD, kll
-from kll_graph.sparql import ask_named
+from kll_graph.sparql.query import select_named
 
 if TYPE_CHECKING:
-    from kll_graph.build import BuildContext
     from kll_graph.store import ServedBuild
 
 INDEX_FILE = "labels.idx"
@@ -342,7 +340,7 @@ class RawVocabulary:
 
 
 def _pairs(store: Store, predicate: NamedNode) -> Iterator[tuple[Any, Any]]:
-    for row in ask_named(store, "label_pairs", p=predicate):
+    for row in select_named(store, "label_pairs", p=predicate):
         yield row[0], row[2]
 
 
@@ -433,7 +431,7 @@ def _read_relations(store: Store, concepts: dict[str, RawConcept], k: Any) -> No
 def _scheme_vocabularies(store: Store, graph_sources: Mapping[str, str]) -> dict[str, str]:
     """The source id whose graph holds most of each scheme's membership statements."""
     best: dict[str, tuple[int, str]] = {}
-    for row in ask_named(store, "label_scheme_graphs"):
+    for row in select_named(store, "label_scheme_graphs"):
         scheme, graph, count = row["scheme"], row["g"], int(row["n"].value)
         if not isinstance(scheme, NamedNode) or not isinstance(graph, NamedNode):
             continue
@@ -1404,26 +1402,6 @@ class LabelIndex:
 
 
 # --- the build step and loading -------------------------------------------------------------------
-
-
-def build_step(ctx: BuildContext) -> None:
-    """Build step: write the label index of the new store into the build directory."""
-    ctx.progress("building the label index")
-    started = time.perf_counter()
-    graph_sources = {g.iri.value: r.source.id for r in ctx.results for g in r.graphs}
-    index = build_index(ctx.store, ctx.settings.base_iri, graph_sources)
-    size = index.save(ctx.build_dir / INDEX_FILE)
-    seconds = round(time.perf_counter() - started, 2)
-    ctx.summary["labels"] = {
-        "concepts": index.concept_count,
-        "labels": index.label_count,
-        "entries": len(index.entry_text),
-        "bytes": size,
-        "seconds": seconds,
-    }
-    ctx.progress(
-        f"label index: {index.label_count} labels of {index.concept_count} concepts in {seconds} s"
-    )
 
 
 _CACHE: dict[Path, LabelIndex] = {}

@@ -27,9 +27,9 @@ from typing import Any
 
 from pyoxigraph import Store
 
-from kll_graph.namespaces import kll
-from kll_graph.sparql import ask_named
-from kll_graph.sssom import (
+from kll_graph.exceptions import StoreNotFoundError
+from kll_graph.mappings.sources import configured_sets, load_set_file
+from kll_graph.mappings.sssom import (
     BUILTIN_PREFIXES,
     DATE_SLOTS,
     DOUBLE_SLOTS,
@@ -46,6 +46,9 @@ from kll_graph.sssom import (
     mapping_key,
     split_curie,
 )
+from kll_graph.namespaces import kll
+from kll_graph.sparql.query import select_named
+from kll_graph.store import CurrentStore
 
 ERROR = "error"
 ESCO_MODEL = "http://data.europa.eu/esco/model#"
@@ -500,7 +503,7 @@ class Vocabulary:
     @classmethod
     def from_store(cls, store: Store, base_iri: str) -> Vocabulary:
         vocabulary = cls()
-        result = ask_named(store, "mappings_vocabulary", conceptType=kll(base_iri).conceptType)
+        result = select_named(store, "mappings_vocabulary", conceptType=kll(base_iri).conceptType)
         for row in result:
             iri = row["concept"].value
             vocabulary.present.add(iri)
@@ -582,52 +585,6 @@ SUMMARY_FINDINGS = 50
 FINDINGS_FILE = "mapping-findings.json"
 
 
-def build_step(ctx: Any) -> None:
-    """Build step: check every compiled set against the store being built.
-
-    Records counts in ``build.json`` (``steps.mappings``), every finding in
-    ``mapping-findings.json`` next to the store, a warning line when there are findings, and
-    fails the build only when ``strict`` is set and a check reports an error.
-    """
-    import json
-
-    from kll_graph.exceptions import BuildError
-    from kll_graph.importers.mappings import MAPPING_IMPORTERS, source_sets
-
-    sets: list[MappingSet] = []
-    for result in ctx.results:
-        source = result.source
-        if source.importer in MAPPING_IMPORTERS:
-            sets += source_sets(source, source.resolve(ctx.plan.data_dir), ctx.settings.base_iri)
-    if not sets:
-        return
-    ctx.progress(f"checking {len(sets)} mapping set(s)")
-    vocabulary = Vocabulary.from_store(ctx.store, ctx.settings.base_iri)
-    findings = check_sets(sets, vocabulary)
-    summary = summarize(findings)
-    (ctx.build_dir / FINDINGS_FILE).write_text(
-        json.dumps([f.to_json() for f in findings], ensure_ascii=False, indent=1) + "\n",
-        encoding="utf-8",
-    )
-    ctx.summary["mappings"] = {
-        "sets": [m.set_id for m in sets],
-        **summary,
-        "findings_file": FINDINGS_FILE,
-        "first_findings": [str(f) for f in findings[:SUMMARY_FINDINGS]],
-    }
-    if findings:
-        by_check = ", ".join(f"{k} {v}" for k, v in summary["by_check"].items())
-        ctx.warnings.append(
-            f"mapping checks: {summary['errors']} error(s), {summary['warnings']} warning(s) "
-            f"({by_check}); see `kll-graph mappings check`"
-        )
-    if ctx.settings.strict and summary["errors"]:
-        raise BuildError(
-            f"mapping checks found {summary['errors']} error(s) and strict is set; first: "
-            + str(next(f for f in findings if f.severity == ERROR))
-        )
-
-
 @dataclass
 class CheckReport:
     """What `kll-graph mappings check` shows: the sets, the findings and what was not run."""
@@ -671,9 +628,6 @@ def check_report(
 ) -> CheckReport:
     """Check the given files, or every set a build would compile, against the current store
     when there is one (vocabulary checks are skipped, with a note, when there is none)."""
-    from kll_graph.exceptions import StoreNotFoundError
-    from kll_graph.importers.mappings import configured_sets, load_set_file
-    from kll_graph.store import CurrentStore
 
     sets = (
         [load_set_file(p, settings.base_iri) for p in files] if files else configured_sets(settings)

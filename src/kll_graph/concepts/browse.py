@@ -1,10 +1,11 @@
 """What the HTML lookup pages show, as plain dicts: the home page, search results with facets,
 the concept page, schemes, the about page and the suggestions of a "not found" page.
 
-Every function here builds on the same data functions as the JSON API (:mod:`kll_graph.concepts`
-and :mod:`kll_graph.labels`), so a page and its machine-readable twin always agree; this module
-only adds what a person needs on top: the paths up the hierarchy, paging of long lists, mappings
-grouped by predicate, links to the sources, and labels in the interface language. No HTTP here.
+Every function here builds on the same data functions as the JSON API
+(:mod:`kll_graph.concepts.lookup` and :mod:`kll_graph.labels.index`), so a page and its
+machine-readable twin always agree; this module only adds what a person needs on top: the paths up
+the hierarchy, paging of long lists, mappings grouped by predicate, links to the sources, and
+labels in the interface language. No HTTP here.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from urllib.parse import quote, urlencode
 
 from pyoxigraph import Literal, NamedNode
 
-from kll_graph import concepts, labels
+from kll_graph.concepts import lookup as concepts
+from kll_graph.concepts.rdfdoc import FORMATS
 from kll_graph.exceptions import BadRequestError, NotFoundError
-from kll_graph.labels import LabelIndex, index_for
+from kll_graph.labels import index as labels
+from kll_graph.labels.index import LabelIndex, index_for
 from kll_graph.namespaces import JOBTECH_CONCEPT
-from kll_graph.rdfdoc import FORMATS
-from kll_graph.sparql import ask_named
+from kll_graph.sparql.query import select_named
 from kll_graph.store import ServedBuild
 
 #: Items per page of a long list on a concept page (narrower concepts, occupations needing a
@@ -454,7 +456,7 @@ def _ancestry(served: ServedBuild, uri: str) -> dict[str, set[str]]:
         node = todo.pop(0)
         if node in parents:
             continue
-        rows = ask_named(served.store, "concept_ancestry", c=NamedNode(node))
+        rows = select_named(served.store, "concept_ancestry", c=NamedNode(node))
         parents[node] = {row["b"].value for row in rows}
         todo.extend(sorted(parents[node] - parents.keys()))
     return parents
@@ -529,7 +531,7 @@ def about(served: ServedBuild, lang: str) -> dict[str, Any]:
     """The catalog (graphs, versions, sizes, sources, licences) and the required attributions."""
     graphs = []
     attributions: dict[str, list[str]] = {}
-    for row in ask_named(served.store, "about_catalog"):
+    for row in select_named(served.store, "about_catalog"):
         entry = {
             "graph": row["graph"].value,
             "source": row["source"].value,

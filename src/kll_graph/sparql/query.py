@@ -28,7 +28,7 @@ from pyoxigraph import (
 
 from kll_graph.exceptions import QueryError
 from kll_graph.namespaces import PREFIXES
-from kll_graph.sparql_lexer import has_dataset_clause
+from kll_graph.sparql.lexer import has_dataset_clause
 
 Result = QuerySolutions | QueryBoolean | QueryTriples
 
@@ -112,17 +112,18 @@ def serialize(result: Result, fmt: str | None, output: IO[bytes]) -> None:
     result.serialize(output, SOLUTION_FORMATS[name])
 
 
-_QUERY_DIR = Path(__file__).parent / "queries"
+#: The named queries, one question per `.rq` file, shared by every package.
+QUERY_DIR = Path(__file__).parent.parent / "queries"
 
 
 @functools.cache
 def named_query(name: str) -> str:
     """The text of `queries/<name>.rq`: one SPARQL question per file, values bound by callers
     with ``substitutions=`` and never pasted in."""
-    return (_QUERY_DIR / f"{name}.rq").read_text(encoding="utf-8")
+    return (QUERY_DIR / f"{name}.rq").read_text(encoding="utf-8")
 
 
-def ask_named(store: Store, name: str, **bindings: NamedNode | Literal) -> QuerySolutions:
+def select_named(store: Store, name: str, **bindings: NamedNode | Literal) -> QuerySolutions:
     """Run a named SELECT over the union graph with variables bound by substitution."""
     result = store.query(
         named_query(name),

@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from kll_graph import conneg, rdfdoc
+from kll_graph import conneg
+from kll_graph.concepts import rdfdoc
 from kll_graph.exceptions import ConfigError
 
 HTML = "text/html"

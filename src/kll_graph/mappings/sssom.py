@@ -6,7 +6,7 @@ knows the format only: it parses what is there, refuses what cannot be parsed (n
 and column and what was expected), and writes the canonical form of the SSSOM specification
 (fixed slot order, sorted rows, condensed set-level values, ``\\n`` line ends) so that a diff in git
 shows real changes only. Whether the content is *right* (known prefixes, predicates,
-justifications, duplicates ...) is :mod:`kll_graph.mapping_checks`' job.
+justifications, duplicates ...) is :mod:`kll_graph.mappings.checks`' job.
 """
 
 from __future__ import annotations

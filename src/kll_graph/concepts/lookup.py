@@ -17,9 +17,9 @@ from typing import Any
 from pyoxigraph import BlankNode, Literal, NamedNode, Store
 
 from kll_graph.exceptions import BadRequestError, NotFoundError
-from kll_graph.labels import LabelIndex, compact, index_for
+from kll_graph.labels.index import LabelIndex, compact, index_for
 from kll_graph.namespaces import DCT, ESCO, OWL, PREFIXES, RDF, SKOS, XSD, kll
-from kll_graph.sparql import ask_named
+from kll_graph.sparql.query import select_named
 from kll_graph.store import ServedBuild
 
 #: Longest URI accepted as input.
@@ -185,7 +185,7 @@ def concept(served: ServedBuild, uri: str, lang: str | None = None) -> dict[str,
     settings_base = str(served.manifest.get("base_iri") or "https://w3id.org/kll-graph/")
     k = kll(settings_base)
     prefixes = {**PREFIXES, "kll": str(k)}
-    rows = list(ask_named(served.store, "concept_outgoing", c=node))
+    rows = list(select_named(served.store, "concept_outgoing", c=node))
     if not rows:
         raise NotFoundError(f"no concept {node.value} in the served store")
     doc = _document(node.value, index, lang)
@@ -355,7 +355,7 @@ def _incoming(store: Store, node: NamedNode, links: _Links, k: Any) -> None:
     # One lookup per relation shown, not a scan of every statement pointing at the node: a
     # scheme is the object of tens of thousands (`skos:inScheme`), which took a second to skip.
     for predicate, name in inverse.items():
-        for row in ask_named(store, "concept_incoming", c=node, p=NamedNode(predicate)):
+        for row in select_named(store, "concept_incoming", c=node, p=NamedNode(predicate)):
             links.add(name, row["s"].value)
 
 
@@ -368,7 +368,7 @@ def _mappings(
 ) -> list[dict[str, Any]]:
     graphs = {g["iri"]: g for g in served.manifest.get("graphs", [])}
     found: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-    for row in ask_named(served.store, "concept_mappings", c=node):
+    for row in select_named(served.store, "concept_mappings", c=node):
         direction, other, graph = row["direction"].value, row["other"], row["g"].value
         if not isinstance(other, NamedNode):
             continue
@@ -392,7 +392,7 @@ def _mappings(
             "graph_title": info.get("title"),
             "provenance": {},
         }
-    for row in ask_named(served.store, "concept_mapping_provenance", c=node):
+    for row in select_named(served.store, "concept_mapping_provenance", c=node):
         name = row["p"].value.rsplit("#", 1)[-1]
         key = (row["g"].value, row["source"].value, name, row["target"].value)
         if key in found:
@@ -427,7 +427,7 @@ def _substitutability(
 ) -> dict[str, list[dict[str, Any]]]:
     """Whom the occupation can substitute and who can substitute it, with percentages."""
     out: dict[str, dict[str, dict[str, Any]]] = {"can_substitute": {}, "substituted_by": {}}
-    rows = ask_named(
+    rows = select_named(
         store,
         "concept_substitutability",
         c=node,
@@ -514,10 +514,10 @@ def top_concepts(
         lang = index.language(lang)
     number = find_scheme(index, scheme)
     node = NamedNode(index.schemes[number].uri)
-    uris = [row["c"].value for row in ask_named(served.store, "concept_top", scheme=node)]
+    uris = [row["c"].value for row in select_named(served.store, "concept_top", scheme=node)]
     stated = bool(uris)
     if not stated:
-        uris = [row["c"].value for row in ask_named(served.store, "concept_roots", scheme=node)]
+        uris = [row["c"].value for row in select_named(served.store, "concept_roots", scheme=node)]
     total, items = _items(index, (u for u in uris if not u.startswith("_:")), lang, offset, limit)
     return {
         "scheme": index.scheme_info(number, lang),
@@ -544,10 +544,12 @@ def narrower(
     if lang is not None:
         lang = index.language(lang)
     if index.concept_number(node.value) is None and not any(
-        True for _ in ask_named(served.store, "concept_outgoing", c=node)
+        True for _ in select_named(served.store, "concept_outgoing", c=node)
     ):
         raise NotFoundError(f"no concept {node.value} in the served store")
-    children = [row["child"].value for row in ask_named(served.store, "concept_children", c=node)]
+    children = [
+        row["child"].value for row in select_named(served.store, "concept_children", c=node)
+    ]
     total, items = _items(index, children, lang, offset, limit)
     return {
         "concept": index.brief(node.value, lang),

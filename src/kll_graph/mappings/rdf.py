@@ -27,9 +27,7 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
-from kll_graph.namespaces import DCT, OWL, PROV, RDF, RDFS, SH, SKOS, SSSOM, XSD
-from kll_graph.sparql import ask_named
-from kll_graph.sssom import (
+from kll_graph.mappings.sssom import (
     BUILTIN_PREFIXES,
     DATE_SLOTS,
     DOUBLE_SLOTS,
@@ -47,6 +45,8 @@ from kll_graph.sssom import (
     join_values,
     split_values,
 )
+from kll_graph.namespaces import DCT, OWL, PROV, RDF, RDFS, SH, SKOS, SSSOM, XSD
+from kll_graph.sparql.query import select_named
 
 PAV = "http://purl.org/pav/"
 #: Slots whose RDF property is not `sssom:{slot}` (from the SSSOM LinkML schema).
@@ -241,7 +241,7 @@ def read_set(store: Store, set_id: str, base_iri: str) -> MappingSet:
     set_node = NamedNode(set_id)
     curie_map: dict[str, str] = {}
     raw: dict[str, list[str]] = defaultdict(list)
-    rows = list(ask_named(store, "mappings_set_metadata", set=set_node))
+    rows = list(select_named(store, "mappings_set_metadata", set=set_node))
     for row in rows:
         if row["prefix"] is not None:
             curie_map[row["prefix"].value] = row["namespace"].value
@@ -257,7 +257,7 @@ def read_set(store: Store, set_id: str, base_iri: str) -> MappingSet:
         metadata[slot] = sorted(values) if slot in MULTIVALUED else values[0]
     nodes: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     texts: dict[tuple[str, Any], str] = {}
-    for row in ask_named(store, "mappings_set_mappings", set=set_node):
+    for row in select_named(store, "mappings_set_mappings", set=set_node):
         slot = _MAPPING_SLOT_OF.get(row["p"].value)
         if slot:
             term = row["o"]

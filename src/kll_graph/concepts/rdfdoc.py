@@ -24,10 +24,10 @@ from dataclasses import dataclass
 
 from pyoxigraph import NamedNode, QueryTriples, RdfFormat, Triple, Variable, serialize
 
-from kll_graph.concepts import parse_uri
+from kll_graph.concepts.lookup import parse_uri
 from kll_graph.exceptions import NotFoundError
 from kll_graph.namespaces import PREFIXES, kll
-from kll_graph.sparql import named_query
+from kll_graph.sparql.query import named_query
 from kll_graph.store import ServedBuild
 
 

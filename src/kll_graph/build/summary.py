@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kll_graph.sparql import ask_named
+from kll_graph.sparql.query import select_named
 from kll_graph.store import ServedBuild
 
 
@@ -34,7 +34,7 @@ def graphs_table(served: ServedBuild) -> str:
     lines = [f"build {served.build_id} ({served.path})"]
     if served.manifest.get("sample"):
         lines.append("NOTE: this store holds the bundled SAMPLE, not the real data")
-    for row in ask_named(served.store, "catalog_graphs"):
+    for row in select_named(served.store, "catalog_graphs"):
         lines.append(
             f"  {int(row['triples'].value):>10,}  {row['source'].value:<24} "
             f"{row['version'].value:<14} {row['graph'].value}"

@@ -9,8 +9,8 @@ import functools
 from typing import Any
 
 from kll_graph import __version__
-from kll_graph.concepts import IRI_PATTERN, MAX_URI_LENGTH
-from kll_graph.labels import (
+from kll_graph.concepts.lookup import IRI_PATTERN, MAX_URI_LENGTH
+from kll_graph.labels.index import (
     MAX_AUTOCOMPLETE,
     MAX_BATCH,
     MAX_CANDIDATES,

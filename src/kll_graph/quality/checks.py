@@ -8,8 +8,9 @@ it is in and the vocabulary (source) of that graph.
 
 A check that fails on data it did not expect is reported as failed and the others still run; a
 store without one of the expected vocabularies is checked for what it has. The build runs every
-check on the fresh store (:func:`build_step`), writes the report next to the store
-(``quality.json``) for ``kll-graph check`` and ``/-/quality``, and fails only under ``strict``.
+check on the fresh store (:func:`kll_graph.build.steps.quality_checks`), writes the report next to
+the store (``quality.json``) for ``kll-graph check`` and ``/-/quality``, and fails only under
+``strict``.
 """
 
 from __future__ import annotations
@@ -26,16 +27,15 @@ from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import Literal, NamedNode, QuerySolutions, QueryTriples, Store, Variable
 
-from kll_graph.exceptions import ConfigError, QualityError
+from kll_graph.exceptions import ConfigError
 from kll_graph.namespaces import PREFIXES, catalog_iri, kll
 from kll_graph.rdfterms import to_rdflib
 from kll_graph.settings import Settings
-from kll_graph.sparql import named_query
+from kll_graph.sparql.query import named_query
 
 if TYPE_CHECKING:
     import rdflib
 
-    from kll_graph.build import BuildContext
 
 #: Severities from most to least serious; "off" in an override disables a check.
 SEVERITIES = ("error", "warning", "info")
@@ -1417,35 +1417,6 @@ def format_text(report: QualityReport, limit: int = 10) -> str:
 # --- the build step ----------------------------------------------------------------
 
 
-def build_step(ctx: BuildContext) -> None:
-    """Check the fresh store, write `quality.json`, record counts; fail only when strict."""
-    ctx.progress("running quality checks")
-    report = run_checks(
-        ctx.store,
-        ctx.settings,
-        build_id=ctx.build_id,
-        sample=ctx.plan.sample,
-        severities=configured_severities(ctx.settings),
-        progress=ctx.progress,
-    )
-    write_report(report, ctx.build_dir)
-    summary = report.summary()
-    ctx.summary["checks"] = {**summary, "report": REPORT_FILE}
-    sev = summary["by_severity"]
-    failed = summary["failed_checks"]
-    if sev["error"] or failed:
-        message = (
-            f"quality checks: {sev['error']} error(s), {sev['warning']} warning(s)"
-            + (f"; failed checks: {', '.join(failed)}" if failed else "")
-            + "; see `kll-graph check` or /-/quality"
-        )
-        if ctx.settings.strict:
-            raise QualityError(
-                message + " (strict: the build stops; the current store keeps serving)"
-            )
-        ctx.warnings.append(message)
-
-
 __all__ = [
     "SEVERITIES",
     "Check",
@@ -1454,7 +1425,6 @@ __all__ = [
     "Finding",
     "Hit",
     "QualityReport",
-    "build_step",
     "check",
     "format_text",
     "parse_severities",

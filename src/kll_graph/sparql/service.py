@@ -4,7 +4,7 @@ No HTTP here: the web layer parses the Protocol request into a :class:`QueryRequ
 :meth:`SparqlService.plan` (which inspects the query, refuses what may not run, negotiates the
 format and computes the validator, all without running anything, so a 304 or a 406 costs no
 query), then :meth:`SparqlService.answer`, which serves a cached result or runs the query in a
-worker process (:mod:`kll_graph.sparql_workers`) on the build that was current when it started.
+worker process (:mod:`kll_graph.sparql.workers`) on the build that was current when it started.
 Also here: the SPARQL Service Description and the example queries of the query page.
 """
 
@@ -16,7 +16,6 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
@@ -24,8 +23,7 @@ from kll_graph import conneg
 from kll_graph.lru import ENTRY_BYTES, Digest, KeepingBody, SizedLru, digest
 from kll_graph.namespaces import DCT, PREFIXES, RDF, SD, VOID, XSD, kll
 from kll_graph.settings import Settings
-from kll_graph.sparql import Dataset
-from kll_graph.sparql_formats import (
+from kll_graph.sparql.formats import (
     Collected,
     ResultFormat,
     by_media_type,
@@ -34,8 +32,9 @@ from kll_graph.sparql_formats import (
     offered_media_types,
     write,
 )
-from kll_graph.sparql_lexer import inspect_query
-from kll_graph.sparql_workers import QueryJob, WorkerPool
+from kll_graph.sparql.lexer import inspect_query
+from kll_graph.sparql.query import QUERY_DIR, Dataset
+from kll_graph.sparql.workers import QueryJob, WorkerPool
 from kll_graph.store import CurrentStore, ServedBuild
 
 #: Results up to this size are kept in the result cache.
@@ -294,8 +293,6 @@ def write_description(triples: list[Triple], fmt: ResultFormat) -> bytes:
 
 # --- example queries ------------------------------------------------------------------------
 
-_QUERY_DIR = Path(__file__).parent / "queries"
-
 
 @dataclass(frozen=True)
 class Example:
@@ -316,7 +313,7 @@ class Example:
 def examples() -> list[Example]:
     """The example queries, in file-name order."""
     found: list[Example] = []
-    for path in sorted(_QUERY_DIR.glob("sparql_example_*.rq")):
+    for path in sorted(QUERY_DIR.glob("sparql_example_*.rq")):
         titles: dict[str, str] = {}
         body: list[str] = []
         for line in path.read_text(encoding="utf-8").splitlines():

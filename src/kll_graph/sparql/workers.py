@@ -52,7 +52,7 @@ from kll_graph.exceptions import (
     QueryTimeoutError,
     SandboxError,
 )
-from kll_graph.sandbox import deny_network, network_denied
+from kll_graph.sparql.sandbox import deny_network, network_denied
 
 #: Bytes a worker gathers before it sends a chunk.
 CHUNK_BYTES = 64 * 1024
@@ -175,7 +175,7 @@ def _send_error(conn: Connection, exc: KllError) -> None:
 
 
 def _execute(store: Any, job: QueryJob) -> Any:
-    from kll_graph.sparql import Dataset, execute
+    from kll_graph.sparql.query import Dataset, execute
 
     return execute(
         store,
@@ -208,7 +208,7 @@ def _run_job(conn: Connection, job: QueryJob, stores: _Stores) -> None:
 def _answer(conn: Connection, job: QueryJob, store: Any) -> None:
     from pyoxigraph import QuerySolutions
 
-    from kll_graph.sparql_formats import FORMATS, collect, write, write_native
+    from kll_graph.sparql.formats import FORMATS, collect, write, write_native
 
     result = _execute(store, job)
     if isinstance(result, QuerySolutions):
@@ -284,7 +284,7 @@ class _Worker:
             command = [
                 sys.executable,
                 "-m",
-                "kll_graph.sparql_workers",
+                __name__,  # this module: its `__main__` block is the worker
                 str(worker_sock.fileno()),
                 str(memory_mb),
                 warm_path or "",
@@ -743,7 +743,7 @@ class QueryStream:
 
 
 def _main(argv: list[str]) -> None:
-    """Entry point of a worker process: `python -m kll_graph.sparql_workers FD MEMORY_MB [PATH]`."""
+    """Entry point of a worker process: `python -m kll_graph.sparql.workers FD MEMORY_MB [PATH]`."""
     fd, memory_mb = int(argv[0]), int(argv[1])
     warm_path = argv[2] if len(argv) > 2 and argv[2] else None
     worker_main(Connection(fd), memory_mb, warm_path)

@@ -7,7 +7,11 @@ prune. Anything that fails before the switch leaves the current store serving ex
 
 from __future__ import annotations
 
-import pkgutil
+from kll_graph.build.context import BuildContext, BuildResult, Progress, SourceResult
+from kll_graph.build.importing import get_importer
+from kll_graph.build.steps import BUILD_STEPS
+from kll_graph.plan import DataPlan, builtin_sources, plan_sources
+
 import shutil
 import time
 from collections.abc import Callable
@@ -19,11 +23,11 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode, Store
 
 from kll_graph import __version__
-from kll_graph.catalog import GraphEntry, catalog_quads, count_triples, describe_files
+from kll_graph.build.catalog import GraphEntry, catalog_quads, count_triples, describe_files
 from kll_graph.exceptions import BuildError, KllError, SourceError
-from kll_graph.importers import GraphInfo, ImportContext, get_importer
+from kll_graph.importers import GraphInfo, ImportContext
 from kll_graph.namespaces import catalog_iri, graph_iri
-from kll_graph.normalize import apply_source_option
+from kll_graph.build.normalize import apply_source_option
 from kll_graph.settings import SAMPLE_DIR, Settings, SourceConfig
 from kll_graph.store import (
     OXIGRAPH_DIR,
@@ -35,117 +39,6 @@ from kll_graph.store import (
     write_manifest,
 )
 
-Progress = Callable[[str], None]
-
-#: Steps run on the finished, still writable store before it is closed, as "module:function".
-#: Each takes a BuildContext.
-BUILD_STEPS: tuple[str, ...] = (
-    "kll_graph.labels:build_step",
-    "kll_graph.checks:build_step",
-    "kll_graph.mapping_checks:build_step",
-    "kll_graph.coverage:build_step",
-)
-
-
-@dataclass(frozen=True)
-class DataPlan:
-    """Which data directory a build reads and which sources it takes from there."""
-
-    data_dir: Path
-    sources: tuple[SourceConfig, ...]
-    sample: bool
-    skipped: tuple[SourceConfig, ...] = ()
-
-
-def plan_sources(settings: Settings) -> DataPlan:
-    """Decide where the sources come from.
-
-    All required sources present: the data directory. None present: the bundled sample (with
-    the sources it has), and callers say so plainly. Some present: an error naming the missing.
-    """
-    data_dir = settings.data_dir
-    present = [s for s in settings.sources if s.resolve(data_dir).exists()]
-    missing = [s for s in settings.sources if not s.resolve(data_dir).exists() and not s.optional]
-    if settings.sources and not present:
-        in_sample = tuple(s for s in settings.sources if s.resolve(SAMPLE_DIR).exists())
-        skipped = tuple(s for s in settings.sources if s not in in_sample)
-        return DataPlan(SAMPLE_DIR, in_sample, sample=True, skipped=skipped)
-    if missing:
-        first = missing[0]
-        names = ", ".join(f"{s.id} ({s.resolve(data_dir)})" for s in missing)
-        raise SourceError(
-            first.id,
-            f"missing in data directory {data_dir}: {names}. Fetch them, point --data-dir or "
-            "$KLL_DATA_DIR at the folder that holds them, or mark them optional = true",
-            path=first.resolve(data_dir),
-        )
-    skipped = tuple(s for s in settings.sources if s not in present)
-    return DataPlan(data_dir, tuple(present), sample=False, skipped=skipped)
-
-
-def builtin_sources(settings: Settings) -> tuple[SourceConfig, ...]:
-    """What every build adds besides the configured sources: our ontology and mapping sets."""
-    sources = [
-        SourceConfig(
-            id="ontology",
-            importer="rdf",
-            path=str(settings.ontology_dir.resolve()),
-            version=__version__,
-            license="https://creativecommons.org/publicdomain/zero/1.0/",
-            options={"base_iri": settings.base_iri},
-        )
-    ]
-    if any(settings.mappings_dir.glob("*.sssom.tsv")):
-        sources.append(
-            SourceConfig(
-                id="mappings",
-                importer="sssom",
-                path=str(settings.mappings_dir.resolve()),
-                version="working-copy",
-            )
-        )
-    return tuple(sources)
-
-
-@dataclass
-class SourceResult:
-    """What one source contributed."""
-
-    source: SourceConfig
-    graphs: list[GraphInfo]
-    seconds: float
-    counts: dict[str, int]
-    notes: list[str]
-    warnings: list[str]
-    metadata: list[tuple[NamedNode, Literal | NamedNode]] = field(default_factory=list)
-
-
-@dataclass
-class BuildContext:
-    """Handed to build steps: the open store and everything known about this build."""
-
-    settings: Settings
-    store: Store
-    build_dir: Path
-    build_id: str
-    plan: DataPlan
-    results: list[SourceResult]
-    progress: Progress
-    summary: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class BuildResult:
-    """The summary a build ends with."""
-
-    build_id: str
-    path: Path
-    manifest: dict[str, Any]
-
-    @property
-    def triples(self) -> int:
-        return int(self.manifest["triples"])
 
 
 def new_build_id() -> str:
@@ -228,8 +121,8 @@ def _catalog_entries(
 def _run_steps(ctx: BuildContext) -> None:
     """Each step is named, not imported here, so building does not load the web-facing modules
     until a build needs them."""
-    for spec in BUILD_STEPS:
-        pkgutil.resolve_name(spec)(ctx)
+    for step in BUILD_STEPS:
+        step(ctx)
 
 
 def build(settings: Settings, *, progress: Progress = lambda message: None) -> BuildResult:

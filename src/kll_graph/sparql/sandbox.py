@@ -1,8 +1,8 @@
 """Taking the network away from a process for good: a seccomp filter on `socket()`.
 
-User SPARQL runs in query worker processes (:mod:`kll_graph.sparql_workers`). The engine would
+User SPARQL runs in query worker processes (:mod:`kll_graph.sparql.workers`). The engine would
 carry out a `SERVICE <url>` clause by connecting to that URL, and the query guard
-(:mod:`kll_graph.sparql_lexer`) refusing such queries is one line of defence that depends on
+(:mod:`kll_graph.sparql.lexer`) refusing such queries is one line of defence that depends on
 reading the text as the engine does. This is the other line, which depends on nothing the query
 says: before a worker opens the store, it installs a seccomp filter under which the kernel
 refuses to create any socket but a Unix one (the worker's pipe to its server is a Unix socket

@@ -6,7 +6,7 @@
   converted at build time (never committed) into one set in the source's own graph; option
   ``set_id`` overrides the set IRI ``{base}mappings/{source id}``.
 
-A file with errors (see :mod:`kll_graph.mapping_checks`) stops the build with its file, line and
+A file with errors (see :mod:`kll_graph.mappings.checks`) stops the build with its file, line and
 what was expected; the checks that need the loaded vocabularies run later as a build step.
 """
 
@@ -17,49 +17,13 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode
 
-from kll_graph.esco_tables import EscoTable, convert_tables, default_set_id
 from kll_graph.exceptions import SourceError, SssomError
-from kll_graph.importers import ImportContext, register
-from kll_graph.mapping_checks import file_errors
-from kll_graph.mapping_rdf import set_quads
+from kll_graph.importers import ImportContext
+from kll_graph.mappings.checks import file_errors
+from kll_graph.mappings.rdf import set_quads
+from kll_graph.mappings.sources import table_set
+from kll_graph.mappings.sssom import MappingSet, mapping_set_files, read_sssom
 from kll_graph.namespaces import catalog_iri
-from kll_graph.settings import Settings, SourceConfig
-from kll_graph.sssom import MappingSet, mapping_set_files, read_sssom
-
-SSSOM_IMPORTER = "sssom"
-TABLE_IMPORTER = "esco-mapping-table"
-MAPPING_IMPORTERS = (SSSOM_IMPORTER, TABLE_IMPORTER)
-
-
-def table_set(source: SourceConfig, path: Path, base_iri: str) -> tuple[MappingSet, EscoTable]:
-    """The mapping set of one configured official table (converted from the CSV)."""
-    set_id = str(source.options.get("set_id") or default_set_id(base_iri, source.id))
-    mset, tables = convert_tables([path], set_id, license=source.license, source_url=source.url)
-    mset.path = path
-    return mset, tables[0]
-
-
-def source_sets(source: SourceConfig, path: Path, base_iri: str) -> list[MappingSet]:
-    """Every mapping set a mapping source holds (for the checks and the CLI)."""
-    if source.importer == TABLE_IMPORTER:
-        return [table_set(source, path, base_iri)[0]]
-    return [read_sssom(file) for file in mapping_set_files(path)]
-
-
-def configured_sets(settings: Settings) -> list[MappingSet]:
-    """The sets a build of these settings compiles: the configured official tables present in
-    the data directory (or the bundled sample) and every file of the mappings directory."""
-    from kll_graph.build import builtin_sources, plan_sources
-
-    plan = plan_sources(settings)
-    sets: list[MappingSet] = []
-    for source in plan.sources:
-        if source.importer in MAPPING_IMPORTERS:
-            sets += source_sets(source, source.resolve(plan.data_dir), settings.base_iri)
-    for source in builtin_sources(settings):
-        if source.importer in MAPPING_IMPORTERS:
-            sets += source_sets(source, Path(source.path), settings.base_iri)
-    return sets
 
 
 def _source_error(ctx: ImportContext, exc: SssomError) -> SourceError:
@@ -96,7 +60,6 @@ def _compile(ctx: ImportContext, mset: MappingSet, graph: NamedNode) -> None:
     ctx.report.counts["sets"] += 1
 
 
-@register(SSSOM_IMPORTER)
 def import_sssom(ctx: ImportContext) -> None:
     """Compile every `*.sssom.tsv` of the source directory, one named graph per file."""
     files = mapping_set_files(ctx.path) if ctx.path.is_dir() else [ctx.path]
@@ -125,7 +88,6 @@ def import_sssom(ctx: ImportContext) -> None:
             ctx.report.warn(f"{file.name}:{line}: {note}")
 
 
-@register(TABLE_IMPORTER)
 def import_esco_table(ctx: ImportContext) -> None:
     """Convert one official ESCO mapping table and compile it into the source's graph."""
     if not ctx.path.is_file():
@@ -145,13 +107,3 @@ def import_esco_table(ctx: ImportContext) -> None:
     for warning in table.warnings:
         ctx.report.warn(f"{ctx.path.name}: {warning}")
     _compile(ctx, mset, ctx.graph)
-
-
-def load_set_file(path: Path, base_iri: str) -> MappingSet:
-    """One set from a path given on the command line: SSSOM/TSV, or an ESCO table CSV."""
-    if path.suffix.lower() == ".csv":
-        name = path.name.removesuffix(".csv")
-        mset, _tables = convert_tables([path], default_set_id(base_iri, name))
-        mset.path = path
-        return mset
-    return read_sssom(path)

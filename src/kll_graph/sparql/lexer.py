@@ -1,8 +1,8 @@
 """A SPARQL scanner that tells, before anything runs, what a user query is and if it may run.
 
 The embedded engine would carry out `SERVICE <url>` by fetching that URL from a query worker (an
-SSRF hole). The workers have no network at all (:mod:`kll_graph.sandbox`), so a SERVICE that got
-past this module would fail, not fetch; this module refuses it first, with a message that says
+SSRF hole). The workers have no network at all (:mod:`kll_graph.sparql.sandbox`), so a SERVICE that
+got past this module would fail, not fetch; this module refuses it first, with a message that says
 why, and refuses the queries that would crash or choke the engine.
 
 It reads the text the way the engine does, which is not the way a textbook lexer does:

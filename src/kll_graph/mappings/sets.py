@@ -1,6 +1,6 @@
 """The mapping sets of the served store, for the mapping-set pages: each set's metadata, its
 mappings by predicate, and its coverage (how many concepts of each type it maps), plus the
-coverage over all sets from :mod:`kll_graph.coverage`. No HTTP here.
+coverage over all sets from :mod:`kll_graph.mappings.coverage`. No HTTP here.
 
 A set's coverage is counted from the set's own graph with the label index, which knows every
 concept's type and vocabulary: for each type that appears in the set, the concepts of that type
@@ -18,11 +18,11 @@ from typing import Any
 
 from pyoxigraph import NamedNode
 
-from kll_graph import coverage
-from kll_graph.browse import CACHE, paged, vocabulary_name
+from kll_graph.concepts.browse import CACHE, paged, vocabulary_name
 from kll_graph.exceptions import NotFoundError
-from kll_graph.labels import index_for
-from kll_graph.sparql import ask_named
+from kll_graph.labels.index import index_for
+from kll_graph.mappings import coverage
+from kll_graph.sparql.query import select_named
 from kll_graph.store import ServedBuild
 
 #: Mappings per page of a set's list.
@@ -52,7 +52,7 @@ def mapping_sets(served: ServedBuild) -> list[dict[str, Any]]:
 
 def _mapping_sets(served: ServedBuild) -> list[dict[str, Any]]:
     sets: dict[str, dict[str, Any]] = {}
-    for row in ask_named(served.store, "mapping_sets"):
+    for row in select_named(served.store, "mapping_sets"):
         iri = row["set"].value
         entry = sets.setdefault(
             iri,
@@ -84,11 +84,11 @@ def _matches(served: ServedBuild, graph: str) -> list[tuple[str, str, str, str |
     def compute() -> list[tuple[str, str, str, str | None]]:
         node = NamedNode(graph)
         why: dict[tuple[str, str, str], str] = {}
-        for row in ask_named(served.store, "mapping_set_justifications", graph=node):
+        for row in select_named(served.store, "mapping_set_justifications", graph=node):
             key = (row["s"].value, row["p"].value, row["o"].value)
             why.setdefault(key, row["justification"].value.rsplit("/", 1)[-1])
         found: dict[tuple[str, str, str], str | None] = {}
-        for row in ask_named(served.store, "mapping_set_matches", graph=node):
+        for row in select_named(served.store, "mapping_set_matches", graph=node):
             key = (row["s"].value, row["p"].value, row["o"].value)
             found[key] = why.get(key)
         return [(s, p.rsplit("#", 1)[-1], o, j) for (s, p, o), j in found.items()]

@@ -12,15 +12,14 @@ JobTech concept that an ESCO-first set maps with ``broadMatch`` counts under ``n
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from pyoxigraph import Store, Variable
 
-from kll_graph.mapping_checks import namespace_scheme
+from kll_graph.mappings.checks import namespace_scheme
 from kll_graph.namespaces import ESCO, SKOS, SSSOM, kll
-from kll_graph.sparql import ask_named, named_query
+from kll_graph.sparql.query import named_query, select_named
 
 #: The report over all sets, as the mapping-set overview shows it, written next to the store.
 COVERAGE_FILE = "mapping-coverage.json"
@@ -119,7 +118,7 @@ class _Mapping:
 
 def _mappings(store: Store) -> list[_Mapping]:
     """Every mapping node of the store (a row per justification)."""
-    rows = ask_named(store, "mappings_coverage_axioms")
+    rows = select_named(store, "mappings_coverage_axioms")
     return [
         _Mapping(
             source.value,
@@ -177,7 +176,7 @@ def _tally(side: str, concepts: dict[str, _Concept]) -> list[TypeCoverage]:
 
 
 def _deprecated(store: Store) -> set[str]:
-    rows = ask_named(store, "mappings_coverage_deprecated")
+    rows = select_named(store, "mappings_coverage_deprecated")
     return {row[0].value for row in rows}
 
 
@@ -222,17 +221,6 @@ def coverage(store: Store, base_iri: str) -> dict[str, list[TypeCoverage]]:
         "jobtech": jobtech_coverage(store, base_iri, mappings, deprecated),
         "esco": esco_coverage(store, mappings, deprecated),
     }
-
-
-def build_step(ctx: Any) -> None:
-    """Build step: the report over all mapping sets (without the unmapped lists), written next
-    to the store (``mapping-coverage.json``), so that server processes read it instead of each
-    computing it after every build."""
-    ctx.progress("measuring mapping coverage")
-    report = coverage_json(coverage(ctx.store, ctx.settings.base_iri), limit=0)
-    text = json.dumps(report, ensure_ascii=False) + "\n"
-    (ctx.build_dir / COVERAGE_FILE).write_text(text, encoding="utf-8")
-    ctx.summary["coverage"] = {"file": COVERAGE_FILE}
 
 
 def coverage_json(
