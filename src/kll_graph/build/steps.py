@@ -1,0 +1,124 @@
+"""Build steps: what runs on the finished, still writable store before it is closed.
+
+Each step adapts one domain package to the build (the label index, the quality checks, the mapping
+checks, the mapping coverage): it calls the package's plain functions, writes their artifact into
+the build directory and records a summary. The packages know nothing of the build.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from kll_graph.build.context import BuildContext
+from kll_graph.exceptions import BuildError, QualityError
+from kll_graph.labels.index import INDEX_FILE, build_index
+from kll_graph.mappings.checks import ERROR, FINDINGS_FILE, SUMMARY_FINDINGS, Vocabulary, check_sets, summarize
+from kll_graph.mappings.coverage import COVERAGE_FILE, coverage, coverage_json
+from kll_graph.mappings.sources import MAPPING_IMPORTERS, source_sets
+from kll_graph.mappings.sssom import MappingSet
+from kll_graph.quality.checks import REPORT_FILE, configured_severities, run_checks, write_report
+
+def label_index(ctx: BuildContext) -> None:
+    """Build step: write the label index of the new store into the build directory."""
+    ctx.progress("building the label index")
+    started = time.perf_counter()
+    graph_sources = {g.iri.value: r.source.id for r in ctx.results for g in r.graphs}
+    index = build_index(ctx.store, ctx.settings.base_iri, graph_sources)
+    size = index.save(ctx.build_dir / INDEX_FILE)
+    seconds = round(time.perf_counter() - started, 2)
+    ctx.summary["labels"] = {
+        "concepts": index.concept_count,
+        "labels": index.label_count,
+        "entries": len(index.entry_text),
+        "bytes": size,
+        "seconds": seconds,
+    }
+    ctx.progress(
+        f"label index: {index.label_count} labels of {index.concept_count} concepts in {seconds} s"
+    )
+
+
+def quality_checks(ctx: BuildContext) -> None:
+    """Check the fresh store, write `quality.json`, record counts; fail only when strict."""
+    ctx.progress("running quality checks")
+    report = run_checks(
+        ctx.store,
+        ctx.settings,
+        build_id=ctx.build_id,
+        sample=ctx.plan.sample,
+        severities=configured_severities(ctx.settings),
+        progress=ctx.progress,
+    )
+    write_report(report, ctx.build_dir)
+    summary = report.summary()
+    ctx.summary["checks"] = {**summary, "report": REPORT_FILE}
+    sev = summary["by_severity"]
+    failed = summary["failed_checks"]
+    if sev["error"] or failed:
+        message = (
+            f"quality checks: {sev['error']} error(s), {sev['warning']} warning(s)"
+            + (f"; failed checks: {', '.join(failed)}" if failed else "")
+            + "; see `kll-graph check` or /-/quality"
+        )
+        if ctx.settings.strict:
+            raise QualityError(
+                message + " (strict: the build stops; the current store keeps serving)"
+            )
+        ctx.warnings.append(message)
+
+
+def mapping_checks(ctx: BuildContext) -> None:
+    """Build step: check every compiled set against the store being built.
+
+    Records counts in ``build.json`` (``steps.mappings``), every finding in
+    ``mapping-findings.json`` next to the store, a warning line when there are findings, and
+    fails the build only when ``strict`` is set and a check reports an error.
+    """
+    sets: list[MappingSet] = []
+    for result in ctx.results:
+        source = result.source
+        if source.importer in MAPPING_IMPORTERS:
+            sets += source_sets(source, source.resolve(ctx.plan.data_dir), ctx.settings.base_iri)
+    if not sets:
+        return
+    ctx.progress(f"checking {len(sets)} mapping set(s)")
+    vocabulary = Vocabulary.from_store(ctx.store, ctx.settings.base_iri)
+    findings = check_sets(sets, vocabulary)
+    summary = summarize(findings)
+    (ctx.build_dir / FINDINGS_FILE).write_text(
+        json.dumps([f.to_json() for f in findings], ensure_ascii=False, indent=1) + "\n",
+        encoding="utf-8",
+    )
+    ctx.summary["mappings"] = {
+        "sets": [m.set_id for m in sets],
+        **summary,
+        "findings_file": FINDINGS_FILE,
+        "first_findings": [str(f) for f in findings[:SUMMARY_FINDINGS]],
+    }
+    if findings:
+        by_check = ", ".join(f"{k} {v}" for k, v in summary["by_check"].items())
+        ctx.warnings.append(
+            f"mapping checks: {summary['errors']} error(s), {summary['warnings']} warning(s) "
+            f"({by_check}); see `kll-graph mappings check`"
+        )
+    if ctx.settings.strict and summary["errors"]:
+        raise BuildError(
+            f"mapping checks found {summary['errors']} error(s) and strict is set; first: "
+            + str(next(f for f in findings if f.severity == ERROR))
+        )
+
+
+def mapping_coverage(ctx: BuildContext) -> None:
+    """Build step: the report over all mapping sets (without the unmapped lists), written next
+    to the store (``mapping-coverage.json``), so that server processes read it instead of each
+    computing it after every build."""
+    ctx.progress("measuring mapping coverage")
+    report = coverage_json(coverage(ctx.store, ctx.settings.base_iri), limit=0)
+    text = json.dumps(report, ensure_ascii=False) + "\n"
+    (ctx.build_dir / COVERAGE_FILE).write_text(text, encoding="utf-8")
+    ctx.summary["coverage"] = {"file": COVERAGE_FILE}
+
+
+#: The steps, in order.
+BUILD_STEPS = (label_index, quality_checks, mapping_checks, mapping_coverage)
