@@ -21,14 +21,16 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from pyoxigraph import Store
 
 from kll_graph.exceptions import BuildLockedError, StoreNotFoundError
+
+T = TypeVar("T")
 
 MANIFEST = "build.json"
 OXIGRAPH_DIR = "oxigraph"
@@ -150,17 +152,56 @@ def open_build(build_dir: Path) -> Store:
     return Store.read_only(str(build_dir / OXIGRAPH_DIR))
 
 
+class _Memo:
+    """Values computed once per key, for as long as the owning ServedBuild lives.
+
+    A lock per key: the first caller computes while the others asking for the same key wait
+    for its value (other keys are not held up). A `make` that raises stores nothing, so the
+    next caller tries again. `make` must not ask for its own key (that would deadlock).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._values: dict[str, object] = {}
+
+    def get(self, key: str, make: Callable[[], T]) -> T:
+        try:
+            return cast(T, self._values[key])
+        except KeyError:
+            pass
+        with self._lock:
+            key_lock = self._locks.setdefault(key, threading.Lock())
+        with key_lock:
+            if key in self._values:
+                return cast(T, self._values[key])
+            value = make()
+            self._values[key] = value
+            return value
+
+
 @dataclass(frozen=True)
 class ServedBuild:
-    """One opened build: its read-only store, directory and manifest."""
+    """One opened build: its read-only store, directory and manifest.
+
+    Values derived from one build (indexes, counts, coverage) are kept with :meth:`memo`, so
+    they live exactly as long as the build is served: when a new build is switched in,
+    CurrentStore drops the old ServedBuild and its memo goes with it once the last request
+    holding it ends. No cache keyed by build id, no eviction to get wrong.
+    """
 
     path: Path
     store: Store
     manifest: dict[str, Any]
+    _memo: _Memo = field(default_factory=_Memo, init=False, compare=False, repr=False)
 
     @property
     def build_id(self) -> str:
         return str(self.manifest["build_id"])
+
+    def memo(self, key: str, make: Callable[[], T]) -> T:
+        """`make()` computed once for this build and `key`, even when many threads ask at once."""
+        return self._memo.get(key, make)
 
 
 class CurrentStore:
