@@ -9,8 +9,8 @@ from kll_graph.build.pipeline import build
 from kll_graph.namespaces import graph_iri
 from kll_graph.settings import Settings, SourceConfig
 from kll_graph.store import CurrentStore
-
-from .conftest import FIXTURES, make_settings
+from kll_graph.testing import make_settings
+from tests import FIXTURES
 
 SPARQL_FIXTURES = FIXTURES / "sparql"
 JOBTECH_SOURCE = SourceConfig(id="fx-jobtech", importer="rdf", path="jobtech.ttl", version="test")

@@ -15,8 +15,8 @@ from openapi_spec_validator import validate
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from kll_graph.testing import LiveServer
 from kll_graph.web.openapi import document
-from tests.conftest import LiveServer
 from tests.test_labels import (
     DATAKONSULT,
     ESCO_DEV,

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kll_graph.labels.index import index_for
+from kll_graph.testing import LiveServer
 from kll_graph.web import create_app
 from kll_graph.web.openapi import document
-from tests.conftest import LiveServer
 from tests.test_labels import SYSTEMUTVECKLARE, fixture_build
 
 # Text a client can send in a URL (lone surrogates cannot be encoded at all).

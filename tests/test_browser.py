@@ -19,8 +19,7 @@ from urllib.parse import unquote
 import pytest
 
 from kll_graph.settings import REPO_ROOT
-
-from .conftest import LiveServer
+from kll_graph.testing import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdata]
 

@@ -18,8 +18,7 @@ from kll_graph.build.pipeline import build
 from kll_graph.exceptions import BuildLockedError, SourceError
 from kll_graph.settings import SAMPLE_DIR, Settings, SourceConfig
 from kll_graph.store import CurrentStore, StoreLayout, build_lock
-
-from .conftest import make_settings
+from kll_graph.testing import make_settings
 
 EX = "http://example.org/vocab/"
 SKOS = "http://www.w3.org/2004/02/skos/core#"

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from pyoxigraph import RdfFormat
 
 from kll_graph.cli import main
+from kll_graph.testing import clean_env
 
-from .conftest import clean_env
 from .test_build import vocabulary, write_rdf
 
 

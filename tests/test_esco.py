@@ -23,8 +23,7 @@ from kll_graph.importers import ImportContext, SourceReport
 from kll_graph.namespaces import graph_iri
 from kll_graph.settings import SAMPLE_DIR, Settings, SourceConfig, load_settings
 from kll_graph.sparql.query import select_named
-
-from .conftest import FIXTURES
+from tests import FIXTURES
 
 MINI = FIXTURES / "esco" / "mini"
 E = "http://data.europa.eu/esco/"

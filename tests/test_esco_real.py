@@ -22,8 +22,8 @@ from kll_graph.exceptions import SourceError
 from kll_graph.settings import Settings, load_settings
 from kll_graph.sparql.query import named_query, select_named
 from kll_graph.store import CurrentStore
+from kll_graph.testing import make_settings
 
-from .conftest import make_settings
 from .test_esco import langs, run, select, values
 
 pytestmark = pytest.mark.realdata

@@ -25,7 +25,7 @@ from kll_graph.build.fetch import JOBTECH_DATASETS, MANIFEST, Downloader, fetch_
 from kll_graph.cli import main
 from kll_graph.exceptions import ConfigError, FetchError
 from kll_graph.settings import Settings
-from tests.conftest import make_settings
+from kll_graph.testing import make_settings
 
 pytestmark = pytest.mark.realdata
 ROUTE = re.compile(r"^/version/(?P<version>\d+)/query/(?P<name>[\w-]+)/(?P=name)\.json$")

@@ -12,8 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from kll_graph.store import CurrentStore
-
-from .conftest import LiveServer, clean_env, make_settings, serving
+from kll_graph.testing import LiveServer, clean_env, make_settings, serving
 
 Server = tuple[str, int]
 ALL_ROWS = "SELECT * WHERE { ?s ?p ?o }"

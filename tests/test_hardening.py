@@ -20,8 +20,8 @@ import pytest
 from kll_graph.exceptions import QueryCrashError
 from kll_graph.sparql.workers import QueryJob, WorkerPool
 from kll_graph.store import CurrentStore
+from kll_graph.testing import clean_env, serving
 
-from .conftest import clean_env, serving
 from .sparql_support import build_fixture_store, current
 from .test_sparql_guard import Listener
 from .test_sparql_limits import ENDLESS

@@ -20,7 +20,7 @@ from kll_graph.namespaces import PREFIXES, graph_iri, kll
 from kll_graph.settings import Settings
 from kll_graph.sparql.query import select_named
 from kll_graph.store import CurrentStore
-from tests.conftest import make_settings
+from kll_graph.testing import make_settings
 
 pytestmark = pytest.mark.realdata
 

@@ -12,7 +12,7 @@ import requests
 
 from kll_graph.settings import Settings
 from kll_graph.store import CurrentStore
-from tests.conftest import clean_env, serving
+from kll_graph.testing import clean_env, serving
 
 LIMIT = Settings().max_json_depth
 

@@ -29,7 +29,7 @@ from kll_graph.labels.index import (
 from kll_graph.namespaces import graph_iri
 from kll_graph.settings import Settings, SourceConfig
 from kll_graph.store import CurrentStore
-from tests.conftest import make_settings
+from kll_graph.testing import make_settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "labels"
 JT = "http://data.jobtechdev.se/taxonomy/concept/"

@@ -16,9 +16,8 @@ from pyoxigraph import Literal, NamedNode, RdfFormat, parse
 from kll_graph.exceptions import ConfigError
 from kll_graph.namespaces import SKOS
 from kll_graph.store import CurrentStore
+from kll_graph.testing import LiveServer, make_settings
 from kll_graph.web import create_app
-
-from .conftest import LiveServer, make_settings
 
 NURSE = "http://data.jobtechdev.se/taxonomy/concept/bXNH_MNX_dUR"
 NURSE_LABEL = "Sjuksköterska, grundutbildad"

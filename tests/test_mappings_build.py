@@ -20,7 +20,7 @@ from kll_graph.mappings.checks import FINDINGS_FILE
 from kll_graph.mappings.coverage import coverage
 from kll_graph.plan import DataPlan, builtin_sources
 from kll_graph.store import CurrentStore
-from tests.conftest import make_settings
+from kll_graph.testing import make_settings
 from tests.test_mappings_checks import vocabulary_store
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sssom"

@@ -22,9 +22,8 @@ from flask import Flask
 
 from kll_graph import conneg
 from kll_graph.store import CurrentStore
+from kll_graph.testing import clean_env, make_settings, serving
 from kll_graph.web import create_app
-
-from .conftest import clean_env, make_settings, serving
 
 #: Cache budgets the server is started with, in MiB (each per server process).
 QUERY_CACHE_MB = 4

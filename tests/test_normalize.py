@@ -24,7 +24,8 @@ from kll_graph.exceptions import ConfigError
 from kll_graph.quality.checks import read_report
 from kll_graph.settings import SourceConfig
 from kll_graph.store import CurrentStore
-from tests.conftest import FIXTURES, make_settings
+from kll_graph.testing import make_settings
+from tests import FIXTURES
 
 NORM = FIXTURES / "normalize"
 EX = "http://example.org/norm/"

@@ -13,9 +13,9 @@ from pyoxigraph import NamedNode
 
 from kll_graph.labels.index import index_for
 from kll_graph.store import CurrentStore
+from kll_graph.testing import LiveServer
 from kll_graph.web import i18n
 
-from .conftest import LiveServer
 from .test_linked_data import BROWSER_ACCEPT, NURSE, NURSE_LABEL, Answer, get
 
 ESCO_NURSE = "http://data.europa.eu/esco/occupation/87d0795a-d41f-47ee-979f-0ab7d73836e7"

@@ -12,8 +12,9 @@ import pytest
 from kll_graph.build.pipeline import build
 from kll_graph.settings import SourceConfig
 from kll_graph.store import CurrentStore
+from kll_graph.testing import LiveServer, make_settings
+from tests import FIXTURES
 
-from .conftest import FIXTURES, LiveServer, make_settings
 from .test_pages import concept_path, page, uris_linked
 
 EX = "http://example.org/vocab/"

@@ -12,8 +12,8 @@ from pyoxigraph import NamedNode, Variable
 from kll_graph import concepts
 from kll_graph.labels.index import index_for
 from kll_graph.store import CurrentStore
+from kll_graph.testing import LiveServer
 
-from .conftest import LiveServer
 from .test_pages import concept_path, page, uris_linked
 
 pytestmark = pytest.mark.realdata

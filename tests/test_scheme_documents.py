@@ -22,7 +22,7 @@ from pyoxigraph import NamedNode, RdfFormat, parse
 from kll_graph.concepts import rdfdoc
 from kll_graph.namespaces import SKOS
 from kll_graph.store import CurrentStore
-from tests.conftest import clean_env, serving
+from kll_graph.testing import clean_env, serving
 
 pytestmark = pytest.mark.realdata
 

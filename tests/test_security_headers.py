@@ -17,9 +17,9 @@ import pytest
 from flask import Response
 
 from kll_graph.store import CurrentStore
+from kll_graph.testing import clean_env, serving
 from kll_graph.web.security import CONTENT_SECURITY_POLICY, secure_response
 
-from .conftest import clean_env, serving
 from .test_browser import browser  # noqa: F401  (the browser fixture: Debian chromium)
 from .test_linked_data import BROWSER_ACCEPT as HTML
 from .test_linked_data import NURSE

@@ -20,8 +20,8 @@ import pytest
 
 from kll_graph.server import export_settings, import_settings, process_count
 from kll_graph.settings import load_settings
+from kll_graph.testing import clean_env, serving
 
-from .conftest import clean_env, serving
 from .sparql_support import build_fixture_store
 from .test_cli import config  # noqa: F401  (the config fixture)
 from .test_sparql_limits import ENDLESS, LIGHT, alive, get
@@ -101,7 +101,7 @@ def test_two_server_processes_share_the_port_and_stop_together(config: Path) -> 
             below = _descendants(pid)
             commands = {pid: Path(f"/proc/{pid}/cmdline").read_text() for pid in below}
             servers = {pid for pid, command in commands.items() if "spawn_main" in command}
-            workers = {pid for pid, command in commands.items() if "sparql_workers" in command}
+            workers = {pid for pid, command in commands.items() if "kll_graph.sparql.workers" in command}
             parents = {_parent(pid) for pid in workers}
             if parents == servers or time.monotonic() > deadline:
                 break

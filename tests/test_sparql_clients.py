@@ -26,8 +26,8 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 from kll_graph.settings import Settings
 from kll_graph.sparql.service import example_query, examples
+from kll_graph.testing import clean_env, serving
 
-from .conftest import clean_env, serving
 from .sparql_support import JT, build_fixture_store
 
 OCCUPATIONS = """

@@ -23,8 +23,8 @@ from kll_graph.exceptions import QueryBusyError, QueryMemoryError, QueryTimeoutE
 from kll_graph.settings import Settings
 from kll_graph.sparql.service import QueryRequest, SparqlService
 from kll_graph.sparql.workers import QueryJob, WorkerPool
+from kll_graph.testing import LiveServer
 
-from .conftest import LiveServer
 from .sparql_support import JT, build_fixture_store, copy_fixtures, current, fixture_settings
 
 #: Four-way cross product of every triple: never finishes on any store.
