@@ -130,7 +130,7 @@ def test_catalog_describes_every_graph(tmp_path: Path) -> None:
         CurrentStore(settings.store),
         f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
     )
-    assert [g["triples"] for g in result.manifest["graphs"] if g["iri"] == graph] == [counted]
+    assert [g.triples for g in result.manifest.graphs if g.iri == graph] == [counted]
 
 
 def test_failed_build_leaves_the_current_store_serving(tmp_path: Path) -> None:
@@ -223,10 +223,10 @@ def test_killed_build_leaves_the_old_store_intact(tmp_path: Path) -> None:
 def test_sample_is_used_when_no_source_is_present(tmp_settings: Settings) -> None:
     messages: list[str] = []
     result = build(tmp_settings, progress=messages.append)
-    assert result.manifest["sample"] is True
-    assert result.manifest["data_dir"] == str(SAMPLE_DIR)
+    assert result.manifest.sample is True
+    assert result.manifest.data_dir == SAMPLE_DIR
     assert any("SAMPLE" in m for m in messages)
-    built = {s["source"] for s in result.manifest["graphs"]}
+    built = {s.source for s in result.manifest.graphs}
     assert "ontology" in built
 
 
@@ -255,7 +255,7 @@ def test_large_ntriples_load_in_parallel_slices(
 def test_importer_metadata_reaches_the_catalog(sample_store: CurrentStore) -> None:
     """What an importer records in report.metadata is said about its graph in the catalog."""
     served = sample_store.get()
-    base = served.manifest["base_iri"]
+    base = served.manifest.base_iri
     query = f"""SELECT ?value WHERE {{ GRAPH <{base}graph/catalog> {{
         <{base}graph/esco-sv/v1.1.1> <http://purl.org/dc/terms/source> ?value }} }}"""
     values = {row["value"].value for row in served.store.query(query)}  # type: ignore[union-attr]

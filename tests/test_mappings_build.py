@@ -15,7 +15,7 @@ from kll_graph.build.context import BuildContext, SourceResult
 from kll_graph.build.pipeline import build
 from kll_graph.build.steps import mapping_checks as build_step
 from kll_graph.cli import main
-from kll_graph.exceptions import BuildError, SourceError
+from kll_graph.exceptions import BuildError, SourceError, StoreNotFoundError
 from kll_graph.mappings.checks import FINDINGS_FILE
 from kll_graph.mappings.coverage import coverage
 from kll_graph.plan import DataPlan, builtin_sources
@@ -177,10 +177,11 @@ def test_the_build_writes_coverage_and_the_server_reads_it(
     changed = {**written, "jobtech": [{**written["jobtech"][0], "total": 123456}]}
     (tmp_path / COVERAGE_FILE).write_text(json.dumps(changed), encoding="utf-8")
     assert overall_coverage(ServedBuild(tmp_path, served.store, served.manifest)) == changed
-    # a build from before the step: computed from its store
-    older = tmp_path / "older"
-    older.mkdir()
-    assert overall_coverage(ServedBuild(older, served.store, served.manifest), wait=60) == written
+    # a build without the file is damaged (every build of the current layout writes it)
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    with pytest.raises(StoreNotFoundError, match="rebuild with `kll-graph build`"):
+        overall_coverage(ServedBuild(damaged, served.store, served.manifest))
 
 
 def test_coverage_rules_on_a_made_store() -> None:

@@ -364,9 +364,7 @@ def test_mapping_set_page_counts_and_coverage(
     sample_server: LiveServer, sample_store: CurrentStore
 ) -> None:
     served = sample_store.get()
-    graph = next(
-        g["iri"] for g in served.manifest["graphs"] if g["source"] == "se-occupations-esco"
-    )
+    graph = next(g.iri for g in served.manifest.graphs if g.source == "se-occupations-esco")
     rows = list(
         served.store.query(
             "SELECT DISTINCT ?g ?s ?o WHERE { GRAPH ?g { ?s ?p ?o "
@@ -385,7 +383,7 @@ def test_mapping_set_page_counts_and_coverage(
     assert "/mappings/se-occupations-esco" in listing.hrefs("/mappings/")
     from kll_graph.mappings import coverage
 
-    report = coverage.coverage(served.store, served.manifest["base_iri"])
+    report = coverage.coverage(served.store, served.manifest.base_iri)
     assert any(report.values())
     for side in report.values():
         for cov in side:
@@ -408,9 +406,9 @@ def test_about_page_lists_catalog_and_attributions(
     assert answer.status == 200
     assert "© European Union" in p.text
     assert "Arbetsförmedlingen" in p.text
-    for graph in sample_store.get().manifest["graphs"]:
-        assert graph["iri"] in p.text
-        assert graph["version"] in p.text
+    for graph in sample_store.get().manifest.graphs:
+        assert graph.iri in p.text
+        assert graph.version in p.text
 
 
 # --- languages and caching -----------------------------------------------------------------------

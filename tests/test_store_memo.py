@@ -13,8 +13,10 @@ import pytest
 from pyoxigraph import Store
 
 from kll_graph.store import (
+    MANIFEST_LAYOUT,
     OXIGRAPH_DIR,
     CurrentStore,
+    Manifest,
     ServedBuild,
     StoreLayout,
     switch_current,
@@ -23,11 +25,28 @@ from kll_graph.store import (
 
 
 def _manifest(build_id: str) -> dict[str, Any]:
-    return {"build_id": build_id, "triples": 0, "graphs": []}
+    """A build.json of the current layout for an empty build."""
+    return {
+        "layout": MANIFEST_LAYOUT,
+        "build_id": build_id,
+        "kll_graph_version": "0",
+        "started": "2024-01-01T00:00:00+00:00",
+        "seconds": 1.0,
+        "sample": True,
+        "data_dir": "/nowhere",
+        "base_iri": "https://w3id.org/kll-graph/",
+        "catalog_graph": "https://w3id.org/kll-graph/graph/catalog",
+        "triples": 0,
+        "graphs": [],
+        "sources": {},
+        "skipped_sources": [],
+        "steps": {},
+        "warnings": [],
+    }
 
 
 def _served(tmp_path: Path, build_id: str = "b1") -> ServedBuild:
-    return ServedBuild(tmp_path / build_id, Store(), _manifest(build_id))
+    return ServedBuild(tmp_path / build_id, Store(), Manifest.from_json(_manifest(build_id)))
 
 
 def _fake_build(layout: StoreLayout, build_id: str) -> Path:

@@ -3,7 +3,7 @@
 Layout under the store root (``--store``, ``$KLL_STORE``, ``./var/store``)::
 
     builds/<build-id>/oxigraph/   the Oxigraph store, written once by a build, then only read
-    builds/<build-id>/build.json  the build manifest (graphs, counts, timings)
+    builds/<build-id>/build.json  the build manifest (graphs, counts, timings; :class:`Manifest`)
     builds/<build-id>.partial/    a build in progress (or one that was killed)
     current -> builds/<build-id>  symlink, replaced atomically to switch
     .build.lock                   held (flock) by the one running build
@@ -21,9 +21,11 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
 from pyoxigraph import Store
@@ -136,14 +138,216 @@ def prune(layout: StoreLayout, keep: int) -> list[Path]:
     return removed
 
 
-def read_manifest(build_dir: Path) -> dict[str, Any]:
-    manifest: dict[str, Any] = json.loads((build_dir / MANIFEST).read_text(encoding="utf-8"))
-    return manifest
+#: The layout of a build directory this code reads: `build.json`'s fields and the files next to
+#: it (label index, quality report, mapping coverage ...). Raise it when a build made before the
+#: change could not be served as it is; such a build is refused with a message to rebuild, so no
+#: reader carries fallbacks for older layouts.
+MANIFEST_LAYOUT = 1
+REBUILD = "rebuild with `kll-graph build`"
 
 
-def write_manifest(build_dir: Path, manifest: dict[str, Any]) -> None:
+def _refuse(source: str, why: str) -> StoreNotFoundError:
+    return StoreNotFoundError(f"{source}: {why}; {REBUILD}")
+
+
+def _older(source: str, what: str) -> StoreNotFoundError:
+    return _refuse(source, f"built by an older kll-graph layout ({what})")
+
+
+def _require(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], source: str) -> Any:
+    """`data[key]`, checked to be of `kind` (a bool is not a number here)."""
+    value = data[key]
+    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _kinds(kind)):
+        raise _refuse(source, f"{key!r} is not {_kind_name(kind)} but {type(value).__name__}")
+    return value
+
+
+def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    return " or ".join(k.__name__ for k in _kinds(kind))
+
+
+def _strings(data: Mapping[str, Any], key: str, source: str) -> tuple[str, ...]:
+    values = _require(data, key, list, source)
+    if not all(isinstance(v, str) for v in values):
+        raise _refuse(source, f"{key!r} is not a list of strings")
+    return tuple(values)
+
+
+@dataclass(frozen=True)
+class GraphRecord:
+    """One graph of a build, as the manifest lists it."""
+
+    iri: str
+    title: str
+    source: str
+    version: str
+    triples: int
+
+    @classmethod
+    def from_json(cls, data: object, source: str) -> GraphRecord:
+        if not isinstance(data, dict):
+            raise _refuse(source, "an entry of 'graphs' is not an object")
+        try:
+            return cls(
+                iri=_require(data, "iri", str, source),
+                title=_require(data, "title", str, source),
+                source=_require(data, "source", str, source),
+                version=_require(data, "version", str, source),
+                triples=_require(data, "triples", int, source),
+            )
+        except KeyError as exc:
+            raise _older(source, f"a graph has no {exc}") from None
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """What one configured source reported when it was imported."""
+
+    seconds: float
+    counts: Mapping[str, int]
+    notes: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+    @classmethod
+    def from_json(cls, data: object, source: str) -> SourceRecord:
+        if not isinstance(data, dict):
+            raise _refuse(source, "an entry of 'sources' is not an object")
+        try:
+            counts = _require(data, "counts", dict, source)
+            return cls(
+                seconds=float(_require(data, "seconds", (int, float), source)),
+                counts=MappingProxyType(dict(counts)),
+                notes=_strings(data, "notes", source),
+                warnings=_strings(data, "warnings", source),
+            )
+        except KeyError as exc:
+            raise _older(source, f"a source has no {exc}") from None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A build's `build.json`, read and checked once: what was built, from what, when, and what
+    each build step recorded.
+
+    The pipeline writes the file as a plain dict (:func:`write_manifest`); reading goes through
+    :meth:`from_json`, which refuses a manifest of another layout (:data:`MANIFEST_LAYOUT`) with
+    a StoreNotFoundError that says to rebuild, so the code reading it can rely on every field.
+    `steps` stays untyped: each build step records its own summary there.
+    """
+
+    layout: int
+    build_id: str
+    kll_graph_version: str
+    started: datetime
+    seconds: float
+    sample: bool
+    data_dir: Path
+    base_iri: str
+    catalog_graph: str
+    triples: int
+    graphs: tuple[GraphRecord, ...]
+    sources: Mapping[str, SourceRecord]
+    skipped_sources: tuple[str, ...]
+    steps: Mapping[str, Any]
+    warnings: tuple[str, ...]
+    #: The JSON object as read.
+    raw: Mapping[str, Any] = field(compare=False, repr=False)
+
+    @classmethod
+    def from_json(cls, data: object, source: str = MANIFEST) -> Manifest:
+        """The manifest in `data` (the parsed `build.json`); `source` names it in messages.
+
+        >>> Manifest.from_json({"build_id": "b1", "triples": 3})
+        Traceback (most recent call last):
+        ...
+        kll_graph.exceptions.StoreNotFoundError: build.json: built by an older kll-graph layout \
+(no 'layout'); rebuild with `kll-graph build`
+        """
+        if not isinstance(data, dict):
+            raise _refuse(source, "not a JSON object")
+        if "layout" not in data:
+            raise _older(source, "no 'layout'")
+        layout = _require(data, "layout", int, source)
+        if layout < MANIFEST_LAYOUT:
+            raise _older(source, f"layout {layout}, this kll-graph reads {MANIFEST_LAYOUT}")
+        if layout > MANIFEST_LAYOUT:
+            raise StoreNotFoundError(
+                f"{source}: built by a newer kll-graph layout ({layout}, this kll-graph reads "
+                f"{MANIFEST_LAYOUT}); upgrade kll-graph, or {REBUILD}"
+            )
+        try:
+            return cls._fields(data, layout, source)
+        except KeyError as exc:
+            raise _older(source, f"no {exc}") from None
+
+    @classmethod
+    def _fields(cls, data: dict[str, Any], layout: int, source: str) -> Manifest:
+        started = _require(data, "started", str, source)
+        try:
+            when = datetime.fromisoformat(started)
+        except ValueError:
+            raise _refuse(source, f"'started' is not a date and time: {started!r}") from None
+        if when.tzinfo is None:
+            raise _refuse(source, f"'started' has no time zone: {started!r}")
+        graphs = _require(data, "graphs", list, source)
+        sources = _require(data, "sources", dict, source)
+        steps = _require(data, "steps", dict, source)
+        return cls(
+            layout=layout,
+            build_id=_require(data, "build_id", str, source),
+            kll_graph_version=_require(data, "kll_graph_version", str, source),
+            started=when,
+            seconds=float(_require(data, "seconds", (int, float), source)),
+            sample=_require(data, "sample", bool, source),
+            data_dir=Path(_require(data, "data_dir", str, source)),
+            base_iri=_require(data, "base_iri", str, source),
+            catalog_graph=_require(data, "catalog_graph", str, source),
+            triples=_require(data, "triples", int, source),
+            graphs=tuple(GraphRecord.from_json(g, source) for g in graphs),
+            sources=MappingProxyType(
+                {str(k): SourceRecord.from_json(v, source) for k, v in sources.items()}
+            ),
+            skipped_sources=_strings(data, "skipped_sources", source),
+            steps=MappingProxyType(dict(steps)),
+            warnings=_strings(data, "warnings", source),
+            raw=MappingProxyType(dict(data)),
+        )
+
+    @property
+    def finished(self) -> datetime:
+        """When the build finished (its start plus its duration), to the second, in UTC."""
+        end = self.started + timedelta(seconds=self.seconds)
+        return end.astimezone(UTC).replace(microsecond=0)
+
+    # Transitional: `manifest["key"]` and `manifest.get("key")` as when the manifest was a dict,
+    # for code not yet moved to the typed fields. New code reads the fields.
+    def __getitem__(self, key: str) -> Any:
+        return self.raw[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.raw.get(key, default)
+
+
+def read_manifest(build_dir: Path) -> Manifest:
+    """The manifest of a finished build (StoreNotFoundError saying to rebuild when it is of
+    another layout or unreadable)."""
+    path = build_dir / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise _refuse(str(path), f"unreadable build manifest ({exc})") from None
+    return Manifest.from_json(data, str(path))
+
+
+def write_manifest(build_dir: Path, manifest: Mapping[str, Any]) -> None:
+    """Write a manifest (atomically), with the layout it has (:data:`MANIFEST_LAYOUT` if none)."""
+    data = {"layout": MANIFEST_LAYOUT, **manifest}
     tmp = build_dir / f"{MANIFEST}.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, build_dir / MANIFEST)
 
 
@@ -192,12 +396,12 @@ class ServedBuild:
 
     path: Path
     store: Store
-    manifest: dict[str, Any]
+    manifest: Manifest
     _memo: _Memo = field(default_factory=_Memo, init=False, compare=False, repr=False)
 
     @property
     def build_id(self) -> str:
-        return str(self.manifest["build_id"])
+        return self.manifest.build_id
 
     def memo(self, key: str, make: Callable[[], T]) -> T:
         """`make()` computed once for this build and `key`, even when many threads ask at once."""
@@ -239,7 +443,8 @@ class CurrentStore:
             return served
         with self._lock:
             if self._served is None or self._served.path != path:
-                self._served = ServedBuild(path, open_build(path), read_manifest(path))
+                manifest = read_manifest(path)  # first: a build of another layout is not opened
+                self._served = ServedBuild(path, open_build(path), manifest)
             self._link = link
             return self._served
 

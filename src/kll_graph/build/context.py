@@ -14,7 +14,7 @@ from pyoxigraph import Literal, NamedNode, Store
 from kll_graph.importers import GraphInfo
 from kll_graph.plan import DataPlan
 from kll_graph.settings import Settings, SourceConfig
-
+from kll_graph.store import Manifest
 
 Progress = Callable[[str], None]
 
@@ -53,8 +53,8 @@ class BuildResult:
 
     build_id: str
     path: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
 
     @property
     def triples(self) -> int:
-        return int(self.manifest["triples"])
+        return self.manifest.triples

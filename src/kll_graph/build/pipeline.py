@@ -7,38 +7,36 @@ prune. Anything that fails before the switch leaves the current store serving ex
 
 from __future__ import annotations
 
-from kll_graph.build.context import BuildContext, BuildResult, Progress, SourceResult
-from kll_graph.build.importing import get_importer
-from kll_graph.build.steps import BUILD_STEPS
-from kll_graph.plan import DataPlan, builtin_sources, plan_sources
-
 import shutil
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import Literal, NamedNode, Store
+from pyoxigraph import Store
 
 from kll_graph import __version__
 from kll_graph.build.catalog import GraphEntry, catalog_quads, count_triples, describe_files
+from kll_graph.build.context import BuildContext, BuildResult, Progress, SourceResult
+from kll_graph.build.importing import get_importer
+from kll_graph.build.normalize import apply_source_option
+from kll_graph.build.steps import BUILD_STEPS
 from kll_graph.exceptions import BuildError, KllError, SourceError
 from kll_graph.importers import GraphInfo, ImportContext
 from kll_graph.namespaces import catalog_iri, graph_iri
-from kll_graph.build.normalize import apply_source_option
-from kll_graph.settings import SAMPLE_DIR, Settings, SourceConfig
+from kll_graph.plan import DataPlan, builtin_sources, plan_sources
+from kll_graph.settings import Settings, SourceConfig
 from kll_graph.store import (
+    MANIFEST_LAYOUT,
     OXIGRAPH_DIR,
     PARTIAL,
+    Manifest,
     StoreLayout,
     build_lock,
     prune,
     switch_current,
     write_manifest,
 )
-
 
 
 def new_build_id() -> str:
@@ -166,7 +164,7 @@ def _build_into(
     started: datetime,
     clock: float,
     progress: Progress,
-) -> dict[str, Any]:
+) -> Manifest:
     store = Store(str(work / OXIGRAPH_DIR))
     results = [
         _import_source(settings, store, source, plan.data_dir, progress) for source in plan.sources
@@ -195,6 +193,7 @@ def _build_into(
     store.flush()
     total = sum(counts.values())
     manifest: dict[str, Any] = {
+        "layout": MANIFEST_LAYOUT,
         "build_id": build_id,
         "kll_graph_version": __version__,
         "started": started.isoformat(),
@@ -229,7 +228,7 @@ def _build_into(
     }
     del store  # closes RocksDB before the directory is renamed
     write_manifest(work, manifest)
-    return manifest
+    return Manifest.from_json(manifest)
 
 
 def ensure_built(settings: Settings, *, progress: Progress = lambda message: None) -> Path:

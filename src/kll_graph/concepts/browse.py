@@ -11,10 +11,9 @@ labels in the interface language. No HTTP here.
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import UTC
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -121,42 +120,13 @@ def vocabulary_name(vocabulary: str | None) -> str:
 
 def build_info(served: ServedBuild) -> dict[str, Any]:
     """Build id, start date (YYYY-MM-DD HH:MM UTC) and whether the bundled sample is served."""
-    started = str(served.manifest.get("started") or "")
-    try:
-        date = datetime.fromisoformat(started).strftime("%Y-%m-%d %H:%M UTC")
-    except ValueError:
-        date = started
+    manifest = served.manifest
     return {
-        "id": served.build_id,
-        "date": date,
-        "sample": bool(served.manifest.get("sample")),
-        "triples": int(served.manifest.get("triples") or 0),
+        "id": manifest.build_id,
+        "date": manifest.started.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "sample": manifest.sample,
+        "triples": manifest.triples,
     }
-
-
-class _PerBuild:
-    """A small cache of values computed once per served build (a new build is a new path)."""
-
-    def __init__(self, size: int = 64) -> None:
-        self.size = size
-        self.values: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, served: ServedBuild, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        full = (str(served.path), *key)
-        with self.lock:
-            if full in self.values:
-                self.values.move_to_end(full)
-                return self.values[full]  # type: ignore[no-any-return]  # holds each caller's T
-        value = compute()
-        with self.lock:
-            self.values[full] = value
-            while len(self.values) > self.size:
-                self.values.popitem(last=False)
-        return value
-
-
-CACHE = _PerBuild()
 
 
 # --- home and schemes -------------------------------------------------------------------------
@@ -166,7 +136,7 @@ def vocabularies(served: ServedBuild, lang: str) -> list[dict[str, Any]]:
     """The vocabularies of the store with their concept counts and their concept schemes."""
     index = index_for(served)
     schemes = concepts.schemes(served, lang)
-    counts = CACHE.get(served, ("vocabulary-counts",), lambda: _vocabulary_counts(index))
+    counts = served.memo("browse.vocabulary-counts", lambda: _vocabulary_counts(index))
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for scheme in schemes:
         grouped[scheme["vocabulary"] or ""].append(scheme)

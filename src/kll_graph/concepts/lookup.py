@@ -182,8 +182,7 @@ def concept(served: ServedBuild, uri: str, lang: str | None = None) -> dict[str,
     index = index_for(served)
     if lang is not None:
         lang = index.language(lang)
-    settings_base = str(served.manifest.get("base_iri") or "https://w3id.org/kll-graph/")
-    k = kll(settings_base)
+    k = kll(served.manifest.base_iri)
     prefixes = {**PREFIXES, "kll": str(k)}
     rows = list(select_named(served.store, "concept_outgoing", c=node))
     if not rows:
@@ -366,7 +365,7 @@ def _mappings(
     lang: str | None,
     prefixes: dict[str, str],
 ) -> list[dict[str, Any]]:
-    graphs = {g["iri"]: g for g in served.manifest.get("graphs", [])}
+    graphs = {g.iri: g for g in served.manifest.graphs}
     found: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     for row in select_named(served.store, "concept_mappings", c=node):
         direction, other, graph = row["direction"].value, row["other"], row["g"].value
@@ -374,7 +373,7 @@ def _mappings(
             continue
         name = row["p"].value.rsplit("#", 1)[-1]
         shown = name if direction == "outgoing" else INVERSE_MATCH[name]
-        info = graphs.get(graph, {})
+        info = graphs.get(graph)
         found[
             (
                 graph,
@@ -388,8 +387,8 @@ def _mappings(
             "direction": direction,
             **index.brief(other.value, lang),
             "graph": graph,
-            "source": info.get("source"),
-            "graph_title": info.get("title"),
+            "source": info.source if info else None,
+            "graph_title": info.title if info else None,
             "provenance": {},
         }
     for row in select_named(served.store, "concept_mapping_provenance", c=node):

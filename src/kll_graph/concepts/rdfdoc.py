@@ -99,7 +99,7 @@ def prefixes(base_iri: str) -> dict[str, str]:
 
 
 def _base_iri(served: ServedBuild) -> str:
-    return str(served.manifest.get("base_iri") or "https://w3id.org/kll-graph/")
+    return served.manifest.base_iri
 
 
 def triples(served: ServedBuild, uri: str) -> list[Triple]:

@@ -10,16 +10,13 @@ with at least one mapping in the set, against all concepts of the type.
 from __future__ import annotations
 
 import json
-import threading
 from collections import Counter, defaultdict
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from pyoxigraph import NamedNode
 
-from kll_graph.concepts.browse import CACHE, paged, vocabulary_name
-from kll_graph.exceptions import NotFoundError
+from kll_graph.concepts.browse import paged, vocabulary_name
+from kll_graph.exceptions import NotFoundError, StoreNotFoundError
 from kll_graph.labels.index import index_for
 from kll_graph.mappings import coverage
 from kll_graph.sparql.query import select_named
@@ -47,7 +44,7 @@ def _text(term: Any) -> str | None:
 
 def mapping_sets(served: ServedBuild) -> list[dict[str, Any]]:
     """Every mapping set with its graph, metadata and counts of mappings by predicate."""
-    return CACHE.get(served, ("mapping-sets",), lambda: _mapping_sets(served))
+    return served.memo("mappings.sets", lambda: _mapping_sets(served))
 
 
 def _mapping_sets(served: ServedBuild) -> list[dict[str, Any]]:
@@ -93,7 +90,7 @@ def _matches(served: ServedBuild, graph: str) -> list[tuple[str, str, str, str |
             found[key] = why.get(key)
         return [(s, p.rsplit("#", 1)[-1], o, j) for (s, p, o), j in found.items()]
 
-    return CACHE.get(served, ("matches", graph), compute)
+    return served.memo(f"mappings.matches {graph}", compute)
 
 
 def _predicate_counts(served: ServedBuild, graph: str) -> dict[str, int]:
@@ -158,7 +155,7 @@ def set_page(served: ServedBuild, name: str, lang: str, page: int) -> dict[str, 
 
         return sorted(matches, key=lambda m: (label(m[0]), m[1], label(m[2]), m[0], m[2]))
 
-    ordered = CACHE.get(served, ("ordered", entry["graph"], lang), order)
+    ordered = served.memo(f"mappings.ordered {lang} {entry['graph']}", order)
     listing = paged(ordered, page, MAPPINGS_PAGE, "mappings", "page")
     listing["items"] = [
         {
@@ -177,38 +174,21 @@ def set_page(served: ServedBuild, name: str, lang: str, page: int) -> dict[str, 
     }
 
 
-_COVERAGE_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kll-coverage")
-_COVERAGE: dict[str, Future[dict[str, list[dict[str, Any]]]]] = {}
-_COVERAGE_LOCK = threading.Lock()
+def overall_coverage(served: ServedBuild) -> dict[str, list[dict[str, Any]]]:
+    """The coverage report over all mapping sets (both sides), as :mod:`coverage` computes it.
 
-
-def overall_coverage(
-    served: ServedBuild, wait: float = 2.0
-) -> dict[str, list[dict[str, Any]]] | None:
-    """The coverage report over all mapping sets (both sides), as :mod:`coverage` computes it,
-    or None while it is still being computed.
-
-    The build writes it next to the store (:data:`coverage.COVERAGE_FILE`), and it is read from
-    there once per build. A build made before that step existed has it computed instead, which
-    takes seconds on the real data (about 4), so in a background thread; a page waits at most
-    `wait` seconds for it and otherwise says it is coming (small stores answer at once).
+    The build writes it next to the store (:data:`coverage.COVERAGE_FILE`, the build step
+    `mapping_coverage`); it is read once per served build. Every build of the current layout has
+    it, so a missing file is a damaged build: a StoreNotFoundError saying to rebuild.
     """
-    base = str(served.manifest.get("base_iri") or "https://w3id.org/kll-graph/")
 
-    def compute() -> dict[str, list[dict[str, Any]]]:
+    def read() -> dict[str, list[dict[str, Any]]]:
         kept = served.path / coverage.COVERAGE_FILE
-        if kept.is_file():
+        try:
             return dict(json.loads(kept.read_text(encoding="utf-8")))
-        return coverage.coverage_json(coverage.coverage(served.store, base), limit=0)
+        except (OSError, ValueError) as exc:
+            raise StoreNotFoundError(
+                f"{kept}: unreadable mapping coverage ({exc}); rebuild with `kll-graph build`"
+            ) from None
 
-    key = str(served.path)
-    with _COVERAGE_LOCK:
-        future = _COVERAGE.get(key)
-        if future is None:
-            future = _COVERAGE[key] = _COVERAGE_POOL.submit(compute)
-            while len(_COVERAGE) > 3:
-                _COVERAGE.pop(next(iter(_COVERAGE)))
-    try:
-        return future.result(timeout=wait)
-    except FutureTimeout:
-        return None
+    return served.memo("mappings.overall-coverage", read)

@@ -15,7 +15,7 @@ import hashlib
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
@@ -94,15 +94,6 @@ class Answer:
             close()
 
 
-def build_time(served: ServedBuild) -> datetime:
-    """When a build finished (its start plus its duration), to the second, in UTC."""
-    started = datetime.fromisoformat(str(served.manifest["started"]))
-    if started.tzinfo is None:
-        started = started.replace(tzinfo=UTC)
-    finished = started + timedelta(seconds=float(served.manifest.get("seconds", 0)))
-    return finished.astimezone(UTC).replace(microsecond=0)
-
-
 #: The result cache: (body, truncated) by the digest of (build, query, format, dataset). The
 #: build id in the key means a new build never serves an old answer; old entries simply age out.
 ResultCache = SizedLru[tuple[bytes, bool]]
@@ -166,7 +157,7 @@ class SparqlService:
             form=info.form,
             format=fmt,
             etag=self._etag(served, request, fmt),
-            last_modified=build_time(served),
+            last_modified=served.manifest.finished,
         )
 
     def _etag(self, served: ServedBuild, request: QueryRequest, fmt: ResultFormat) -> str:
@@ -233,8 +224,8 @@ _RESULT_FORMATS = (
 _SIMPLE_ENTAILMENT = "http://www.w3.org/ns/entailment/Simple"
 
 
-def _integer(value: object) -> Literal:
-    return Literal(str(int(str(value))), datatype=XSD.integer)
+def _integer(value: int) -> Literal:
+    return Literal(str(value), datatype=XSD.integer)
 
 
 #: Media types the service description can be sent as, preferred first.
@@ -261,24 +252,24 @@ def service_description(endpoint: str, served: ServedBuild) -> list[Triple]:
         Triple(dataset, DCT.identifier, Literal(served.build_id)),
         Triple(dataset, SD.defaultGraph, default_graph),
         Triple(default_graph, RDF.type, SD.Graph),
-        Triple(default_graph, VOID.triples, _integer(served.manifest["triples"])),
+        Triple(default_graph, VOID.triples, _integer(served.manifest.triples)),
     ]
     triples += [
         Triple(service, SD.resultFormat, NamedNode(_FORMATS_NS + f)) for f in _RESULT_FORMATS
     ]
-    for graph in served.manifest.get("graphs", []):
+    for graph in served.manifest.graphs:
         named = BlankNode()
         inner = BlankNode()
         triples += [
             Triple(dataset, SD.namedGraph, named),
             Triple(named, RDF.type, SD.NamedGraph),
-            Triple(named, SD.name, NamedNode(graph["iri"])),
+            Triple(named, SD.name, NamedNode(graph.iri)),
             Triple(named, SD.graph, inner),
             Triple(inner, RDF.type, SD.Graph),
-            Triple(inner, VOID.triples, _integer(graph["triples"])),
+            Triple(inner, VOID.triples, _integer(graph.triples)),
         ]
-        if graph.get("title"):
-            triples.append(Triple(inner, DCT.title, Literal(str(graph["title"]))))
+        if graph.title:
+            triples.append(Triple(inner, DCT.title, Literal(graph.title)))
     return triples
 
 

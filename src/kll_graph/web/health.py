@@ -22,12 +22,12 @@ def blueprint(app: Flask) -> Blueprint:
         return jsonify(
             {
                 "status": "ok",
-                "build_id": served.build_id,
-                "sample": manifest.get("sample", False),
-                "triples": manifest["triples"],
+                "build_id": manifest.build_id,
+                "sample": manifest.sample,
+                "triples": manifest.triples,
                 "graphs": [
-                    {"iri": g["iri"], "version": g["version"], "triples": g["triples"]}
-                    for g in manifest["graphs"]
+                    {"iri": g.iri, "version": g.version, "triples": g.triples}
+                    for g in manifest.graphs
                 ],
             }
         )

@@ -138,7 +138,7 @@ def _common(served: ServedBuild) -> dict[str, Any]:
     return {
         "served": served,
         "build": browse.build_info(served),
-        "sample": bool(served.manifest.get("sample")),
+        "sample": served.manifest.sample,
     }
 
 
@@ -238,7 +238,7 @@ def _error_page(exc: Exception, served: ServedBuild | None = None, query: str = 
         "parameter": getattr(exc, "parameter", None),
         "suggestions": suggestions,
         "query": query,
-        "sample": bool(served.manifest.get("sample")) if served else False,
+        "sample": served.manifest.sample if served else False,
         "build": browse.build_info(served) if served else None,
     }
     return _page_response("error.html", status=status, **context)

@@ -35,7 +35,6 @@ from kll_graph.sparql.service import (
     QueryPlan,
     QueryRequest,
     SparqlService,
-    build_time,
     example_query,
     examples,
     prologue,
@@ -277,12 +276,12 @@ def _describe(query: str | None = None) -> Response:
     headers = {
         "Vary": conneg.VARY,
         "Cache-Control": "no-cache",
-        "Last-Modified": format_datetime(build_time(served), usegmt=True),
+        "Last-Modified": format_datetime(served.manifest.finished, usegmt=True),
     }
     endpoint = request.base_url
     if media_type == "text/html":
         response = Response(
-            _page(served.build_id, served.manifest, query),
+            _page(served.build_id, served.manifest.sample, query),
             headers=headers,
             content_type=_content_type(media_type),
         )
@@ -292,7 +291,7 @@ def _describe(query: str | None = None) -> Response:
     return Response(body, headers=headers, content_type=_content_type(fmt.media_type))
 
 
-def _page(build_id: str, manifest: dict[str, object], query: str | None = None) -> str:
+def _page(build_id: str, sample: bool, query: str | None = None) -> str:
     settings = current_settings()
     lang, _explicit = choose_language(
         request.args.get("lang"),
@@ -309,7 +308,7 @@ def _page(build_id: str, manifest: dict[str, object], query: str | None = None) 
         examples=items,
         prologue=prologue(settings.base_iri),
         build_id=build_id,
-        sample=bool(manifest.get("sample")),
+        sample=sample,
         max_results=settings.max_results,
         timeout=settings.query_timeout,
         query=query,
