@@ -33,14 +33,10 @@ from pyoxigraph import Literal, Variable
 
 from http_load import load, start_kll
 from kll_graph.build.pipeline import build
-from kll_graph.labels.index import (
-    INDEX_FILE,
-    LabelIndex,
-    autocomplete,
-    build_index,
-    parse_resolve_request,
-    resolve,
-)
+from kll_graph.labels.compile import build_index
+from kll_graph.labels.index import LabelIndex
+from kll_graph.labels.layout import INDEX_FILE
+from kll_graph.labels.lookup import autocomplete, parse_resolve_request, resolve
 from kll_graph.settings import REPO_ROOT, load_settings
 from kll_graph.store import CurrentStore
 

@@ -31,7 +31,7 @@ from urllib.parse import quote
 
 from kll_graph import concepts
 from kll_graph.build.pipeline import build
-from kll_graph.labels.index import index_for
+from kll_graph.labels.lookup import index_for
 from kll_graph.settings import REPO_ROOT, load_settings
 from kll_graph.store import CurrentStore
 from kll_graph.web import create_app

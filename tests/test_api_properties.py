@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kll_graph.labels.index import index_for
+from kll_graph.labels.lookup import index_for
 from kll_graph.testing import LiveServer
 from kll_graph.web import create_app
 from kll_graph.web.openapi import document

@@ -14,18 +14,18 @@ from pyoxigraph import RdfFormat, Store
 
 from kll_graph.build.pipeline import build
 from kll_graph.exceptions import BadRequestError
-from kll_graph.labels.index import (
-    INDEX_FILE,
-    LabelIndex,
+from kll_graph.labels.compile import build_index
+from kll_graph.labels.index import LabelIndex
+from kll_graph.labels.layout import INDEX_FILE
+from kll_graph.labels.lookup import (
     autocomplete,
-    build_index,
     check_query,
-    fold,
     index_for,
     parse_resolve_request,
     resolve,
     search,
 )
+from kll_graph.labels.text import fold
 from kll_graph.namespaces import graph_iri
 from kll_graph.settings import Settings, SourceConfig
 from kll_graph.store import CurrentStore

@@ -6,13 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kll_graph.labels.index import (
-    LabelIndex,
-    autocomplete,
-    index_for,
-    parse_resolve_request,
-    resolve,
-)
+from kll_graph.labels.index import LabelIndex
+from kll_graph.labels.lookup import autocomplete, index_for, parse_resolve_request, resolve
 from kll_graph.store import CurrentStore
 
 pytestmark = pytest.mark.realdata

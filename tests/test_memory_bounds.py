@@ -249,7 +249,7 @@ def test_the_label_memo_is_keyed_by_concept_and_known_language(
     language reaches it only as a primary subtag the index has labels in, so however long and
     varied the `lang` parameters clients send, they add no keys beyond one per language."""
     from kll_graph.exceptions import BadRequestError
-    from kll_graph.labels.index import autocomplete, index_for
+    from kll_graph.labels.lookup import autocomplete, index_for
 
     index = index_for(sample_store.get())
     autocomplete(index, "a", lang="sv", limit=50)

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from pyoxigraph import NamedNode
 
-from kll_graph.labels.index import index_for
+from kll_graph.labels.lookup import index_for
 from kll_graph.store import CurrentStore
 from kll_graph.testing import LiveServer
 from kll_graph.web import i18n

@@ -10,7 +10,7 @@ import pytest
 from pyoxigraph import NamedNode, Variable
 
 from kll_graph import concepts
-from kll_graph.labels.index import index_for
+from kll_graph.labels.lookup import index_for
 from kll_graph.store import CurrentStore
 from kll_graph.testing import LiveServer
 

@@ -12,7 +12,8 @@ import time
 
 from kll_graph.build.context import BuildContext
 from kll_graph.exceptions import BuildError, QualityError
-from kll_graph.labels.index import INDEX_FILE, build_index
+from kll_graph.labels.compile import build_index
+from kll_graph.labels.layout import INDEX_FILE
 from kll_graph.mappings.checks import ERROR, FINDINGS_FILE, SUMMARY_FINDINGS, Vocabulary, check_sets, summarize
 from kll_graph.mappings.coverage import COVERAGE_FILE, coverage, coverage_json
 from kll_graph.mappings.sources import MAPPING_IMPORTERS, source_sets

@@ -2,7 +2,7 @@
 the concept page, schemes, the about page and the suggestions of a "not found" page.
 
 Every function here builds on the same data functions as the JSON API
-(:mod:`kll_graph.concepts.lookup` and :mod:`kll_graph.labels.index`), so a page and its
+(:mod:`kll_graph.concepts.lookup` and :mod:`kll_graph.labels`), so a page and its
 machine-readable twin always agree; this module only adds what a person needs on top: the paths up
 the hierarchy, paging of long lists, mappings grouped by predicate, links to the sources, and
 labels in the interface language. No HTTP here.
@@ -22,8 +22,9 @@ from pyoxigraph import Literal, NamedNode
 from kll_graph.concepts import lookup as concepts
 from kll_graph.concepts.rdfdoc import FORMATS
 from kll_graph.exceptions import BadRequestError, NotFoundError
-from kll_graph.labels import index as labels
-from kll_graph.labels.index import LabelIndex, index_for
+from kll_graph import labels
+from kll_graph.labels.index import LabelIndex
+from kll_graph.labels.lookup import index_for
 from kll_graph.namespaces import JOBTECH_CONCEPT
 from kll_graph.sparql.query import select_named
 from kll_graph.store import ServedBuild

@@ -17,7 +17,9 @@ from typing import Any
 from pyoxigraph import BlankNode, Literal, NamedNode, Store
 
 from kll_graph.exceptions import BadRequestError, NotFoundError
-from kll_graph.labels.index import LabelIndex, compact, index_for
+from kll_graph.labels.index import LabelIndex
+from kll_graph.labels.lookup import index_for
+from kll_graph.labels.text import compact
 from kll_graph.namespaces import DCT, ESCO, OWL, PREFIXES, RDF, SKOS, XSD, kll
 from kll_graph.sparql.query import select_named
 from kll_graph.store import ServedBuild

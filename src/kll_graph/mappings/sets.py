@@ -17,7 +17,7 @@ from pyoxigraph import NamedNode
 
 from kll_graph.concepts.browse import paged, vocabulary_name
 from kll_graph.exceptions import NotFoundError, StoreNotFoundError
-from kll_graph.labels.index import index_for
+from kll_graph.labels.lookup import index_for
 from kll_graph.mappings import coverage
 from kll_graph.sparql.query import select_named
 from kll_graph.store import ServedBuild

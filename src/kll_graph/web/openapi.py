@@ -10,14 +10,14 @@ from typing import Any
 
 from kll_graph import __version__
 from kll_graph.concepts.lookup import IRI_PATTERN, MAX_URI_LENGTH
-from kll_graph.labels.index import (
+from kll_graph.labels.index import LabelIndex
+from kll_graph.labels.lookup import (
     MAX_AUTOCOMPLETE,
     MAX_BATCH,
     MAX_CANDIDATES,
     MAX_OFFSET,
     MAX_QUERY_LENGTH,
     MAX_SEARCH_PAGE,
-    LabelIndex,
 )
 
 JT = "http://data.jobtechdev.se/taxonomy/concept/"
