@@ -240,3 +240,22 @@ def test_pages_work_without_javascript(real_server: LiveServer, browser: Any) ->
     assert page.locator("#tree button.toggle").first.is_hidden()  # no dead buttons
     assert page.locator("#tree a").count() >= 5  # every node still links to its page
     context.close()
+
+
+def test_search_filters_send_what_the_api_accepts(real_server: LiveServer, browser: Any) -> None:
+    """The facet form (no JavaScript needed) sends `include_deprecated=true` and the checked
+    types, which the page and its API twin both accept."""
+    page = _new_page(browser, "sv-SE")
+    page.goto(real_server.url + "/search?q=sjuksköterska")
+    page.locator("input[name=include_deprecated]").check()
+    page.locator("input[name=type]").first.check()
+    with page.expect_navigation():
+        page.locator(".facets button[type=submit]").click()
+    assert "include_deprecated=true" in page.url and "type=" in page.url
+    assert page.locator("input[name=include_deprecated]").is_checked()
+    assert page.locator("ol.hits a").count() >= 1
+    twin = page.locator("a[href^='/api/v1/search']").first.get_attribute("href")
+    assert twin and "include_deprecated=true" in twin
+    answer = page.request.get(real_server.url + twin)
+    assert answer.status == 200 and answer.json()["results"]
+    page.context.close()

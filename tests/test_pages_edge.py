@@ -45,7 +45,7 @@ def test_deprecated_concept_has_a_banner_linking_its_replacement(edge_server: Li
 def test_deprecated_concepts_are_searchable_on_request(edge_server: LiveServer) -> None:
     _, hidden = page(edge_server, "/search?q=gammal")
     assert EX + "old" not in uris_linked(hidden)
-    _, shown = page(edge_server, "/search?q=gammal&include_deprecated=1")
+    _, shown = page(edge_server, "/search?q=gammal&include_deprecated=true")
     assert EX + "old" in uris_linked(shown)
     assert "utgånget" in shown.text
 

@@ -7,11 +7,6 @@ file unusable: the build refuses it. The others are reported by the build (``bui
 ``steps.mappings``) and by ``kll-graph mappings check``; with ``strict`` the build fails on any
 error among them too.
 
-The findings are those of the quality check framework (:class:`kll_graph.quality.report.Finding`,
-its severities, counting and one-line text), located in a file rather than at a resource; the
-concepts involved are the finding's ``related`` (``concepts`` in ``mapping-findings.json`` and in
-``kll-graph mappings check --format json``).
-
 File checks: missing-metadata, missing-column, unknown-column, unknown-metadata, format-note,
 not-a-curie, unknown-prefix, unknown-predicate, invalid-justification, invalid-value,
 duplicate-row. Set checks (over all sets together): contradicting-predicates,
@@ -52,13 +47,12 @@ from kll_graph.mappings.sssom import (
     split_curie,
 )
 from kll_graph.namespaces import kll
-from kll_graph.quality.registry import ERROR, WARNING
-from kll_graph.quality.render import counts_text
-from kll_graph.quality.report import Finding, summarize
 from kll_graph.sparql.query import select_named
 from kll_graph.store import CurrentStore
 
+ERROR = "error"
 ESCO_MODEL = "http://data.europa.eu/esco/model#"
+WARNING = "warning"
 #: The mapping predicates a set may use: SKOS mapping relations, compiled as they are.
 PREDICATES = {
     f"skos:{name}"
@@ -71,45 +65,28 @@ INVERSE = {
     "skos:narrowMatch": "skos:broadMatch",
     "skos:relatedMatch": "skos:relatedMatch",
 }
-#: The SEMAPV mapping justifications (https://w3id.org/semapv/vocab/).
 JUSTIFICATIONS = {
-    "semapv:MappingReview",
-    "semapv:ManualMappingCuration",
-    "semapv:LogicalReasoning",
-    "semapv:LexicalMatching",
-    "semapv:CompositeMatching",
-    "semapv:UnspecifiedMatching",
-    "semapv:SemanticSimilarityThresholdMatching",
-    "semapv:LexicalSimilarityThresholdMatching",
-    "semapv:MappingChaining",
-    "semapv:MappingInversion",
-    "semapv:StructuralMatching",
-    "semapv:InstanceBasedMatching",
-    "semapv:BackgroundKnowledgeBasedMatching",
-}
-#: The SSSOM entity types (subject_type, object_type, predicate_type).
-_ENTITY_TYPES = {
-    "owl class",
-    "owl object property",
-    "owl data property",
-    "owl annotation property",
-    "owl named individual",
-    "skos concept",
-    "rdfs resource",
-    "rdfs class",
-    "rdfs literal",
-    "rdfs datatype",
-    "rdf property",
-    "composed entity expression",
-}
+    f"semapv:{name}"
+    for name in (
+        "MappingReview", "ManualMappingCuration", "LogicalReasoning", "LexicalMatching",
+        "CompositeMatching", "UnspecifiedMatching", "SemanticSimilarityThresholdMatching",
+        "LexicalSimilarityThresholdMatching", "MappingChaining", "MappingInversion",
+        "StructuralMatching", "InstanceBasedMatching", "BackgroundKnowledgeBasedMatching",
+    )
+}  # fmt: skip
 _ENUMS = {
     "predicate_modifier": {"Not"},
     "mapping_cardinality": {"1:1", "1:n", "n:1", "n:n", "1:0", "0:1", "0:0"},
     "sssom_version": {"1.0", "1.1"},
-    "subject_type": _ENTITY_TYPES,
-    "object_type": _ENTITY_TYPES,
-    "predicate_type": _ENTITY_TYPES,
-}
+    **{
+        slot: {
+            "owl class", "owl object property", "owl data property", "owl annotation property",
+            "owl named individual", "skos concept", "rdfs resource", "rdfs class",
+            "rdfs literal", "rdfs datatype", "rdf property", "composed entity expression",
+        }
+        for slot in ("subject_type", "object_type", "predicate_type")
+    },
+}  # fmt: skip
 #: Pairs of predicates that cannot both hold between the same two concepts.
 CONTRADICTIONS = {
     frozenset({"skos:exactMatch", "skos:broadMatch"}),
@@ -117,6 +94,36 @@ CONTRADICTIONS = {
     frozenset({"skos:broadMatch", "skos:narrowMatch"}),
 }
 _BAD_IRI_CHARS = re.compile(r'[<>"{}|^`\\\s]')
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a mapping set."""
+
+    check: str
+    severity: str
+    message: str
+    file: str
+    line: int | None = None
+    slot: str = ""
+    concepts: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "severity": self.severity,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "slot": self.slot or None,
+            "concepts": list(self.concepts),
+        }
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        what = f" {self.slot}:" if self.slot else ""
+        concepts = f" [{', '.join(self.concepts)}]" if self.concepts else ""
+        return f"{where}: {self.severity} {self.check}:{what} {self.message}{concepts}"
 
 
 def _file(mset: MappingSet) -> str:
@@ -129,10 +136,9 @@ def _file(mset: MappingSet) -> str:
 def check_file(mset: MappingSet) -> list[Finding]:
     """Format and vocabulary-independent content checks of one set."""
     file = _file(mset)
-    out = [
-        Finding(check="format-note", severity=WARNING, message=note, file=file, line=line)
-        for line, note in mset.notes
-    ]
+    out: list[Finding] = []
+    for line, note in mset.notes:
+        out.append(Finding("format-note", WARNING, note, file, line))
     out += _metadata_findings(mset, file)
     out += _column_findings(mset, file)
     out += _value_findings(mset, file)
@@ -144,45 +150,32 @@ def _metadata_findings(mset: MappingSet, file: str) -> Iterator[Finding]:
     for key in REQUIRED_METADATA:
         if not mset.metadata.get(key):
             yield Finding(
-                check="missing-metadata",
-                severity=ERROR,
-                message=f"the metadata block has no {key}; add `#{key}: ...` "
+                "missing-metadata", ERROR,
+                f"the metadata block has no {key}; add `#{key}: ...` "
                 + ("(an IRI naming this set)" if key == "mapping_set_id" else "(a licence IRI)"),
-                file=file,
-                line=1,
-                slot=key,
-            )
+                file, 1, key,
+            )  # fmt: skip
     if not mset.curie_map and mset.mappings:
         yield Finding(
-            check="missing-metadata",
-            severity=ERROR,
-            message="the metadata block has no curie_map; declare every prefix the set uses",
-            file=file,
-            line=1,
-            slot="curie_map",
-        )
+            "missing-metadata", ERROR,
+            "the metadata block has no curie_map; declare every prefix the set uses",
+            file, 1, "curie_map",
+        )  # fmt: skip
     for key in mset.metadata:
         if key not in SET_SLOTS:
             yield Finding(
-                check="unknown-metadata",
-                severity=WARNING,
-                message=f"{key!r} is not an SSSOM mapping set slot; it is ignored",
-                file=file,
-                line=mset.metadata_lines.get(key, 1),
-                slot=key,
-            )
+                "unknown-metadata", WARNING,
+                f"{key!r} is not an SSSOM mapping set slot; it is ignored",
+                file, mset.metadata_lines.get(key, 1), key,
+            )  # fmt: skip
     for prefix, namespace in mset.curie_map.items():
         builtin = BUILTIN_PREFIXES.get(prefix)
         if builtin and builtin != namespace:
             yield Finding(
-                check="unknown-prefix",
-                severity=ERROR,
-                message=f"built-in prefix {prefix!r} redefined as {namespace}; "
-                f"it must be {builtin}",
-                file=file,
-                line=mset.metadata_lines.get("curie_map", 1),
-                slot="curie_map",
-            )
+                "unknown-prefix", ERROR,
+                f"built-in prefix {prefix!r} redefined as {namespace}; it must be {builtin}",
+                file, mset.metadata_lines.get("curie_map", 1), "curie_map",
+            )  # fmt: skip
 
 
 def _column_findings(mset: MappingSet, file: str) -> Iterator[Finding]:
@@ -191,27 +184,21 @@ def _column_findings(mset: MappingSet, file: str) -> Iterator[Finding]:
     for column in REQUIRED_COLUMNS:
         if column not in mset.columns:
             yield Finding(
-                check="missing-column",
-                severity=ERROR,
-                message=f"the table has no {column} column; required columns: "
+                "missing-column", ERROR,
+                f"the table has no {column} column; required columns: "
                 + ", ".join(REQUIRED_COLUMNS),
-                file=file,
-                line=mset.header_line,
-                slot=column,
-            )
+                file, mset.header_line, column,
+            )  # fmt: skip
     for column in mset.columns:
         if column not in MAPPING_SLOTS:
             yield Finding(
-                check="unknown-column",
-                severity=ERROR,
-                message=f"{column!r} is not an SSSOM mapping slot (a typo?); known slots include "
+                "unknown-column", ERROR,
+                f"{column!r} is not an SSSOM mapping slot (a typo?); known slots include "
                 "subject_id, subject_label, predicate_id, predicate_modifier, object_id, "
                 "object_label, mapping_justification, author_id, reviewer_id, confidence, "
                 "mapping_date, comment",
-                file=file,
-                line=mset.header_line,
-                slot=column,
-            )
+                file, mset.header_line, column,
+            )  # fmt: skip
 
 
 def _value_findings(mset: MappingSet, file: str) -> Iterator[Finding]:
@@ -227,14 +214,7 @@ def _value_findings(mset: MappingSet, file: str) -> Iterator[Finding]:
             problem = _value_problem(slot, value)
             if problem:
                 line = mset.metadata_lines.get(slot, 1)
-                yield Finding(
-                    check="invalid-value",
-                    severity=ERROR,
-                    message=problem,
-                    file=file,
-                    line=line,
-                    slot=slot,
-                )
+                yield Finding("invalid-value", ERROR, problem, file, line, slot)
 
 
 def _curie_findings(
@@ -243,36 +223,24 @@ def _curie_findings(
     parts = split_curie(value)
     if parts is None:
         yield Finding(
-            check="not-a-curie",
-            severity=ERROR,
-            message=f"{value!r} is not a CURIE; write identifiers as prefix:local with the prefix "
+            "not-a-curie", ERROR,
+            f"{value!r} is not a CURIE; write identifiers as prefix:local with the prefix "
             "declared in curie_map",
-            file=file,
-            line=line,
-            slot=slot,
-            related=(value,),
-        )
+            file, line, slot, (value,),
+        )  # fmt: skip
     elif parts[0] not in prefixes:
         yield Finding(
-            check="unknown-prefix",
-            severity=ERROR,
-            message=f"prefix {parts[0]!r} of {value!r} is not declared in curie_map "
+            "unknown-prefix", ERROR,
+            f"prefix {parts[0]!r} of {value!r} is not declared in curie_map "
             f"(declared: {', '.join(sorted(prefixes))})",
-            file=file,
-            line=line,
-            slot=slot,
-            related=(value,),
-        )
+            file, line, slot, (value,),
+        )  # fmt: skip
     elif _BAD_IRI_CHARS.search(parts[1]):
         yield Finding(
-            check="not-a-curie",
-            severity=ERROR,
-            message=f"{value!r} holds characters an IRI cannot (space, <, >, quote ...)",
-            file=file,
-            line=line,
-            slot=slot,
-            related=(value,),
-        )
+            "not-a-curie", ERROR,
+            f"{value!r} holds characters an IRI cannot (space, <, >, quote ...)",
+            file, line, slot, (value,),
+        )  # fmt: skip
 
 
 def _mapping_value_findings(mapping: Mapping, required: list[str], file: str) -> Iterator[Finding]:
@@ -280,50 +248,29 @@ def _mapping_value_findings(mapping: Mapping, required: list[str], file: str) ->
     predicate = mapping.get("predicate_id")
     if predicate and predicate not in PREDICATES and split_curie(predicate):
         yield Finding(
-            check="unknown-predicate",
-            severity=ERROR,
-            message=f"{predicate!r} is not a mapping predicate we compile; use one of "
+            "unknown-predicate", ERROR,
+            f"{predicate!r} is not a mapping predicate we compile; use one of "
             + ", ".join(sorted(PREDICATES)),
-            file=file,
-            line=mapping.line,
-            slot="predicate_id",
-            related=concepts,
-        )
+            file, mapping.line, "predicate_id", concepts,
+        )  # fmt: skip
     justification = mapping.get("mapping_justification")
     if justification and justification not in JUSTIFICATIONS:
         yield Finding(
-            check="invalid-justification",
-            severity=ERROR,
-            message=f"{justification!r} is not a SEMAPV justification; use e.g. "
+            "invalid-justification", ERROR,
+            f"{justification!r} is not a SEMAPV justification; use e.g. "
             "semapv:ManualMappingCuration, semapv:MappingReview, semapv:LexicalMatching",
-            file=file,
-            line=mapping.line,
-            slot="mapping_justification",
-            related=concepts,
-        )
+            file, mapping.line, "mapping_justification", concepts,
+        )  # fmt: skip
     for slot in required:  # (a missing column is reported once, for the header)
         if not mapping.get(slot):
             yield Finding(
-                check="missing-column",
-                severity=ERROR,
-                message=f"empty {slot} (required in every row)",
-                file=file,
-                line=mapping.line,
-                slot=slot,
-                related=concepts,
-            )
+                "missing-column", ERROR, f"empty {slot} (required in every row)",
+                file, mapping.line, slot, concepts,
+            )  # fmt: skip
     for slot, value in mapping.slots.items():
         problem = _value_problem(slot, value)
         if problem:
-            yield Finding(
-                check="invalid-value",
-                severity=ERROR,
-                message=problem,
-                file=file,
-                line=mapping.line,
-                slot=slot,
-                related=concepts,
-            )
+            yield Finding("invalid-value", ERROR, problem, file, mapping.line, slot, concepts)
 
 
 def _value_problem(slot: str, value: str) -> str:
@@ -357,14 +304,10 @@ def _duplicate_findings(mset: MappingSet, file: str) -> Iterator[Finding]:
         key = mapping_key(mapping)
         if key in first:
             yield Finding(
-                check="duplicate-row",
-                severity=WARNING,
-                message=f"the same mapping ({' '.join(k for k in key if k)}) as line {first[key]}",
-                file=file,
-                line=mapping.line,
-                slot="",
-                related=(key[0], key[3]),
-            )
+                "duplicate-row", WARNING,
+                f"the same mapping ({' '.join(k for k in key if k)}) as line {first[key]}",
+                file, mapping.line, "", (key[0], key[3]),
+            )  # fmt: skip
         else:
             first[key] = mapping.line
 
@@ -422,15 +365,11 @@ def check_pairs(sets: list[MappingSet]) -> Iterator[Finding]:
         clashes += [f"{p} and Not {p}" for p in sorted(positive & negative)]
         if clashes:
             yield Finding(
-                check="contradicting-predicates",
-                severity=ERROR,
-                message=f"{'; '.join(sorted(clashes))} from {first.subject} to {first.obj} "
+                "contradicting-predicates", ERROR,
+                f"{'; '.join(sorted(clashes))} from {first.subject} to {first.obj} "
                 f"(stated at {_where(edges)})",
-                file=edges[-1].file,
-                line=edges[-1].line,
-                slot="predicate_id",
-                related=(first.subject, first.obj),
-            )
+                edges[-1].file, edges[-1].line, "predicate_id", (first.subject, first.obj),
+            )  # fmt: skip
 
 
 def namespace_scheme(iri: str) -> str:
@@ -475,16 +414,12 @@ def _multiple_exact(graph: dict[str, dict[str, list[_Edge]]], scheme_of: Any) ->
                 continue
             edges = [e for t in sorted(targets) for e in graph[concept][t]]
             yield Finding(
-                check="multiple-exact-matches",
-                severity=WARNING,
-                message=f"exact match to {len(targets)} concepts of scheme {scheme} "
+                "multiple-exact-matches", WARNING,
+                f"exact match to {len(targets)} concepts of scheme {scheme} "
                 f"(at {_where(edges)}); exactMatch is transitive, so those would all be the "
                 "same concept",
-                file=edges[0].file,
-                line=edges[0].line,
-                slot="predicate_id",
-                related=(concept, *sorted(targets)),
-            )
+                edges[0].file, edges[0].line, "predicate_id", (concept, *sorted(targets)),
+            )  # fmt: skip
 
 
 def _exact_cycles(graph: dict[str, dict[str, list[_Edge]]], scheme_of: Any) -> Iterator[Finding]:
@@ -526,16 +461,12 @@ def _loop_back(
             if path and len(path) > 3:
                 edges = [graph[a][b][0] for a, b in pairwise(path)]
                 return Finding(
-                    check="exact-match-cycle",
-                    severity=ERROR,
-                    message=f"exact matches lead from one concept of scheme {scheme} through "
+                    "exact-match-cycle", ERROR,
+                    f"exact matches lead from one concept of scheme {scheme} through "
                     f"{len(path) - 2} concepts of other schemes back to another "
                     f"(at {_where(edges)}); transitively they would be the same concept",
-                    file=edges[0].file,
-                    line=edges[0].line,
-                    slot="predicate_id",
-                    related=tuple(path),
-                )
+                    edges[0].file, edges[0].line, "predicate_id", tuple(path),
+                )  # fmt: skip
     return None
 
 
@@ -603,25 +534,17 @@ def check_vocabulary(sets: list[MappingSet], vocabulary: Vocabulary) -> Iterator
                     continue
                 if iri not in vocabulary.present:
                     yield Finding(
-                        check="not-in-vocabulary",
-                        severity=ERROR,
-                        message=f"{value} is not in the loaded vocabularies (a typo, a concept of "
+                        "not-in-vocabulary", ERROR,
+                        f"{value} is not in the loaded vocabularies (a typo, a concept of "
                         "another version, or a source that is not loaded)",
-                        file=file,
-                        line=mapping.line,
-                        slot=slot,
-                        related=(iri,),
-                    )
+                        file, mapping.line, slot, (iri,),
+                    )  # fmt: skip
                 elif iri in vocabulary.deprecated:
                     yield Finding(
-                        check="deprecated-concept",
-                        severity=WARNING,
-                        message=f"{value} is deprecated; map its replacement instead",
-                        file=file,
-                        line=mapping.line,
-                        slot=slot,
-                        related=(iri,),
-                    )
+                        "deprecated-concept", WARNING,
+                        f"{value} is deprecated; map its replacement instead",
+                        file, mapping.line, slot, (iri,),
+                    )  # fmt: skip
 
 
 # --- all together -------------------------------------------------------------------------------
@@ -638,6 +561,18 @@ def check_sets(sets: list[MappingSet], vocabulary: Vocabulary | None = None) -> 
     if vocabulary is not None:
         findings += check_vocabulary(sets, vocabulary)
     return findings
+
+
+def summarize(findings: list[Finding]) -> dict[str, Any]:
+    """Counts per check and severity (for build.json and the text report)."""
+    counts: dict[str, int] = defaultdict(int)
+    for finding in findings:
+        counts[finding.check] += 1
+    return {
+        "errors": sum(1 for f in findings if f.severity == ERROR),
+        "warnings": sum(1 for f in findings if f.severity == WARNING),
+        "by_check": dict(sorted(counts.items())),
+    }
 
 
 def file_errors(mset: MappingSet) -> list[Finding]:
@@ -669,18 +604,23 @@ class CheckReport:
             ],
             **summarize(self.findings),
             "notes": self.notes,
-            "findings": [f.file_json() for f in self.findings],
+            "findings": [f.to_json() for f in self.findings],
         }
 
     def to_text(self) -> str:
-        mappings = sum(len(m.mappings) for m in self.sets)
-        return "\n".join(
-            [
-                *(str(f) for f in self.findings),
-                *self.notes,
-                f"{len(self.sets)} set(s), {mappings:,} mappings: {counts_text(self.findings)}",
-            ]
+        lines = [str(f) for f in self.findings]
+        summary = summarize(self.findings)
+        lines += self.notes
+        lines.append(
+            f"{len(self.sets)} set(s), {sum(len(m.mappings) for m in self.sets):,} mappings: "
+            f"{summary['errors']} error(s), {summary['warnings']} warning(s)"
+            + (
+                " (" + ", ".join(f"{k} {v}" for k, v in summary["by_check"].items()) + ")"
+                if summary["by_check"]
+                else ""
+            )
         )
+        return "\n".join(lines)
 
 
 def check_report(

@@ -35,9 +35,10 @@ from pyoxigraph import (
 )
 
 from kll_graph.exceptions import QueryError
-from kll_graph.namespaces import PREFIXES, XSD
+from kll_graph.namespaces import PREFIXES
 
-XSD_STRING = XSD.string.value
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The HTML lookup pages and the dereferenceable concept URIs.
 
-Thin views: read the request (language, parameters, Accept), call one function of
+Thin views: read the request (language, Accept, and parameters through
+:mod:`kll_graph.web.params`, as the API reads them), call one function of
 :mod:`kll_graph.concepts.browse`, :mod:`kll_graph.mappings.sets` or
 :mod:`kll_graph.concepts.rdfdoc`, render. The same data functions feed `/api/v1`, so each page
 links its machine-readable twin.
@@ -24,6 +25,7 @@ Pages carry an ETag from the build id, the UI language and the code version, and
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -33,29 +35,37 @@ from flask.typing import ResponseReturnValue
 from pyoxigraph import NamedNode
 from werkzeug.exceptions import HTTPException
 
-from kll_graph import __version__, conneg, labels
+from kll_graph import __version__, conneg
 from kll_graph.concepts import browse, rdfdoc
 from kll_graph.concepts.document_cache import DocumentCache
-from kll_graph.digest import sha256_hex
 from kll_graph.exceptions import BadRequestError, KllError, NotAcceptableError, NotFoundError
+from kll_graph.labels.lookup import MAX_AUTOCOMPLETE
 from kll_graph.mappings import sets as mapsets
 from kll_graph.settings import Settings
 from kll_graph.store import ServedBuild
 from kll_graph.web import i18n, linked_data
-from kll_graph.web.context import current_store
 from kll_graph.web.errors import error_response
+from kll_graph.web.params import (
+    bool_param,
+    int_param,
+    list_param,
+    page_param,
+    served_build,
+    text_param,
+)
 
 _WEB = Path(__file__).parent
 
 
 def _code_version() -> str:
     """A digest of the templates and static files, so a new release changes every ETag."""
-    chunks = [__version__.encode()]
+    digest = hashlib.sha256(__version__.encode())
     for folder in ("templates", "static"):
         for path in sorted((_WEB / folder).glob("*")):
             if path.is_file():
-                chunks += (path.name.encode(), path.read_bytes())
-    return sha256_hex(*chunks)[:12]
+                digest.update(path.name.encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 CODE_VERSION = _code_version()
@@ -70,16 +80,12 @@ _MACHINE_PREFIXES = ("/api/", "/sparql", "/reconcile", "/-/")
 # --- request helpers ------------------------------------------------------------------------
 
 
-def _served() -> ServedBuild:
-    return current_store().get()
-
-
 def _language() -> str:
     """The UI language of this request (cached on `g`); an unknown `?lang=` is a 400."""
     if "ui_lang" not in g:
         g.ui_lang = i18n.DEFAULT_LANGUAGE
         lang, explicit = i18n.choose_language(
-            request.args.get("lang"),
+            text_param("lang"),
             request.cookies.get(i18n.COOKIE),
             request.headers.get("Accept-Language"),
         )
@@ -98,7 +104,7 @@ def _safe_language() -> str:
 
 def _etag(served: ServedBuild, *parts: str) -> str:
     text = "|".join((served.build_id, CODE_VERSION, *parts))
-    return sha256_hex(text.encode())[:20]
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def _url(path: str, **params: Any) -> str:
@@ -141,10 +147,6 @@ def _common(served: ServedBuild) -> dict[str, Any]:
     }
 
 
-def _list_param(name: str) -> list[str]:
-    return [v.strip() for raw in request.args.getlist(name) for v in raw.split(",") if v.strip()]
-
-
 def _prefers_html() -> bool:
     accept = request.headers.get("Accept")
     return conneg.negotiate(accept, ["application/json", "text/html"]) == "text/html"
@@ -155,7 +157,7 @@ def _prefers_html() -> bool:
 
 def _dereference(uri_text: str | None) -> Response:
     """The 303 answer for a concept URI, or the negotiated 400, 404 or 406."""
-    served = _served()
+    served = served_build()
     try:
         media_type = linked_data.choose_representation(request.headers.get("Accept"))
     except NotAcceptableError as exc:
@@ -217,7 +219,7 @@ def _error_page(exc: Exception, served: ServedBuild | None = None, query: str = 
     lang = _safe_language()
     if served is None:
         try:
-            served = _served()
+            served = served_build()
         except KllError:
             served = None
     suggestions: list[dict[str, Any]] = []
@@ -312,23 +314,23 @@ def blueprint(app: Flask) -> Blueprint:
 
     @bp.get("/")
     def home() -> ResponseReturnValue:
-        served = _served()
+        served = served_build()
         lang = _language()
         return _page_response("home.html", data=browse.home(served, lang), **_common(served))
 
     @bp.get("/search")
     def search() -> ResponseReturnValue:
-        served = _served()
+        served = served_build()
         lang = _language()
-        schemes, types = _list_param("scheme"), _list_param("type")
-        deprecated = request.args.get("include_deprecated", "") in {"1", "true", "on", "yes"}
+        schemes, types = list_param("scheme"), list_param("type")
+        deprecated = bool_param("include_deprecated")
         data = browse.search_page(
             served,
-            request.args.get("q"),
+            text_param("q"),
             lang,
             schemes=schemes,
             types=types,
-            page=browse.page_number(request.args.get("page")),
+            page=page_param(),
             include_deprecated=deprecated,
         )
         twin = _url(
@@ -352,14 +354,9 @@ def blueprint(app: Flask) -> Blueprint:
 
     @bp.get("/suggest")
     def suggest() -> ResponseReturnValue:
-        served = _served()
-        limit = request.args.get("limit", "8").strip()
-        if not limit.isdigit() or not 1 <= int(limit) <= labels.MAX_AUTOCOMPLETE:
-            raise BadRequestError(
-                f"'limit' must be a whole number from 1 to {labels.MAX_AUTOCOMPLETE}",
-                parameter="limit",
-            )
-        data = browse.suggest(served, request.args.get("q"), _language(), int(limit))
+        served = served_build()
+        limit = int_param("limit", 8, minimum=1, maximum=MAX_AUTOCOMPLETE)
+        data = browse.suggest(served, text_param("q"), _language(), limit)
         response = jsonify(data)
         conneg.add_vary(response.headers, "Accept-Language")
         return response
@@ -367,17 +364,14 @@ def blueprint(app: Flask) -> Blueprint:
     @bp.get("/resource")
     @bp.get("/concept")
     def resource() -> ResponseReturnValue:
-        return _dereference(request.args.get("uri"))
+        return _dereference(text_param("uri"))
 
     @bp.get("/page")
     def page() -> ResponseReturnValue:
-        served = _served()
+        served = served_build()
         lang = _language()
-        pages = {
-            name: browse.page_number(request.args.get(f"{name}_page"), f"{name}_page")
-            for name in browse.PAGED_LISTS
-        }
-        view = browse.concept_page(served, request.args.get("uri", ""), lang, pages)
+        pages = {name: page_param(f"{name}_page") for name in browse.PAGED_LISTS}
+        view = browse.concept_page(served, text_param("uri", ""), lang, pages)
         return _page_response(
             "concept.html",
             view=view,
@@ -395,9 +389,9 @@ def blueprint(app: Flask) -> Blueprint:
         if fmt is None:
             known = ", ".join(f.extension for f in rdfdoc.FORMATS)
             raise NotFoundError(f"no document format '.{ext[:20]}'; there are: {known}")
-        served = _served()
-        uri = browse.concepts.parse_uri(request.args.get("uri")).value
-        number = browse.page_number(request.args.get("page"))
+        served = served_build()
+        uri = browse.concepts.parse_uri(text_param("uri")).value
+        number = page_param()
         try:
             rdfdoc.described(served, uri)
         except NotFoundError:
@@ -416,7 +410,7 @@ def blueprint(app: Flask) -> Blueprint:
 
     @bp.get("/schemes")
     def schemes() -> ResponseReturnValue:
-        served = _served()
+        served = served_build()
         lang = _language()
         return _page_response(
             "schemes.html", vocabularies=browse.vocabularies(served, lang), **_common(served)
@@ -424,19 +418,19 @@ def blueprint(app: Flask) -> Blueprint:
 
     @bp.get("/scheme")
     def scheme() -> ResponseReturnValue:
-        served = _served()
+        served = served_build()
         lang = _language()
         data = browse.scheme_page(
             served,
-            request.args.get("id") or request.args.get("uri") or "",
+            text_param("id") or text_param("uri") or "",
             lang,
-            browse.page_number(request.args.get("page")),
+            page_param(),
         )
         return _page_response("scheme.html", data=data, with_args=_with_args, **_common(served))
 
     @bp.get("/mappings")
     def mappings() -> ResponseReturnValue:
-        served = _served()
+        served = served_build()
         _language()
         overall = mapsets.overall_coverage(served)
         return _page_response(
@@ -449,16 +443,16 @@ def blueprint(app: Flask) -> Blueprint:
 
     @bp.get("/mappings/<path:name>")
     def mapping_set(name: str) -> ResponseReturnValue:
-        served = _served()
+        served = served_build()
         lang = _language()
-        data = mapsets.set_page(served, name, lang, browse.page_number(request.args.get("page")))
+        data = mapsets.set_page(served, name, lang, page_param())
         return _page_response(
             "mapping_set.html", data=data, with_args=_with_args, **_common(served)
         )
 
     @bp.get("/about")
     def about() -> ResponseReturnValue:
-        served = _served()
+        served = served_build()
         lang = _language()
         return _page_response("about.html", data=browse.about(served, lang), **_common(served))
 
@@ -466,7 +460,7 @@ def blueprint(app: Flask) -> Blueprint:
     def kll_error(exc: KllError) -> ResponseReturnValue:
         if request.path.startswith("/data.") or request.path == "/suggest":
             return error_response(exc.status, exc.code, str(exc), getattr(exc, "parameter", None))
-        query = request.args.get("uri") or request.args.get("q") or ""
+        query = text_param("uri") or text_param("q") or ""
         if request.endpoint == "pages.mapping_set":
             query = ""
         return _error_page(exc, query=query)

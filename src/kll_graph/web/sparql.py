@@ -1,7 +1,8 @@
 """`/sparql`: the SPARQL 1.1 Protocol over :mod:`kll_graph.sparql.service`.
 
 This module only adapts HTTP: it takes the Protocol request apart (GET `?query=`, POST form,
-POST `application/sparql-query`), answers the cases the Protocol and HTTP define (403 update,
+POST `application/sparql-query`, the decoded pairs read with :mod:`kll_graph.web.params`: a
+parameter given twice is refused), answers the cases the Protocol and HTTP define (403 update,
 405, 406, 413, 415, 304), and streams the service's answer with its headers (ETag,
 Last-Modified, Vary, CORS). Without a query, GET answers the Service Description (RDF) or the
 query page (HTML), by Accept.
@@ -41,8 +42,9 @@ from kll_graph.sparql.service import (
     service_description,
     write_description,
 )
-from kll_graph.web.context import current_settings, current_store, request_body
+from kll_graph.web.context import current_settings, request_body
 from kll_graph.web.i18n import COOKIE, choose_language
+from kll_graph.web.params import served_build, single_value, text_param, values
 from kll_graph.web.response_cache import cacheable, will_keep
 
 FORM = "application/x-www-form-urlencoded"
@@ -73,7 +75,7 @@ def blueprint(app: Flask) -> Blueprint:
         if query is None:
             return _describe()
         dataset = _dataset(params)
-        fmt = _single(params, "format")
+        fmt = single_value(params, "format")
         if request.method == "GET" and fmt is None and _browser_wants_page():
             return _describe(query)
         plan = service.plan(QueryRequest(query, dataset, request.headers.get("Accept"), fmt))
@@ -141,24 +143,10 @@ def _params() -> list[tuple[str, str]]:
     return [*params, ("query", text)]
 
 
-def _values(params: list[tuple[str, str]], name: str) -> list[str]:
-    return [value for key, value in params if key == name]
-
-
-def _single(params: list[tuple[str, str]], name: str) -> str | None:
-    values = _values(params, name)
-    if len(values) > 1:
-        raise BadRequestError(
-            f"the '{name}' parameter was given {len(values)} times; give it once",
-            parameter=name,
-        )
-    return values[0] if values else None
-
-
 def _query_text(params: list[tuple[str, str]]) -> str | None:
     """The one query of the request, None when there is none (GET without a query)."""
-    queries = _values(params, "query")
-    updates = _values(params, "update")
+    queries = values(params, "query")
+    updates = values(params, "update")
     if queries and updates:
         raise BadRequestError(
             "the request has both 'query' and 'update'; a request carries one operation",
@@ -166,7 +154,7 @@ def _query_text(params: list[tuple[str, str]]) -> str | None:
         )
     if updates:
         raise UpdateForbiddenError(f"SPARQL Update is not accepted: {UPDATE_EXPLANATION}")
-    query = _single(params, "query")
+    query = single_value(params, "query")
     if query is None and request.method == "POST":
         raise BadRequestError(
             "the request has no 'query' parameter; send the SPARQL query as 'query'",
@@ -178,7 +166,7 @@ def _query_text(params: list[tuple[str, str]]) -> str | None:
 def _dataset(params: list[tuple[str, str]]) -> Dataset:
     graphs: dict[str, list[str]] = {}
     for name in ("default-graph-uri", "named-graph-uri"):
-        graphs[name] = _values(params, name)
+        graphs[name] = values(params, name)
         for value in graphs[name]:
             try:
                 NamedNode(value)
@@ -271,7 +259,7 @@ def _browser_wants_page() -> bool:
 def _describe(query: str | None = None) -> Response:
     """GET without a query: the Service Description (RDF) or the query page (HTML); a browser
     GET with a query also gets the page, with that query filled in and run."""
-    served = current_store().get()
+    served = served_build()
     media_type = conneg.choose(request.headers.get("Accept"), PAGE_TYPES)
     headers = {
         "Vary": conneg.VARY,
@@ -294,7 +282,7 @@ def _describe(query: str | None = None) -> Response:
 def _page(build_id: str, sample: bool, query: str | None = None) -> str:
     settings = current_settings()
     lang, _explicit = choose_language(
-        request.args.get("lang"),
+        text_param("lang"),
         request.cookies.get(COOKIE),
         request.headers.get("Accept-Language"),
     )
