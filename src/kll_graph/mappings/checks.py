@@ -7,6 +7,11 @@ file unusable: the build refuses it. The others are reported by the build (``bui
 ``steps.mappings``) and by ``kll-graph mappings check``; with ``strict`` the build fails on any
 error among them too.
 
+The findings are those of the quality check framework (:class:`kll_graph.quality.report.Finding`,
+its severities, counting and one-line text), located in a file rather than at a resource; the
+concepts involved are the finding's ``related`` (``concepts`` in ``mapping-findings.json`` and in
+``kll-graph mappings check --format json``).
+
 File checks: missing-metadata, missing-column, unknown-column, unknown-metadata, format-note,
 not-a-curie, unknown-prefix, unknown-predicate, invalid-justification, invalid-value,
 duplicate-row. Set checks (over all sets together): contradicting-predicates,
@@ -46,47 +51,63 @@ from kll_graph.mappings.sssom import (
     mapping_key,
     split_curie,
 )
-from kll_graph.namespaces import kll
+from kll_graph.namespaces import (
+    ESCO,
+    ESCO_DATA,
+    INVERSE_MATCH,
+    JOBTECH_CONCEPT,
+    MATCH_PREDICATES,
+    kll,
+)
+from kll_graph.quality.registry import ERROR, WARNING
+from kll_graph.quality.render import counts_text
+from kll_graph.quality.report import Finding, summarize
 from kll_graph.sparql.query import select_named
 from kll_graph.store import CurrentStore
 
-ERROR = "error"
-ESCO_MODEL = "http://data.europa.eu/esco/model#"
-WARNING = "warning"
 #: The mapping predicates a set may use: SKOS mapping relations, compiled as they are.
-PREDICATES = {
-    f"skos:{name}"
-    for name in ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
-}
-INVERSE = {
-    "skos:exactMatch": "skos:exactMatch",
-    "skos:closeMatch": "skos:closeMatch",
-    "skos:broadMatch": "skos:narrowMatch",
-    "skos:narrowMatch": "skos:broadMatch",
-    "skos:relatedMatch": "skos:relatedMatch",
-}
+PREDICATES = {f"skos:{name}" for name in MATCH_PREDICATES}
+#: Each mapping predicate's inverse, as CURIEs.
+INVERSE = {f"skos:{name}": f"skos:{inverse}" for name, inverse in INVERSE_MATCH.items()}
+#: The SEMAPV mapping justifications (https://w3id.org/semapv/vocab/).
 JUSTIFICATIONS = {
-    f"semapv:{name}"
-    for name in (
-        "MappingReview", "ManualMappingCuration", "LogicalReasoning", "LexicalMatching",
-        "CompositeMatching", "UnspecifiedMatching", "SemanticSimilarityThresholdMatching",
-        "LexicalSimilarityThresholdMatching", "MappingChaining", "MappingInversion",
-        "StructuralMatching", "InstanceBasedMatching", "BackgroundKnowledgeBasedMatching",
-    )
-}  # fmt: skip
+    "semapv:MappingReview",
+    "semapv:ManualMappingCuration",
+    "semapv:LogicalReasoning",
+    "semapv:LexicalMatching",
+    "semapv:CompositeMatching",
+    "semapv:UnspecifiedMatching",
+    "semapv:SemanticSimilarityThresholdMatching",
+    "semapv:LexicalSimilarityThresholdMatching",
+    "semapv:MappingChaining",
+    "semapv:MappingInversion",
+    "semapv:StructuralMatching",
+    "semapv:InstanceBasedMatching",
+    "semapv:BackgroundKnowledgeBasedMatching",
+}
+#: The SSSOM entity types (subject_type, object_type, predicate_type).
+_ENTITY_TYPES = {
+    "owl class",
+    "owl object property",
+    "owl data property",
+    "owl annotation property",
+    "owl named individual",
+    "skos concept",
+    "rdfs resource",
+    "rdfs class",
+    "rdfs literal",
+    "rdfs datatype",
+    "rdf property",
+    "composed entity expression",
+}
 _ENUMS = {
     "predicate_modifier": {"Not"},
     "mapping_cardinality": {"1:1", "1:n", "n:1", "n:n", "1:0", "0:1", "0:0"},
     "sssom_version": {"1.0", "1.1"},
-    **{
-        slot: {
-            "owl class", "owl object property", "owl data property", "owl annotation property",
-            "owl named individual", "skos concept", "rdfs resource", "rdfs class",
-            "rdfs literal", "rdfs datatype", "rdf property", "composed entity expression",
-        }
-        for slot in ("subject_type", "object_type", "predicate_type")
-    },
-}  # fmt: skip
+    "subject_type": _ENTITY_TYPES,
+    "object_type": _ENTITY_TYPES,
+    "predicate_type": _ENTITY_TYPES,
+}
 #: Pairs of predicates that cannot both hold between the same two concepts.
 CONTRADICTIONS = {
     frozenset({"skos:exactMatch", "skos:broadMatch"}),
@@ -94,36 +115,6 @@ CONTRADICTIONS = {
     frozenset({"skos:broadMatch", "skos:narrowMatch"}),
 }
 _BAD_IRI_CHARS = re.compile(r'[<>"{}|^`\\\s]')
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem found in a mapping set."""
-
-    check: str
-    severity: str
-    message: str
-    file: str
-    line: int | None = None
-    slot: str = ""
-    concepts: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "check": self.check,
-            "severity": self.severity,
-            "message": self.message,
-            "file": self.file,
-            "line": self.line,
-            "slot": self.slot or None,
-            "concepts": list(self.concepts),
-        }
-
-    def __str__(self) -> str:
-        where = self.file + (f":{self.line}" if self.line else "")
-        what = f" {self.slot}:" if self.slot else ""
-        concepts = f" [{', '.join(self.concepts)}]" if self.concepts else ""
-        return f"{where}: {self.severity} {self.check}:{what} {self.message}{concepts}"
 
 
 def _file(mset: MappingSet) -> str:
@@ -136,9 +127,10 @@ def _file(mset: MappingSet) -> str:
 def check_file(mset: MappingSet) -> list[Finding]:
     """Format and vocabulary-independent content checks of one set."""
     file = _file(mset)
-    out: list[Finding] = []
-    for line, note in mset.notes:
-        out.append(Finding("format-note", WARNING, note, file, line))
+    out = [
+        Finding(check="format-note", severity=WARNING, message=note, file=file, line=line)
+        for line, note in mset.notes
+    ]
     out += _metadata_findings(mset, file)
     out += _column_findings(mset, file)
     out += _value_findings(mset, file)
@@ -150,32 +142,45 @@ def _metadata_findings(mset: MappingSet, file: str) -> Iterator[Finding]:
     for key in REQUIRED_METADATA:
         if not mset.metadata.get(key):
             yield Finding(
-                "missing-metadata", ERROR,
-                f"the metadata block has no {key}; add `#{key}: ...` "
+                check="missing-metadata",
+                severity=ERROR,
+                message=f"the metadata block has no {key}; add `#{key}: ...` "
                 + ("(an IRI naming this set)" if key == "mapping_set_id" else "(a licence IRI)"),
-                file, 1, key,
-            )  # fmt: skip
+                file=file,
+                line=1,
+                slot=key,
+            )
     if not mset.curie_map and mset.mappings:
         yield Finding(
-            "missing-metadata", ERROR,
-            "the metadata block has no curie_map; declare every prefix the set uses",
-            file, 1, "curie_map",
-        )  # fmt: skip
+            check="missing-metadata",
+            severity=ERROR,
+            message="the metadata block has no curie_map; declare every prefix the set uses",
+            file=file,
+            line=1,
+            slot="curie_map",
+        )
     for key in mset.metadata:
         if key not in SET_SLOTS:
             yield Finding(
-                "unknown-metadata", WARNING,
-                f"{key!r} is not an SSSOM mapping set slot; it is ignored",
-                file, mset.metadata_lines.get(key, 1), key,
-            )  # fmt: skip
+                check="unknown-metadata",
+                severity=WARNING,
+                message=f"{key!r} is not an SSSOM mapping set slot; it is ignored",
+                file=file,
+                line=mset.metadata_lines.get(key, 1),
+                slot=key,
+            )
     for prefix, namespace in mset.curie_map.items():
         builtin = BUILTIN_PREFIXES.get(prefix)
         if builtin and builtin != namespace:
             yield Finding(
-                "unknown-prefix", ERROR,
-                f"built-in prefix {prefix!r} redefined as {namespace}; it must be {builtin}",
-                file, mset.metadata_lines.get("curie_map", 1), "curie_map",
-            )  # fmt: skip
+                check="unknown-prefix",
+                severity=ERROR,
+                message=f"built-in prefix {prefix!r} redefined as {namespace}; "
+                f"it must be {builtin}",
+                file=file,
+                line=mset.metadata_lines.get("curie_map", 1),
+                slot="curie_map",
+            )
 
 
 def _column_findings(mset: MappingSet, file: str) -> Iterator[Finding]:
@@ -184,21 +189,27 @@ def _column_findings(mset: MappingSet, file: str) -> Iterator[Finding]:
     for column in REQUIRED_COLUMNS:
         if column not in mset.columns:
             yield Finding(
-                "missing-column", ERROR,
-                f"the table has no {column} column; required columns: "
+                check="missing-column",
+                severity=ERROR,
+                message=f"the table has no {column} column; required columns: "
                 + ", ".join(REQUIRED_COLUMNS),
-                file, mset.header_line, column,
-            )  # fmt: skip
+                file=file,
+                line=mset.header_line,
+                slot=column,
+            )
     for column in mset.columns:
         if column not in MAPPING_SLOTS:
             yield Finding(
-                "unknown-column", ERROR,
-                f"{column!r} is not an SSSOM mapping slot (a typo?); known slots include "
+                check="unknown-column",
+                severity=ERROR,
+                message=f"{column!r} is not an SSSOM mapping slot (a typo?); known slots include "
                 "subject_id, subject_label, predicate_id, predicate_modifier, object_id, "
                 "object_label, mapping_justification, author_id, reviewer_id, confidence, "
                 "mapping_date, comment",
-                file, mset.header_line, column,
-            )  # fmt: skip
+                file=file,
+                line=mset.header_line,
+                slot=column,
+            )
 
 
 def _value_findings(mset: MappingSet, file: str) -> Iterator[Finding]:
@@ -214,7 +225,14 @@ def _value_findings(mset: MappingSet, file: str) -> Iterator[Finding]:
             problem = _value_problem(slot, value)
             if problem:
                 line = mset.metadata_lines.get(slot, 1)
-                yield Finding("invalid-value", ERROR, problem, file, line, slot)
+                yield Finding(
+                    check="invalid-value",
+                    severity=ERROR,
+                    message=problem,
+                    file=file,
+                    line=line,
+                    slot=slot,
+                )
 
 
 def _curie_findings(
@@ -223,24 +241,36 @@ def _curie_findings(
     parts = split_curie(value)
     if parts is None:
         yield Finding(
-            "not-a-curie", ERROR,
-            f"{value!r} is not a CURIE; write identifiers as prefix:local with the prefix "
+            check="not-a-curie",
+            severity=ERROR,
+            message=f"{value!r} is not a CURIE; write identifiers as prefix:local with the prefix "
             "declared in curie_map",
-            file, line, slot, (value,),
-        )  # fmt: skip
+            file=file,
+            line=line,
+            slot=slot,
+            related=(value,),
+        )
     elif parts[0] not in prefixes:
         yield Finding(
-            "unknown-prefix", ERROR,
-            f"prefix {parts[0]!r} of {value!r} is not declared in curie_map "
+            check="unknown-prefix",
+            severity=ERROR,
+            message=f"prefix {parts[0]!r} of {value!r} is not declared in curie_map "
             f"(declared: {', '.join(sorted(prefixes))})",
-            file, line, slot, (value,),
-        )  # fmt: skip
+            file=file,
+            line=line,
+            slot=slot,
+            related=(value,),
+        )
     elif _BAD_IRI_CHARS.search(parts[1]):
         yield Finding(
-            "not-a-curie", ERROR,
-            f"{value!r} holds characters an IRI cannot (space, <, >, quote ...)",
-            file, line, slot, (value,),
-        )  # fmt: skip
+            check="not-a-curie",
+            severity=ERROR,
+            message=f"{value!r} holds characters an IRI cannot (space, <, >, quote ...)",
+            file=file,
+            line=line,
+            slot=slot,
+            related=(value,),
+        )
 
 
 def _mapping_value_findings(mapping: Mapping, required: list[str], file: str) -> Iterator[Finding]:
@@ -248,29 +278,50 @@ def _mapping_value_findings(mapping: Mapping, required: list[str], file: str) ->
     predicate = mapping.get("predicate_id")
     if predicate and predicate not in PREDICATES and split_curie(predicate):
         yield Finding(
-            "unknown-predicate", ERROR,
-            f"{predicate!r} is not a mapping predicate we compile; use one of "
+            check="unknown-predicate",
+            severity=ERROR,
+            message=f"{predicate!r} is not a mapping predicate we compile; use one of "
             + ", ".join(sorted(PREDICATES)),
-            file, mapping.line, "predicate_id", concepts,
-        )  # fmt: skip
+            file=file,
+            line=mapping.line,
+            slot="predicate_id",
+            related=concepts,
+        )
     justification = mapping.get("mapping_justification")
     if justification and justification not in JUSTIFICATIONS:
         yield Finding(
-            "invalid-justification", ERROR,
-            f"{justification!r} is not a SEMAPV justification; use e.g. "
+            check="invalid-justification",
+            severity=ERROR,
+            message=f"{justification!r} is not a SEMAPV justification; use e.g. "
             "semapv:ManualMappingCuration, semapv:MappingReview, semapv:LexicalMatching",
-            file, mapping.line, "mapping_justification", concepts,
-        )  # fmt: skip
+            file=file,
+            line=mapping.line,
+            slot="mapping_justification",
+            related=concepts,
+        )
     for slot in required:  # (a missing column is reported once, for the header)
         if not mapping.get(slot):
             yield Finding(
-                "missing-column", ERROR, f"empty {slot} (required in every row)",
-                file, mapping.line, slot, concepts,
-            )  # fmt: skip
+                check="missing-column",
+                severity=ERROR,
+                message=f"empty {slot} (required in every row)",
+                file=file,
+                line=mapping.line,
+                slot=slot,
+                related=concepts,
+            )
     for slot, value in mapping.slots.items():
         problem = _value_problem(slot, value)
         if problem:
-            yield Finding("invalid-value", ERROR, problem, file, mapping.line, slot, concepts)
+            yield Finding(
+                check="invalid-value",
+                severity=ERROR,
+                message=problem,
+                file=file,
+                line=mapping.line,
+                slot=slot,
+                related=concepts,
+            )
 
 
 def _value_problem(slot: str, value: str) -> str:
@@ -304,10 +355,14 @@ def _duplicate_findings(mset: MappingSet, file: str) -> Iterator[Finding]:
         key = mapping_key(mapping)
         if key in first:
             yield Finding(
-                "duplicate-row", WARNING,
-                f"the same mapping ({' '.join(k for k in key if k)}) as line {first[key]}",
-                file, mapping.line, "", (key[0], key[3]),
-            )  # fmt: skip
+                check="duplicate-row",
+                severity=WARNING,
+                message=f"the same mapping ({' '.join(k for k in key if k)}) as line {first[key]}",
+                file=file,
+                line=mapping.line,
+                slot="",
+                related=(key[0], key[3]),
+            )
         else:
             first[key] = mapping.line
 
@@ -365,11 +420,15 @@ def check_pairs(sets: list[MappingSet]) -> Iterator[Finding]:
         clashes += [f"{p} and Not {p}" for p in sorted(positive & negative)]
         if clashes:
             yield Finding(
-                "contradicting-predicates", ERROR,
-                f"{'; '.join(sorted(clashes))} from {first.subject} to {first.obj} "
+                check="contradicting-predicates",
+                severity=ERROR,
+                message=f"{'; '.join(sorted(clashes))} from {first.subject} to {first.obj} "
                 f"(stated at {_where(edges)})",
-                edges[-1].file, edges[-1].line, "predicate_id", (first.subject, first.obj),
-            )  # fmt: skip
+                file=edges[-1].file,
+                line=edges[-1].line,
+                slot="predicate_id",
+                related=(first.subject, first.obj),
+            )
 
 
 def namespace_scheme(iri: str) -> str:
@@ -380,9 +439,9 @@ def namespace_scheme(iri: str) -> str:
     >>> namespace_scheme("http://data.jobtechdev.se/taxonomy/concept/iugg_Qq9_QHH")
     'jobtech'
     """
-    if iri.startswith("http://data.europa.eu/esco/"):
-        return "esco/" + iri[len("http://data.europa.eu/esco/") :].split("/", 1)[0]
-    if iri.startswith("http://data.jobtechdev.se/taxonomy/concept/"):
+    if iri.startswith(ESCO_DATA.iri):
+        return "esco/" + iri[len(ESCO_DATA.iri) :].split("/", 1)[0]
+    if iri.startswith(JOBTECH_CONCEPT.iri):
         return "jobtech"
     return iri.rsplit("/", 1)[0].rsplit("#", 1)[0]
 
@@ -414,12 +473,16 @@ def _multiple_exact(graph: dict[str, dict[str, list[_Edge]]], scheme_of: Any) ->
                 continue
             edges = [e for t in sorted(targets) for e in graph[concept][t]]
             yield Finding(
-                "multiple-exact-matches", WARNING,
-                f"exact match to {len(targets)} concepts of scheme {scheme} "
+                check="multiple-exact-matches",
+                severity=WARNING,
+                message=f"exact match to {len(targets)} concepts of scheme {scheme} "
                 f"(at {_where(edges)}); exactMatch is transitive, so those would all be the "
                 "same concept",
-                edges[0].file, edges[0].line, "predicate_id", (concept, *sorted(targets)),
-            )  # fmt: skip
+                file=edges[0].file,
+                line=edges[0].line,
+                slot="predicate_id",
+                related=(concept, *sorted(targets)),
+            )
 
 
 def _exact_cycles(graph: dict[str, dict[str, list[_Edge]]], scheme_of: Any) -> Iterator[Finding]:
@@ -461,12 +524,16 @@ def _loop_back(
             if path and len(path) > 3:
                 edges = [graph[a][b][0] for a, b in pairwise(path)]
                 return Finding(
-                    "exact-match-cycle", ERROR,
-                    f"exact matches lead from one concept of scheme {scheme} through "
+                    check="exact-match-cycle",
+                    severity=ERROR,
+                    message=f"exact matches lead from one concept of scheme {scheme} through "
                     f"{len(path) - 2} concepts of other schemes back to another "
                     f"(at {_where(edges)}); transitively they would be the same concept",
-                    edges[0].file, edges[0].line, "predicate_id", tuple(path),
-                )  # fmt: skip
+                    file=edges[0].file,
+                    line=edges[0].line,
+                    slot="predicate_id",
+                    related=tuple(path),
+                )
     return None
 
 
@@ -511,7 +578,7 @@ class Vocabulary:
                 vocabulary.deprecated.add(iri)
             if row["scheme"] is not None:
                 scheme = row["scheme"].value
-                vocabulary.schemes[iri] = scheme.replace(ESCO_MODEL, "esco:")
+                vocabulary.schemes[iri] = scheme.replace(ESCO.iri, "esco:")
         return vocabulary
 
     def scheme_of(self, iri: str) -> str:
@@ -534,17 +601,25 @@ def check_vocabulary(sets: list[MappingSet], vocabulary: Vocabulary) -> Iterator
                     continue
                 if iri not in vocabulary.present:
                     yield Finding(
-                        "not-in-vocabulary", ERROR,
-                        f"{value} is not in the loaded vocabularies (a typo, a concept of "
+                        check="not-in-vocabulary",
+                        severity=ERROR,
+                        message=f"{value} is not in the loaded vocabularies (a typo, a concept of "
                         "another version, or a source that is not loaded)",
-                        file, mapping.line, slot, (iri,),
-                    )  # fmt: skip
+                        file=file,
+                        line=mapping.line,
+                        slot=slot,
+                        related=(iri,),
+                    )
                 elif iri in vocabulary.deprecated:
                     yield Finding(
-                        "deprecated-concept", WARNING,
-                        f"{value} is deprecated; map its replacement instead",
-                        file, mapping.line, slot, (iri,),
-                    )  # fmt: skip
+                        check="deprecated-concept",
+                        severity=WARNING,
+                        message=f"{value} is deprecated; map its replacement instead",
+                        file=file,
+                        line=mapping.line,
+                        slot=slot,
+                        related=(iri,),
+                    )
 
 
 # --- all together -------------------------------------------------------------------------------
@@ -561,18 +636,6 @@ def check_sets(sets: list[MappingSet], vocabulary: Vocabulary | None = None) -> 
     if vocabulary is not None:
         findings += check_vocabulary(sets, vocabulary)
     return findings
-
-
-def summarize(findings: list[Finding]) -> dict[str, Any]:
-    """Counts per check and severity (for build.json and the text report)."""
-    counts: dict[str, int] = defaultdict(int)
-    for finding in findings:
-        counts[finding.check] += 1
-    return {
-        "errors": sum(1 for f in findings if f.severity == ERROR),
-        "warnings": sum(1 for f in findings if f.severity == WARNING),
-        "by_check": dict(sorted(counts.items())),
-    }
 
 
 def file_errors(mset: MappingSet) -> list[Finding]:
@@ -604,23 +667,18 @@ class CheckReport:
             ],
             **summarize(self.findings),
             "notes": self.notes,
-            "findings": [f.to_json() for f in self.findings],
+            "findings": [f.file_json() for f in self.findings],
         }
 
     def to_text(self) -> str:
-        lines = [str(f) for f in self.findings]
-        summary = summarize(self.findings)
-        lines += self.notes
-        lines.append(
-            f"{len(self.sets)} set(s), {sum(len(m.mappings) for m in self.sets):,} mappings: "
-            f"{summary['errors']} error(s), {summary['warnings']} warning(s)"
-            + (
-                " (" + ", ".join(f"{k} {v}" for k, v in summary["by_check"].items()) + ")"
-                if summary["by_check"]
-                else ""
-            )
+        mappings = sum(len(m.mappings) for m in self.sets)
+        return "\n".join(
+            [
+                *(str(f) for f in self.findings),
+                *self.notes,
+                f"{len(self.sets)} set(s), {mappings:,} mappings: {counts_text(self.findings)}",
+            ]
         )
-        return "\n".join(lines)
 
 
 def check_report(
