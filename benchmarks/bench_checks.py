@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from kll_graph.build.pipeline import build
-from kll_graph.quality.checks import CheckContext, registered_checks, run_check
+from kll_graph.quality import CheckContext, registered_checks, run_check
 from kll_graph.settings import REPO_ROOT, Settings, load_settings
 from kll_graph.store import CurrentStore
 

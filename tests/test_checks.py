@@ -8,9 +8,9 @@ import pytest
 
 from kll_graph.build.pipeline import build
 from kll_graph.exceptions import ConfigError, QualityError
-from kll_graph.quality.checks import (
+from kll_graph.quality import (
     Check,
-    Hit,
+    Flag,
     configured_severities,
     read_report,
     registered_checks,
@@ -86,7 +86,7 @@ def test_each_defect_gives_exactly_its_finding(tmp_path: Path, check_id: str) ->
     finding = report.findings[0]
     _concept, label, related, words = EXPECTED[check_id]
     assert finding.label == label
-    assert finding.related == related
+    assert finding.related == tuple(related)
     assert words in finding.message
     assert finding.graph == FIXTURE_GRAPH
     assert finding.vocabulary == "fixture"
@@ -119,10 +119,10 @@ def test_a_crashing_check_is_reported_failed_and_the_others_still_run(tmp_path: 
     settings, _ = build_fixture(tmp_path, "clean.ttl", "dangling-link.ttl")
     served = CurrentStore(settings.store).get()
 
-    def crash(ctx: object) -> list[Hit]:
+    def crash(ctx: object) -> list[Flag]:
         """Expects numeric concept ids, which the fixture does not have."""
         rows = ctx.select("check_deprecated")  # type: ignore[attr-defined]
-        return [Hit(str(int(r["concept"].value.rsplit("/")[-1])), "never") for r in rows]
+        return [Flag(str(int(r["concept"].value.rsplit("/")[-1])), "never") for r in rows]
 
     broken = Check("numeric-ids", "Crashes on non-numeric ids", "error", "x", crash)
     report = run_checks(served.store, settings, checks=[broken, *registered_checks()])

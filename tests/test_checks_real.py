@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pyoxigraph import QuerySolutions
 
-from kll_graph.quality.checks import QualityReport, format_text, read_report, registered_checks
+from kll_graph.quality import QualityReport, format_text, read_report, registered_checks
 from kll_graph.store import CurrentStore, ServedBuild
 
 pytestmark = pytest.mark.realdata

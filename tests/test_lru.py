@@ -14,7 +14,7 @@ from kll_graph.lru import (
     KEY_BYTES,
     Digest,
     SizedLru,
-    compact,
+    compact_key,
     digest,
     key_bytes,
 )
@@ -108,10 +108,10 @@ def test_the_counted_size_covers_the_real_memory() -> None:
 
 def test_compact_keeps_small_keys_and_is_idempotent() -> None:
     small = ("build", "SELECT * {}")
-    assert compact(small) is small
+    assert compact_key(small) is small
     large = ("build", "x" * (KEY_BYTES + 1))
-    once = compact(large)
-    assert isinstance(once, Digest) and compact(once) is once
+    once = compact_key(large)
+    assert isinstance(once, Digest) and compact_key(once) is once
 
 
 def test_digests_tell_keys_apart_by_structure_and_type() -> None:

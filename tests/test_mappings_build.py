@@ -49,7 +49,7 @@ def test_sample_build_compiles_each_official_table_into_its_graph(
     served = sample_store.get()
     graph = f"{BASE}graph/se-occupations-esco/taxonomy-v18-esco-v1.1.1"
     counts = _counts(served.store, graph)
-    source = served.manifest["sources"]["se-occupations-esco"]["counts"]
+    source = served.manifest.sources["se-occupations-esco"].counts
     # every positive mapping of the table is one skos triple in the set's graph, swapped
     assert sum(counts.values()) == source["mappings"] == source["table_rows"]
     assert counts.get("broadMatch", 0) == source["table_narrowMatch"]
@@ -61,9 +61,9 @@ def test_sample_build_compiles_each_official_table_into_its_graph(
           <{graph}> prov:wasDerivedFrom ?set . ?set a sssom:MappingSet ; dct:title ?title ;
           sssom:object_source_version "1.1.1" }} }}"""
     assert [r["title"].value for r in served.store.query(ask)] == ["ESCO - SE NOC"]
-    assert served.manifest["steps"]["mappings"]["findings_file"] == FINDINGS_FILE
+    assert served.manifest.steps["mappings"]["findings_file"] == FINDINGS_FILE
     findings = json.loads((served.path / FINDINGS_FILE).read_text(encoding="utf-8"))
-    assert served.manifest["steps"]["mappings"]["errors"] == sum(
+    assert served.manifest.steps["mappings"]["errors"] == sum(
         1 for f in findings if f["severity"] == "error"
     )
 
@@ -80,15 +80,15 @@ def test_sssom_files_are_compiled_one_graph_each(tmp_path: Path) -> None:
     settings = _with_mappings(tmp_path, "valid.sssom.tsv", "duplicate-row.sssom.tsv")
     result = build(settings)  # type: ignore[arg-type]
     store = CurrentStore(settings.store).get().store  # type: ignore[attr-defined]
-    graphs = {g["iri"] for g in result.manifest["graphs"]}
+    graphs = {g.iri for g in result.manifest.graphs}
     valid = f"{BASE}graph/mappings/working-copy/valid"
     assert valid in graphs and f"{BASE}graph/mappings/working-copy/duplicate-row" in graphs
     assert _counts(store, valid) == {"exactMatch": 1, "broadMatch": 1}
-    assert result.manifest["sources"]["mappings"]["counts"] == {
+    assert result.manifest.sources["mappings"].counts == {
         "sets": 2, "mappings": 4, "negated_rows": 1, "no_match_rows": 1,
     }  # fmt: skip
     # their concepts are not in the sample vocabularies: the build step says so
-    steps = result.manifest["steps"]["mappings"]
+    steps = result.manifest.steps["mappings"]
     assert steps["by_check"]["not-in-vocabulary"] >= 6
     assert steps["by_check"]["duplicate-row"] == 1
 

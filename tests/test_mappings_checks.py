@@ -11,9 +11,10 @@ from click.testing import CliRunner
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from kll_graph.cli import main
-from kll_graph.mappings.checks import ERROR, Vocabulary, check_sets
+from kll_graph.mappings.checks import Vocabulary, check_sets
 from kll_graph.mappings.sssom import read_sssom
 from kll_graph.namespaces import ESCO, OWL, RDF, SKOS, kll
+from kll_graph.quality import ERROR
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sssom"
 BASE = "https://w3id.org/kll-graph/"
@@ -100,7 +101,7 @@ def test_each_fixture_triggers_exactly_its_check(check: str, vocabulary: Vocabul
     (finding,) = findings
     line, slot, concepts = EXPECTED[check]
     assert (finding.file, finding.line, finding.slot) == (str(path), line, slot)
-    assert finding.concepts == concepts
+    assert finding.related == concepts
     assert str(finding).startswith(f"{path}:{line}: {finding.severity} {check}:")
 
 

@@ -21,7 +21,7 @@ from kll_graph.build.normalize import (
 )
 from kll_graph.build.pipeline import build
 from kll_graph.exceptions import ConfigError
-from kll_graph.quality.checks import read_report
+from kll_graph.quality import read_report
 from kll_graph.settings import SourceConfig
 from kll_graph.store import CurrentStore
 from kll_graph.testing import make_settings

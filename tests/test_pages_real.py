@@ -124,8 +124,8 @@ def test_about_names_sources_versions_and_esco_attribution(
 ) -> None:
     _, p = page(real_server, "/about", lang="en")
     assert "ESCO classification, © European Union" in p.text
-    for graph in real_store.get().manifest["graphs"]:
-        assert graph["iri"] in p.text
+    for graph in real_store.get().manifest.graphs:
+        assert graph.iri in p.text
     assert "v1.1.1" in p.text
 
 
@@ -133,7 +133,7 @@ def test_mapping_set_coverage_matches_the_store(
     real_server: LiveServer, real_store: CurrentStore
 ) -> None:
     served = real_store.get()
-    graph = next(g["iri"] for g in served.manifest["graphs"] if g["source"] == "se-skills-esco")
+    graph = next(g.iri for g in served.manifest.graphs if g.source == "se-skills-esco")
     rows = select(
         real_store,
         f"SELECT DISTINCT ?g ?s WHERE {{ GRAPH ?g {{ ?s ?p ?o }} "

@@ -182,11 +182,13 @@ def check_command(
     limit: int,
 ) -> None:
     """Report what is wrong in the current store's vocabularies and mappings; exit 1 on errors."""
-    from kll_graph.quality.checks import current_report, parse_severities, render
+    from kll_graph.quality.registry import parse_severities
+    from kll_graph.quality.render import render
+    from kll_graph.quality.run import current_report
 
     settings = settings_from(ctx, store=store)
     report = current_report(settings, rerun=rerun, severities=parse_severities(severities))
-    click.echo(render(report, fmt, settings, limit=limit))
+    click.echo(render(report, fmt, limit=limit))
     if report.problems(strict=strict):
         ctx.exit(1)
 
@@ -213,9 +215,12 @@ def mappings() -> None:
 @mappings.command(name="import-esco-table")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
-    "-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False),
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
     help="The .sssom.tsv file to write.",
-)  # fmt: skip
+)
 @click.option("--set-id", help="mapping_set_id (default: {base_iri}mappings/{output name}).")
 @click.option("--license", "license_", help="Licence IRI of the set (default: unspecified).")
 @click.pass_context
@@ -235,10 +240,8 @@ def mappings_import_esco_table(
 
     settings = settings_from(ctx)
     name = output.name.removesuffix(".tsv").removesuffix(".sssom")
-    mset, tables = convert_to_file(
-        list(files), output, set_id or default_set_id(settings.base_iri, name),
-        license=license_ or "",
-    )  # fmt: skip
+    set_iri = set_id or default_set_id(settings.base_iri, name)
+    mset, tables = convert_to_file(list(files), output, set_iri, license=license_ or "")
     click.echo(conversion_summary(mset, tables), err=True)
     click.echo(f"wrote {output}", err=True)
 
@@ -282,9 +285,12 @@ def mappings_check(
 @store_option
 @_format_option
 @click.option(
-    "--limit", type=int, default=10, show_default=True,
+    "--limit",
+    type=int,
+    default=10,
+    show_default=True,
     help="Unmapped concepts listed per type (text; json lists all unless given).",
-)  # fmt: skip
+)
 @click.pass_context
 def mappings_coverage(ctx: click.Context, store: Path | None, fmt: str, limit: int) -> None:
     """How many JobTech and ESCO concepts of each mapped type have a mapping, and which not."""
@@ -297,8 +303,8 @@ def mappings_coverage(ctx: click.Context, store: Path | None, fmt: str, limit: i
     report = coverage(CurrentStore(settings.store).get().store, settings.base_iri)
     if fmt == "json":
         explicit = ctx.get_parameter_source("limit") == click.core.ParameterSource.COMMANDLINE
-        click.echo(json.dumps(coverage_json(report, limit if explicit else None),
-                              ensure_ascii=False, indent=1))  # fmt: skip
+        data = coverage_json(report, limit if explicit else None)
+        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
     else:
         click.echo(coverage_text(report, limit))
 
@@ -312,9 +318,12 @@ def mappings_coverage(ctx: click.Context, store: Path | None, fmt: str, limit: i
 )
 @click.option("--base-url", help="Download base URL (default: the source's url).")
 @click.option(
-    "--file", "files", multiple=True, help="Only this file (repeatable), e.g. skills or "
-    "concepts-and-common-relations (the complete dump).",
-)  # fmt: skip
+    "--file",
+    "files",
+    multiple=True,
+    help="Only this file (repeatable), e.g. skills or concepts-and-common-relations "
+    "(the complete dump).",
+)
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per read.")
 @click.option("--retries", type=int, default=3, show_default=True, help="Retries per file.")
 @click.option("--force", is_flag=True, help="Download again even if the checksum matches.")
@@ -336,9 +345,15 @@ def fetch(
 
     settings = settings_from(ctx, data_dir=data_dir)
     result = fetch_jobtech(
-        settings, taxonomy_version, names=files, dest=dest, base_url=base_url, force=force,
-        downloader=Downloader(timeout=timeout, retries=retries), progress=progress_printer(),
-    )  # fmt: skip
+        settings,
+        taxonomy_version,
+        names=files,
+        dest=dest,
+        base_url=base_url,
+        force=force,
+        downloader=Downloader(timeout=timeout, retries=retries),
+        progress=progress_printer(),
+    )
     for f in result.files:
         click.echo(f"{f.status:<10} {f.size:>12,}  {f.sha256}  {f.path.name}")
     click.echo(f"{len(result.files)} file(s) in {result.dest}; checksums in {result.manifest_path}")

@@ -116,14 +116,14 @@ def key_bytes(key: Hashable) -> int:
     raise TypeError(f"a cache key cannot hold {type(key).__name__}")
 
 
-def compact(key: Hashable) -> Hashable:
+def compact_key(key: Hashable) -> Hashable:
     """The key as a cache keeps it: itself when small, else its :class:`Digest`.
 
     Idempotent, so a caller may compact (or :func:`digest`) a key before handing it over.
 
-    >>> compact("short")
+    >>> compact_key("short")
     'short'
-    >>> isinstance(compact("x" * 1000), Digest)
+    >>> isinstance(compact_key("x" * 1000), Digest)
     True
     """
     if isinstance(key, Digest) or key_bytes(key) <= KEY_BYTES:
@@ -160,7 +160,7 @@ class SizedLru(Generic[V]):
         return self._size
 
     def get(self, key: Hashable) -> V | None:
-        key = compact(key)
+        key = compact_key(key)
         with self._lock:
             item = self._items.get(key)
             if item is None:
@@ -172,7 +172,7 @@ class SizedLru(Generic[V]):
 
     def put(self, key: Hashable, value: V, size: int) -> None:
         """Keep `value` (of `size` bytes) under `key`, unless the entry alone is too large."""
-        key = compact(key)
+        key = compact_key(key)
         cost = size + key_bytes(key) + self.entry_bytes
         if cost > self.item_bytes:
             return

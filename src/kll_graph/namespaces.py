@@ -1,10 +1,15 @@
-"""IRIs we use everywhere, as pyoxigraph terms.
+"""IRIs we use everywhere, as pyoxigraph terms, each IRI base declared once.
 
 Source URIs are kept as the sources give them (JobTech, ESCO); only what has no IRI of its own is
-minted, under the configurable base (see :func:`minted`).
+minted, under the configurable base (see :func:`minted`). Every other module takes its IRI bases
+from here rather than writing them out (`tests/test_namespaces.py` holds src to that), and so
+do the SKOS match predicates, their inverses and :func:`compact` (IRI → CURIE).
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Mapping
 
 from pyoxigraph import NamedNode
 
@@ -55,8 +60,35 @@ SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 SEMAPV = Namespace("https://w3id.org/semapv/vocab/")
 SSSOM = Namespace("https://w3id.org/sssom/")
-ESCO = Namespace("http://data.europa.eu/esco/model#")
+PAV = Namespace("http://purl.org/pav/")
+#: ESCO's data IRIs: its concepts (occupation/, skill/, isco/ ...), schemes, skill types.
+ESCO_DATA = Namespace("http://data.europa.eu/esco/")
+#: ESCO's vocabulary (the classes and properties of its model); prefix `esco:` in SPARQL.
+ESCO = Namespace(ESCO_DATA.iri + "model#")
+#: ESCO's concept schemes (`esco/concept-scheme/isco` ...).
+ESCO_SCHEME = Namespace(ESCO_DATA.iri + "concept-scheme/")
+#: ESCO's ISCO-08 groups (`esco/isco/C2654`).
+ESCO_ISCO = Namespace(ESCO_DATA.iri + "isco/")
+#: JobTech Taxonomy concepts, by concept id.
 JOBTECH_CONCEPT = Namespace("http://data.jobtechdev.se/taxonomy/concept/")
+#: The base IRI kll-graph mints under unless the `base_iri` setting says otherwise.
+DEFAULT_BASE_IRI = "https://w3id.org/kll-graph/"
+
+#: The SKOS mapping relations, by local name (`skos:exactMatch` ...), in the order shown.
+MATCH_PREDICATES: tuple[str, ...] = (
+    "exactMatch",
+    "closeMatch",
+    "broadMatch",
+    "narrowMatch",
+    "relatedMatch",
+)
+#: A mapping read from its object: the relation stating the same from the other side (broad and
+#: narrow swap; exact, close and related are symmetric).
+INVERSE_MATCH: dict[str, str] = {
+    **{name: name for name in MATCH_PREDICATES},
+    "broadMatch": "narrowMatch",
+    "narrowMatch": "broadMatch",
+}
 
 #: Default prefixes offered to SPARQL users and serializers.
 PREFIXES: dict[str, str] = {
@@ -74,6 +106,36 @@ PREFIXES: dict[str, str] = {
     "jt": str(JOBTECH_CONCEPT),
     "semapv": str(SEMAPV),
 }
+
+
+def split_iri(iri: str, prefixes: Mapping[str, str] = PREFIXES) -> tuple[str, str] | None:
+    """(prefix, local part) of an IRI under the longest namespace it starts with, else None.
+
+    >>> split_iri("http://data.europa.eu/esco/model#Occupation")
+    ('esco', 'Occupation')
+    >>> split_iri("http://example.org/x") is None
+    True
+    """
+    prefix, namespace = "", ""
+    for name, candidate in prefixes.items():
+        if len(candidate) > len(namespace) and iri.startswith(candidate):
+            prefix, namespace = name, candidate
+    return (prefix, iri[len(namespace) :]) if namespace else None
+
+
+def compact(iri: str, prefixes: Mapping[str, str] = PREFIXES) -> str:
+    """A CURIE for an IRI under a known prefix, else the IRI itself (for display: a local part
+    that is not a plain name keeps the whole IRI).
+
+    >>> compact("http://data.europa.eu/esco/model#Occupation")
+    'esco:Occupation'
+    >>> compact("http://example.org/x")
+    'http://example.org/x'
+    """
+    parts = split_iri(iri, prefixes)
+    if parts is not None and re.fullmatch(r"[\w.\-]+", parts[1]):
+        return f"{parts[0]}:{parts[1]}"
+    return iri
 
 
 def kll(base_iri: str) -> Namespace:

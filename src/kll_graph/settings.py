@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kll_graph.exceptions import ConfigError
+from kll_graph.namespaces import DEFAULT_BASE_IRI
 
 #: The repository root (this file lives in src/kll_graph/).
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +90,7 @@ class Settings:
     data_dir: Path = setting(Path("data"), "Directory holding the source files.", Path)
     store: Path = setting(Path("var/store"), "Directory of the built stores.", Path)
     base_iri: str = setting(
-        "https://w3id.org/kll-graph/",
+        DEFAULT_BASE_IRI,
         "Base IRI under which kll-graph mints IRIs (graphs, schemes, ontology).",
         _to_iri,
     )

@@ -6,25 +6,14 @@ version, triple count, importer, licence, build); `kll-graph info` and `/-/healt
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, QuerySolutions, Store
 
+from kll_graph.digest import sha256_file
 from kll_graph.namespaces import DCAT, DCT, OWL, PROV, RDF, SPDX, VOID, XSD, catalog_iri, kll
-
-CHUNK = 1 << 20
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass

@@ -13,7 +13,6 @@ its reason, after the others have been fetched.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import json
 import os
@@ -26,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kll_graph.digest import sha256_file
 from kll_graph.exceptions import ConfigError, FetchError
 from kll_graph.settings import Settings, SourceConfig
 
@@ -222,14 +222,6 @@ def check_json(path: Path) -> None:
         raise PermanentError(f"the server's answer is not JSON ({exc})") from exc
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def read_manifest(dest: Path) -> dict[str, Any]:
     """The manifest of a download folder, or an empty one."""
     path = dest / MANIFEST
@@ -270,7 +262,7 @@ def _unchanged(target: Path, manifest: dict[str, Any], version: str) -> str | No
     entry = manifest.get("files", {}).get(target.name)
     if manifest.get("version") != version or not entry or not target.is_file():
         return None
-    digest = sha256_of(target)
+    digest = sha256_file(target)
     return digest if digest == entry.get("sha256") else None
 
 
@@ -325,7 +317,7 @@ def fetch_jobtech(
                 result.failures.append(FileFailure(f"{name}.json", url, str(exc)))
                 progress(f"{name}.json: FAILED: {exc}")
                 continue
-            digest = sha256_of(target)
+            digest = sha256_file(target)
         result.files.append(FetchedFile(name, url, target, digest, target.stat().st_size, status))
     write_manifest(result, base)
     if result.failures:

@@ -14,11 +14,15 @@ from kll_graph.build.context import BuildContext
 from kll_graph.exceptions import BuildError, QualityError
 from kll_graph.labels.compile import build_index
 from kll_graph.labels.layout import INDEX_FILE
-from kll_graph.mappings.checks import ERROR, FINDINGS_FILE, SUMMARY_FINDINGS, Vocabulary, check_sets, summarize
+from kll_graph.mappings.checks import FINDINGS_FILE, SUMMARY_FINDINGS, Vocabulary, check_sets
 from kll_graph.mappings.coverage import COVERAGE_FILE, coverage, coverage_json
 from kll_graph.mappings.sources import MAPPING_IMPORTERS, source_sets
 from kll_graph.mappings.sssom import MappingSet
-from kll_graph.quality.checks import REPORT_FILE, configured_severities, run_checks, write_report
+from kll_graph.quality.registry import ERROR, WARNING, configured_severities
+from kll_graph.quality.render import counts_text
+from kll_graph.quality.report import REPORT_FILE, summarize, write_report
+from kll_graph.quality.run import run_checks
+
 
 def label_index(ctx: BuildContext) -> None:
     """Build step: write the label index of the new store into the build directory."""
@@ -56,9 +60,9 @@ def quality_checks(ctx: BuildContext) -> None:
     ctx.summary["checks"] = {**summary, "report": REPORT_FILE}
     sev = summary["by_severity"]
     failed = summary["failed_checks"]
-    if sev["error"] or failed:
+    if sev[ERROR] or failed:
         message = (
-            f"quality checks: {sev['error']} error(s), {sev['warning']} warning(s)"
+            f"quality checks: {sev[ERROR]} error(s), {sev[WARNING]} warning(s)"
             + (f"; failed checks: {', '.join(failed)}" if failed else "")
             + "; see `kll-graph check` or /-/quality"
         )
@@ -88,7 +92,7 @@ def mapping_checks(ctx: BuildContext) -> None:
     findings = check_sets(sets, vocabulary)
     summary = summarize(findings)
     (ctx.build_dir / FINDINGS_FILE).write_text(
-        json.dumps([f.to_json() for f in findings], ensure_ascii=False, indent=1) + "\n",
+        json.dumps([f.file_json() for f in findings], ensure_ascii=False, indent=1) + "\n",
         encoding="utf-8",
     )
     ctx.summary["mappings"] = {
@@ -98,10 +102,8 @@ def mapping_checks(ctx: BuildContext) -> None:
         "first_findings": [str(f) for f in findings[:SUMMARY_FINDINGS]],
     }
     if findings:
-        by_check = ", ".join(f"{k} {v}" for k, v in summary["by_check"].items())
         ctx.warnings.append(
-            f"mapping checks: {summary['errors']} error(s), {summary['warnings']} warning(s) "
-            f"({by_check}); see `kll-graph mappings check`"
+            f"mapping checks: {counts_text(findings)}; see `kll-graph mappings check`"
         )
     if ctx.settings.strict and summary["errors"]:
         raise BuildError(

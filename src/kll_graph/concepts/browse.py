@@ -25,7 +25,7 @@ from kll_graph.exceptions import BadRequestError, NotFoundError
 from kll_graph import labels
 from kll_graph.labels.index import LabelIndex
 from kll_graph.labels.lookup import index_for
-from kll_graph.namespaces import JOBTECH_CONCEPT
+from kll_graph.namespaces import ESCO_DATA, JOBTECH_CONCEPT, MATCH_PREDICATES
 from kll_graph.sparql.query import select_named
 from kll_graph.store import ServedBuild
 
@@ -55,7 +55,7 @@ VOCABULARY_NAMES = {
 }
 ESCO_PORTAL = "https://esco.ec.europa.eu/{lang}/classification/{kind}?uri={uri}"
 JOBTECH_ATLAS = "https://atlas.jobtechdev.se/taxonomy/{id}"
-MATCH_ORDER = tuple(f"skos:{p}" for p in concepts.MATCH_PREDICATES)
+MATCH_ORDER = tuple(f"skos:{p}" for p in MATCH_PREDICATES)
 
 T = TypeVar("T")
 
@@ -460,9 +460,8 @@ def source_links(
     if uri.startswith(JOBTECH_CONCEPT.iri):
         concept_id = jobtech_id or uri[len(JOBTECH_CONCEPT.iri) :]
         links.append({"label": "JobTech Atlas", "url": JOBTECH_ATLAS.format(id=quote(concept_id))})
-    esco = "http://data.europa.eu/esco/"
-    if uri.startswith(esco):
-        kind = uri[len(esco) :].split("/", 1)[0]
+    if uri.startswith(ESCO_DATA.iri):
+        kind = uri[len(ESCO_DATA.iri) :].split("/", 1)[0]
         portal_kind = {"skill": "skill", "occupation": "occupation", "isco": "occupation"}.get(kind)
         if portal_kind:
             links.append(

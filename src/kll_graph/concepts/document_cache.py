@@ -8,7 +8,7 @@ would make it fifty times. :class:`DocumentCache` keeps made documents in a
 too), and lets the first request for a missing key make it while the others asking for the same
 key meanwhile wait for that result ("single flight"). Keys carry the build id, so a new build is
 never answered from an old one; a key holding request data (a URI) is hashed once up front with
-:func:`~kll_graph.lru.compact`, so a long one costs 32 bytes wherever it is kept.
+:func:`~kll_graph.lru.compact_key`, so a long one costs 32 bytes wherever it is kept.
 
 No HTTP here: the web layer decides the key and reports how a document was obtained.
 """
@@ -20,7 +20,7 @@ from collections.abc import Callable, Hashable
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from kll_graph.lru import ENTRY_BYTES, SizedLru, compact
+from kll_graph.lru import ENTRY_BYTES, SizedLru, compact_key
 
 V = TypeVar("V")
 
@@ -71,7 +71,7 @@ class DocumentCache(Generic[V]):
         """The value for `key` and how it was obtained; `make()` runs only when neither the cache
         nor a request already making it has the value. An error of `make()` reaches every request
         that waited for it, and nothing is kept."""
-        key = compact(key)
+        key = compact_key(key)
         found = self._cached(key)
         if found is not None:
             return found, Source.HIT

@@ -19,8 +19,21 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Store
 from kll_graph.exceptions import BadRequestError, NotFoundError
 from kll_graph.labels.index import LabelIndex
 from kll_graph.labels.lookup import index_for
-from kll_graph.labels.text import compact
-from kll_graph.namespaces import DCT, ESCO, OWL, PREFIXES, RDF, SKOS, XSD, kll
+from kll_graph.namespaces import (
+    DCT,
+    ESCO,
+    INVERSE_MATCH,
+    MATCH_PREDICATES,
+    OWL,
+    PAV,
+    PREFIXES,
+    RDF,
+    RDFS,
+    SKOS,
+    XSD,
+    compact,
+    kll,
+)
 from kll_graph.sparql.query import select_named
 from kll_graph.store import ServedBuild
 
@@ -46,15 +59,6 @@ LINK_LISTS = (
 IRI_PATTERN = r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20\x7f-\x9f<>\"{}|\\^`]*$"
 _IRI = re.compile(IRI_PATTERN)
 
-MATCH_PREDICATES = ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
-#: A mapping seen from its target: the predicate that states the same from the other side.
-INVERSE_MATCH = {
-    "exactMatch": "exactMatch",
-    "closeMatch": "closeMatch",
-    "broadMatch": "narrowMatch",
-    "narrowMatch": "broadMatch",
-    "relatedMatch": "relatedMatch",
-}
 #: Documentation properties returned by language.
 NOTES = {
     SKOS.definition.value: "definition",
@@ -73,11 +77,11 @@ LABELS = {
 }
 #: Provenance properties of a mapping, by their SSSOM slot names.
 PROVENANCE_SLOTS = {
-    "http://purl.org/pav/authoredBy": "author_id",
+    PAV.authoredBy.value: "author_id",
     DCT.creator.value: "creator_id",
     DCT.created.value: "mapping_date",
-    "http://www.w3.org/2000/01/rdf-schema#comment": "comment",
-    "http://www.w3.org/2000/01/rdf-schema#seeAlso": "see_also",
+    RDFS.comment.value: "comment",
+    RDFS.seeAlso.value: "see_also",
 }
 _NUMERIC = {XSD.integer.value, XSD.decimal.value, XSD.double.value, XSD.float.value, XSD.int.value}
 
@@ -89,7 +93,7 @@ CONTEXT: dict[str, Any] = {
     "esco": str(ESCO),
     "uri": "@id",
     "types": {"@id": "@type", "@container": "@set"},
-    "label": {"@id": "http://www.w3.org/2000/01/rdf-schema#label"},
+    "label": {"@id": RDFS.label.value},
     "prefLabel": {"@id": "skos:prefLabel", "@container": "@language"},
     "altLabel": {"@id": "skos:altLabel", "@container": "@language"},
     "hiddenLabel": {"@id": "skos:hiddenLabel", "@container": "@language"},

@@ -29,14 +29,22 @@ from typing import IO, Any
 from pyoxigraph import Literal, NamedNode, Quad
 
 from kll_graph.importers import ImportContext
-from kll_graph.namespaces import DCT, ESCO, RDF, SKOS, XSD, Namespace
+from kll_graph.namespaces import (
+    DCT,
+    ESCO,
+    ESCO_DATA,
+    ESCO_ISCO,
+    ESCO_SCHEME,
+    RDF,
+    SKOS,
+    XSD,
+    Namespace,
+)
 
 #: ISO 25964 SKOS extension: ESCO publishes the publication status as iso-thes:status.
 ISOTHES = Namespace("http://purl.org/iso25964/skos-thes#")
-ESCO_DATA = "http://data.europa.eu/esco/"
-SCHEME = ESCO_DATA + "concept-scheme/"
 #: ESCO's datatype of ISCO-08 codes in its RDF (``"2654"^^<.../Notation/ISCO08>``).
-ISCO08_NOTATION = NamedNode(ESCO_DATA + "Notation/ISCO08")
+ISCO08_NOTATION = ESCO_DATA["Notation/ISCO08"]
 
 #: A cell can be large (conceptSchemes_en.csv lists 8,836 top concepts in one cell).
 csv.field_size_limit(1 << 28)
@@ -110,11 +118,11 @@ _BROADER_COLS = ("conceptType", "conceptUri", "broaderType", "broaderUri")
 def _collection(name: str, what: str, scheme: str) -> Kind:
     return Kind(
         name,
-        f"membership of the {what} collection (concept scheme <{SCHEME}{scheme}>)",
+        f"membership of the {what} collection (concept scheme <{ESCO_SCHEME.iri}{scheme}>)",
         localized=True,
         needs=("conceptUri",),
         known=_COLLECTION_COLS,
-        scheme=SCHEME + scheme,
+        scheme=ESCO_SCHEME.iri + scheme,
     )
 
 
@@ -338,7 +346,7 @@ def isco_uri(code: str) -> str:
     >>> isco_uri("2654")
     'http://data.europa.eu/esco/isco/C2654'
     """
-    return f"{ESCO_DATA}isco/C{code}"
+    return ESCO_ISCO.iri + f"C{code}"
 
 
 # --- the loader ------------------------------------------------------------------------------
@@ -605,14 +613,14 @@ class EscoLoader:
         slug = SKILL_TYPES.get(value)
         if slug is None:
             raise RowError(f"unknown skillType {value!r}; expected one of {', '.join(SKILL_TYPES)}")
-        return self.iri(f"{ESCO_DATA}skill-type/{slug}")
+        return self.iri(f"{ESCO_DATA.iri}skill-type/{slug}")
 
     def _reuse_level(self, value: str) -> NamedNode:
         if value.startswith("http"):
             return self.iri(value)
         if not re.fullmatch(r"[a-z]+(?:-[a-z]+)*", value):
             raise RowError(f"unknown reuseLevel {value!r}")
-        return self.iri(f"{ESCO_DATA}skill-reuse-level/{value}")
+        return self.iri(f"{ESCO_DATA.iri}skill-reuse-level/{value}")
 
     def _collection(self, table: Table) -> None:
         kind = table.file.kind

@@ -28,26 +28,42 @@ from typing import Any
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
 from kll_graph.importers import ImportContext, iter_files
-from kll_graph.namespaces import DCT, JOBTECH_CONCEPT, OWL, RDF, RDFS, SKOS, XSD, kll, minted
+from kll_graph.namespaces import (
+    DCT,
+    ESCO_DATA,
+    JOBTECH_CONCEPT,
+    OWL,
+    RDF,
+    RDFS,
+    SKOS,
+    XSD,
+    kll,
+    minted,
+)
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """The words of a block of text: a long list of names reads as a paragraph."""
+    return tuple(text.split())
+
 
 #: The 53 concept types of the JobTech Taxonomy (as `concept-types.json` lists them). A type
 #: outside this list and outside concept-types.json is imported as a generic skos:Concept.
-CONCEPT_TYPES: tuple[str, ...] = (
-    "barometer-occupation", "citizenship", "continent", "country", "driving-licence",
-    "employment-duration", "employment-type", "employment-variety", "esco-occupation",
-    "esco-skill", "esco-skill-collection", "forecast-occupation", "generic-skill",
-    "generic-skill-group", "isco-level-4", "job-title", "keyword", "language",
-    "language-collection", "language-level", "municipality", "occupation-collection",
-    "occupation-experience-year", "occupation-field", "occupation-name", "region",
-    "self-employment-type", "skill", "skill-collection", "skill-group", "skill-headline",
-    "sni-level-1", "sni-level-2", "sni-level-3", "sni-level-4", "sni-level-5",
-    "ssyk-level-1", "ssyk-level-2", "ssyk-level-3", "ssyk-level-4",
-    "sun-education-field-1", "sun-education-field-2", "sun-education-field-3",
-    "sun-education-field-4", "sun-education-level-1", "sun-education-level-2",
-    "sun-education-level-3", "swedish-retail-and-wholesale-council-skill",
-    "unemployment-fund", "unemployment-type", "wage-type", "work-place-environment",
-    "worktime-extent",
-)  # fmt: skip
+CONCEPT_TYPES: tuple[str, ...] = _words(
+    """
+    barometer-occupation citizenship continent country driving-licence employment-duration
+    employment-type employment-variety esco-occupation esco-skill esco-skill-collection
+    forecast-occupation generic-skill generic-skill-group isco-level-4 job-title keyword
+    language language-collection language-level municipality occupation-collection
+    occupation-experience-year occupation-field occupation-name region self-employment-type
+    skill skill-collection skill-group skill-headline sni-level-1 sni-level-2 sni-level-3
+    sni-level-4 sni-level-5 ssyk-level-1 ssyk-level-2 ssyk-level-3 ssyk-level-4
+    sun-education-field-1 sun-education-field-2 sun-education-field-3 sun-education-field-4
+    sun-education-level-1 sun-education-level-2 sun-education-level-3
+    swedish-retail-and-wholesale-council-skill unemployment-fund unemployment-type wage-type
+    work-place-environment worktime-extent
+    """
+)
 
 #: Code fields of the JSON → the datatype (local name in the kll namespace) of the
 #: skos:notation they become, so that e.g. SSYK 2512 and ISCO 2512 never collide.
@@ -91,7 +107,8 @@ RELATION_FIELDS: dict[str, tuple[str, bool]] = {
     "possible_combinations": ("possible_combination", False),
     "unlikely_combinations": ("unlikely_combination", False),
 }
-MATCH_PREDICATES = {
+#: JobTech's mapping fields → the SKOS mapping relation each states.
+MATCH_FIELDS = {
     "exact_match": SKOS.exactMatch,
     "broad_match": SKOS.broadMatch,
     "narrow_match": SKOS.narrowMatch,
@@ -99,10 +116,17 @@ MATCH_PREDICATES = {
 }
 #: Plain (non-relation, non-code) fields we read; anything else is counted as ignored.
 KNOWN_FIELDS = {
-    "id", "type", "preferred_label", "definition", "alternative_labels", "hidden_labels",
-    "deprecated", "esco_uri", "uri", "substitutability_percentage",
-}  # fmt: skip
-ESCO_PREFIX = "http://data.europa.eu/esco/"
+    "id",
+    "type",
+    "preferred_label",
+    "definition",
+    "alternative_labels",
+    "hidden_labels",
+    "deprecated",
+    "esco_uri",
+    "uri",
+    "substitutability_percentage",
+}
 CONCEPT_TYPES_FILE = "concept-types.json"
 #: Files next to the datasets that are not datasets (written by `kll-graph fetch`).
 IGNORED_FILES = {"fetch-manifest.json"}
@@ -225,7 +249,7 @@ class Taxonomy:
         if obj.get("deprecated") is True:
             record.deprecated = True
         esco = obj.get("esco_uri") or obj.get("uri")
-        if isinstance(esco, str) and esco.startswith(ESCO_PREFIX):
+        if isinstance(esco, str) and esco.startswith(ESCO_DATA.iri):
             record.esco_uri = self._one(record.esco_uri, esco, "ESCO URI disagreements", cid)
         for name, value in obj.items():
             if name in CODE_SYSTEMS:
@@ -264,7 +288,7 @@ class Taxonomy:
             here = f"{where}.{name}[{index}]"
             percentage: int | None = None
             if isinstance(item, str):
-                if item.startswith(ESCO_PREFIX) and relation in MATCH_PREDICATES:
+                if item.startswith(ESCO_DATA.iri) and relation in MATCH_FIELDS:
                     self.edges.add((concept_id, relation, item))
                     continue
                 target = item
@@ -411,14 +435,14 @@ class QuadWriter:
         self.a = RDF.type
         self.concept_class = SKOS.Concept
         self.pref, self.alt, self.hidden = SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel
-        self.definition, self.notation, self.in_scheme = (
-            SKOS.definition, SKOS.notation, SKOS.inScheme,
-        )  # fmt: skip
+        self.definition = SKOS.definition
+        self.notation = SKOS.notation
+        self.in_scheme = SKOS.inScheme
         self.top_of, self.has_top = SKOS.topConceptOf, SKOS.hasTopConcept
         self.broader, self.narrower, self.related = SKOS.broader, SKOS.narrower, SKOS.related
-        self.deprecated, self.replaced_by, self.replaces = (
-            OWL.deprecated, DCT.isReplacedBy, DCT.replaces,
-        )  # fmt: skip
+        self.deprecated = OWL.deprecated
+        self.replaced_by = DCT.isReplacedBy
+        self.replaces = DCT.replaces
         self.jobtech_id, self.concept_type = k.jobtechId, k.conceptType
         self.substitutes, self.substitutability = k.substitutes, k.Substitutability
         self.substitute, self.substituted = k.substitute, k.substituted
@@ -440,7 +464,7 @@ class QuadWriter:
         if node is None:
             node = self._iris[concept_id] = (
                 NamedNode(concept_id)
-                if concept_id.startswith(ESCO_PREFIX)
+                if concept_id.startswith(ESCO_DATA.iri)
                 else concept_iri(concept_id)
             )
         return node
@@ -515,10 +539,10 @@ class QuadWriter:
             yield Quad(s, self.replaced_by, o, g)
             yield Quad(o, self.replaces, s, g)
             yield Quad(s, self.deprecated, self.true, g)
-        elif relation in MATCH_PREDICATES:
-            yield Quad(s, MATCH_PREDICATES[relation], o, g)
+        elif relation in MATCH_FIELDS:
+            yield Quad(s, MATCH_FIELDS[relation], o, g)
             if obj in esco:
-                yield Quad(s, MATCH_PREDICATES[relation], self.iri(esco[obj]), g)
+                yield Quad(s, MATCH_FIELDS[relation], self.iri(esco[obj]), g)
         else:
             yield Quad(s, self.other[relation], o, g)
 
@@ -619,7 +643,7 @@ def _dangling(taxonomy: Taxonomy) -> Counter[str]:
     dangling: Counter[str] = Counter()
     for subject, _, obj in taxonomy.edges:
         for cid in (subject, obj):
-            if cid not in ids and not cid.startswith(ESCO_PREFIX):
+            if cid not in ids and not cid.startswith(ESCO_DATA.iri):
                 dangling[cid] += 1
     for pair in taxonomy.substitutions:
         for cid in pair:

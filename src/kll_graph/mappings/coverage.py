@@ -18,18 +18,21 @@ from typing import Any
 from pyoxigraph import Store, Variable
 
 from kll_graph.mappings.checks import namespace_scheme
-from kll_graph.namespaces import ESCO, SKOS, SSSOM, kll
+from kll_graph.namespaces import (
+    ESCO,
+    ESCO_DATA,
+    INVERSE_MATCH,
+    JOBTECH_CONCEPT,
+    SEMAPV,
+    SKOS,
+    SSSOM,
+    kll,
+)
 from kll_graph.sparql.query import named_query, select_named
 
 #: The report over all sets, as the mapping-set overview shows it, written next to the store.
 COVERAGE_FILE = "mapping-coverage.json"
-ESCO_CONCEPTS = "http://data.europa.eu/esco/"
-JOBTECH_CONCEPTS = "http://data.jobtechdev.se/taxonomy/concept/"
 NO_TERM = SSSOM.NoTermFound.value
-_INVERSE = {
-    "broadMatch": "narrowMatch",
-    "narrowMatch": "broadMatch",
-}
 
 
 @dataclass
@@ -79,8 +82,15 @@ class _Concept:
         )
 
 
-def _short(iri: str) -> str:
-    for namespace, prefix in ((SKOS.iri, ""), ("https://w3id.org/semapv/vocab/", "semapv:")):
+def _report_name(iri: str) -> str:
+    """How the report names a predicate or justification: a SKOS term by its local name (the
+    keys of :data:`~kll_graph.namespaces.INVERSE_MATCH`), a semapv term as a CURIE, any other
+    IRI in full.
+
+    >>> _report_name(SKOS.broadMatch.value), _report_name(SEMAPV.LexicalMatching.value)
+    ('broadMatch', 'semapv:LexicalMatching')
+    """
+    for namespace, prefix in ((SKOS.iri, ""), (SEMAPV.iri, "semapv:")):
         if iri.startswith(namespace):
             return prefix + iri[len(namespace) :]
     return iri
@@ -123,8 +133,8 @@ def _mappings(store: Store) -> list[_Mapping]:
         _Mapping(
             source.value,
             target.value,
-            _short(predicate.value),
-            None if justification is None else _short(justification.value),
+            _report_name(predicate.value),
+            None if justification is None else _report_name(justification.value),
             negated.value == "true",
         )
         for source, target, predicate, justification, negated in rows
@@ -148,7 +158,9 @@ def _count_mappings(concepts: dict[str, _Concept], mappings: list[_Mapping], oth
             if not far.startswith(other) or mapping.negated:
                 continue
             predicate = mapping.predicate
-            concept.predicates.add(predicate if as_subject else _INVERSE.get(predicate, predicate))
+            concept.predicates.add(
+                predicate if as_subject else INVERSE_MATCH.get(predicate, predicate)
+            )
             if mapping.justification is not None:
                 concept.justifications.add(mapping.justification)
 
@@ -190,7 +202,7 @@ def jobtech_coverage(
         use_default_graph_as_union=True,
     )
     concepts = _concepts(rows, deprecated, lambda value: value)
-    _count_mappings(concepts, mappings, ESCO_CONCEPTS)
+    _count_mappings(concepts, mappings, ESCO_DATA.iri)
     return _tally("jobtech", concepts)
 
 
@@ -207,7 +219,7 @@ def esco_coverage(
     """Coverage of the mapped ESCO concept types by mappings to JobTech."""
     rows = store.query(named_query("mappings_coverage_esco"), use_default_graph_as_union=True)
     concepts = _concepts(rows, deprecated, _esco_type)
-    _count_mappings(concepts, mappings, JOBTECH_CONCEPTS)
+    _count_mappings(concepts, mappings, JOBTECH_CONCEPT.iri)
     for iri, concept in concepts.items():
         if not concept.type:  # no ESCO model class: name the type by the IRI path
             concept.type = namespace_scheme(iri)

@@ -33,23 +33,17 @@ from pathlib import Path
 
 from kll_graph.exceptions import SssomError
 from kll_graph.mappings.sssom import NO_TERM_FOUND, UNSPECIFIED_LICENSE, Mapping, MappingSet
+from kll_graph.namespaces import ESCO_DATA, INVERSE_MATCH, JOBTECH_CONCEPT
 
-ESCO_BASE = "http://data.europa.eu/esco/"
-JOBTECH_BASE = "http://data.jobtechdev.se/taxonomy/concept/"
 #: The prefixes of converted sets. `ESCO` is upper case on purpose: in SPARQL `esco:` is the
 #: ESCO *model* namespace, while these are ESCO concept IRIs.
-CURIE_MAP = {"ESCO": ESCO_BASE, "jt": JOBTECH_BASE}
+CURIE_MAP = {"ESCO": ESCO_DATA.iri, "jt": JOBTECH_CONCEPT.iri}
 JUSTIFICATION = "semapv:ManualMappingCuration"
 #: The relation written for "no relation" rows (with sssom:NoTermFound on the missing side):
 #: not even a related match was found.
 NO_MATCH_PREDICATE = "skos:relatedMatch"
-RELATIONS = {
-    "skos:exactMatch": "skos:exactMatch",
-    "skos:closeMatch": "skos:closeMatch",
-    "skos:broadMatch": "skos:narrowMatch",
-    "skos:narrowMatch": "skos:broadMatch",
-    "skos:relatedMatch": "skos:relatedMatch",
-}
+#: The relations a table may state (ESCO first) → the predicate written (JobTech first).
+RELATIONS = {f"skos:{name}": f"skos:{inverse}" for name, inverse in INVERSE_MATCH.items()}
 NO_RELATION = "no relation"
 #: Classification 1 concept types of the mapping tool -> ESCO concept scheme of the objects.
 _ESCO_SCHEMES = {"occupation": "occupations", "isco": "isco", "skill": "skills"}
@@ -290,9 +284,9 @@ def _clean_label(label: str) -> str:
 def _esco_uri(value: str, path: Path, line: int, column: int) -> str:
     if not value:
         return ""
-    if not value.startswith(ESCO_BASE):
+    if not value.startswith(ESCO_DATA.iri):
         raise SssomError(
-            f"classification 1 value {value!r} is not an ESCO URI; expected {ESCO_BASE}...",
+            f"classification 1 value {value!r} is not an ESCO URI; expected {ESCO_DATA.iri}...",
             path=path,
             line=line,
             column=column,
@@ -304,10 +298,10 @@ def _jobtech_id(value: str, path: Path, line: int, column: int) -> str:
     """The JobTech concept id of a URI or bare id."""
     if not value:
         return ""
-    concept_id = value.removeprefix(JOBTECH_BASE)
+    concept_id = value.removeprefix(JOBTECH_CONCEPT.iri)
     if not _JOBTECH_ID.match(concept_id):
         raise SssomError(
-            f"classification 2 value {value!r} is neither a JobTech concept URI ({JOBTECH_BASE}"
+            f"classification 2 value {value!r} is neither a JobTech concept URI ({JOBTECH_CONCEPT}"
             "...) nor a bare JobTech id such as SNvc_SeK_9aH",
             path=path,
             line=line,
@@ -342,14 +336,14 @@ def _preamble_value(table: EscoTable, key: str) -> str:
 
 
 def _object_source(esco_uri: str) -> str:
-    segment = esco_uri[len(ESCO_BASE) :].split("/", 1)[0]
+    segment = esco_uri[len(ESCO_DATA.iri) :].split("/", 1)[0]
     scheme = _ESCO_SCHEMES.get(segment)
     return f"ESCO:concept-scheme/{scheme}" if scheme else ""
 
 
 def _mapping(row: TableRow, table: EscoTable) -> Mapping | None:
     slots: dict[str, str] = {"mapping_justification": JUSTIFICATION}
-    esco = "ESCO:" + row.esco[len(ESCO_BASE) :] if row.esco else ""
+    esco = "ESCO:" + row.esco[len(ESCO_DATA.iri) :] if row.esco else ""
     jobtech = f"jt:{row.jobtech}" if row.jobtech else ""
     if row.relation == NO_RELATION:
         if not esco and not jobtech:
@@ -464,10 +458,10 @@ def tables_to_set(
         value = _preamble_value(first, f"Classification {n} Version")
         if value:
             metadata[slot] = value
-    pages = sorted({
-        page for t in tables for n in (1, 2)
-        if (page := _preamble_value(t, f"Classification {n} Landing page")).startswith("http")
-    })  # fmt: skip
+    landing_pages = (
+        _preamble_value(t, f"Classification {n} Landing page") for t in tables for n in (1, 2)
+    )
+    pages = sorted({page for page in landing_pages if page.startswith("http")})
     if pages:
         metadata["see_also"] = pages
     comments = []

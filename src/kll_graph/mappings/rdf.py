@@ -45,16 +45,27 @@ from kll_graph.mappings.sssom import (
     join_values,
     split_values,
 )
-from kll_graph.namespaces import DCT, OWL, PROV, RDF, RDFS, SH, SKOS, SSSOM, XSD
+from kll_graph.namespaces import (
+    DCT,
+    MATCH_PREDICATES,
+    OWL,
+    PAV,
+    PROV,
+    RDF,
+    RDFS,
+    SH,
+    SKOS,
+    SSSOM,
+    XSD,
+)
 from kll_graph.sparql.query import select_named
 
-PAV = "http://purl.org/pav/"
 #: Slots whose RDF property is not `sssom:{slot}` (from the SSSOM LinkML schema).
 SLOT_URIS: dict[str, str] = {
     "subject_id": OWL.annotatedSource.value,
     "predicate_id": OWL.annotatedProperty.value,
     "object_id": OWL.annotatedTarget.value,
-    "author_id": PAV + "authoredBy",
+    "author_id": PAV.authoredBy.value,
     "creator_id": DCT.creator.value,
     "license": DCT.license.value,
     "mapping_date": DCT.created.value,
@@ -88,10 +99,7 @@ ENUM_IRIS: dict[str, dict[str, str]] = {
         for slot in ("subject_type", "object_type", "predicate_type")
     },
 }
-SKOS_MATCHES = frozenset(
-    f"{SKOS.iri}{name}"
-    for name in ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
-)
+SKOS_MATCHES = frozenset(SKOS[name].value for name in MATCH_PREDICATES)
 
 
 def slot_property(slot: str) -> NamedNode:

@@ -23,83 +23,106 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from kll_graph.exceptions import SssomError
+from kll_graph.namespaces import OWL, RDF, RDFS, SEMAPV, SKOS, SSSOM, split_iri
 
 if TYPE_CHECKING:
     from _csv import Reader as CsvReader
 
+
+def _names(text: str) -> tuple[str, ...]:
+    """Slot names from a whitespace-separated block: long lists read as a paragraph."""
+    return tuple(text.split())
+
+
 #: Columns of the mappings block in the order of the SSSOM `Mapping` class (canonical order).
-MAPPING_SLOTS: tuple[str, ...] = (
-    "record_id", "subject_id", "subject_label", "subject_category", "predicate_id",
-    "predicate_label", "predicate_modifier", "object_id", "object_label", "object_category",
-    "mapping_justification", "author_id", "author_label", "reviewer_id", "reviewer_label",
-    "creator_id", "creator_label", "license", "subject_type", "subject_source",
-    "subject_source_version", "object_type", "object_source", "object_source_version",
-    "predicate_type", "mapping_provider", "mapping_source", "mapping_cardinality",
-    "cardinality_scope", "mapping_tool", "mapping_tool_id", "mapping_tool_version",
-    "mapping_date", "publication_date", "review_date", "confidence", "reviewer_agreement",
-    "curation_rule", "curation_rule_text", "subject_match_field", "object_match_field",
-    "match_string", "subject_preprocessing", "object_preprocessing", "similarity_score",
-    "similarity_measure", "see_also", "issue_tracker_item", "other", "comment",
-)  # fmt: skip
+MAPPING_SLOTS: tuple[str, ...] = _names(
+    """
+    record_id subject_id subject_label subject_category predicate_id predicate_label
+    predicate_modifier object_id object_label object_category mapping_justification author_id
+    author_label reviewer_id reviewer_label creator_id creator_label license subject_type
+    subject_source subject_source_version object_type object_source object_source_version
+    predicate_type mapping_provider mapping_source mapping_cardinality cardinality_scope
+    mapping_tool mapping_tool_id mapping_tool_version mapping_date publication_date review_date
+    confidence reviewer_agreement curation_rule curation_rule_text subject_match_field
+    object_match_field match_string subject_preprocessing object_preprocessing similarity_score
+    similarity_measure see_also issue_tracker_item other comment
+    """
+)
 
 #: Keys of the metadata block in the order of the SSSOM `MappingSet` class (without mappings).
-SET_SLOTS: tuple[str, ...] = (
-    "sssom_version", "curie_map", "mapping_set_id", "mapping_set_version",
-    "mapping_set_source", "mapping_set_title", "mapping_set_description",
-    "mapping_set_confidence", "creator_id", "creator_label", "license", "subject_type",
-    "subject_source", "subject_source_version", "object_type", "object_source",
-    "object_source_version", "predicate_type", "mapping_provider", "cardinality_scope",
-    "mapping_tool", "mapping_tool_id", "mapping_tool_version", "mapping_date",
-    "publication_date", "subject_match_field", "object_match_field", "subject_preprocessing",
-    "object_preprocessing", "similarity_measure", "curation_rule", "curation_rule_text",
-    "see_also", "issue_tracker", "other", "comment", "extension_definitions",
-)  # fmt: skip
+SET_SLOTS: tuple[str, ...] = _names(
+    """
+    sssom_version curie_map mapping_set_id mapping_set_version mapping_set_source mapping_set_title
+    mapping_set_description mapping_set_confidence creator_id creator_label license subject_type
+    subject_source subject_source_version object_type object_source object_source_version
+    predicate_type mapping_provider cardinality_scope mapping_tool mapping_tool_id
+    mapping_tool_version mapping_date publication_date subject_match_field object_match_field
+    subject_preprocessing object_preprocessing similarity_measure curation_rule curation_rule_text
+    see_also issue_tracker other comment extension_definitions
+    """
+)
 
 #: Slots holding several values (`|`-separated in the table, YAML sequences in the metadata).
-MULTIVALUED = frozenset({
-    "creator_id", "creator_label", "author_id", "author_label", "reviewer_id",
-    "reviewer_label", "mapping_set_source", "cardinality_scope", "subject_match_field",
-    "object_match_field", "match_string", "subject_preprocessing", "object_preprocessing",
-    "curation_rule", "curation_rule_text", "see_also",
-})  # fmt: skip
+MULTIVALUED = frozenset(
+    _names(
+        """
+        creator_id creator_label author_id author_label reviewer_id reviewer_label
+        mapping_set_source cardinality_scope subject_match_field object_match_field match_string
+        subject_preprocessing object_preprocessing curation_rule curation_rule_text see_also
+        """
+    )
+)
 
 #: Slots whose values are identifiers, written as CURIEs.
-ENTITY_REFERENCES = frozenset({
-    "record_id", "subject_id", "predicate_id", "object_id", "mapping_justification",
-    "author_id", "reviewer_id", "creator_id", "subject_source", "object_source",
-    "mapping_source", "mapping_tool_id", "curation_rule", "subject_match_field",
-    "object_match_field", "subject_preprocessing", "object_preprocessing",
-    "issue_tracker_item",
-})  # fmt: skip
+ENTITY_REFERENCES = frozenset(
+    _names(
+        """
+        record_id subject_id predicate_id object_id mapping_justification author_id reviewer_id
+        creator_id subject_source object_source mapping_source mapping_tool_id curation_rule
+        subject_match_field object_match_field subject_preprocessing object_preprocessing
+        issue_tracker_item
+        """
+    )
+)
 #: Slots whose values are full IRIs.
-URI_SLOTS = frozenset({"license", "mapping_provider", "see_also", "mapping_set_id",
-                       "mapping_set_source", "issue_tracker"})  # fmt: skip
+URI_SLOTS = frozenset(
+    {
+        "license",
+        "mapping_provider",
+        "see_also",
+        "mapping_set_id",
+        "mapping_set_source",
+        "issue_tracker",
+    }
+)
 DATE_SLOTS = frozenset({"mapping_date", "publication_date", "review_date"})
-DOUBLE_SLOTS = frozenset({"confidence", "reviewer_agreement", "similarity_score",
-                          "mapping_set_confidence"})  # fmt: skip
+DOUBLE_SLOTS = frozenset(
+    {"confidence", "reviewer_agreement", "similarity_score", "mapping_set_confidence"}
+)
 
 #: Set-level slots whose value holds for every mapping unless a mapping has its own
 #: ("propagatable" in the specification); the canonical writer condenses them.
-PROPAGATABLE: tuple[str, ...] = (
-    "subject_type", "predicate_type", "object_type", "subject_source", "subject_source_version",
-    "object_source", "object_source_version", "mapping_provider", "cardinality_scope",
-    "mapping_tool", "mapping_tool_id", "mapping_tool_version", "mapping_date",
-    "subject_match_field", "object_match_field", "subject_preprocessing",
-    "object_preprocessing", "curation_rule", "curation_rule_text", "similarity_measure",
-)  # fmt: skip
+PROPAGATABLE: tuple[str, ...] = _names(
+    """
+    subject_type predicate_type object_type subject_source subject_source_version object_source
+    object_source_version mapping_provider cardinality_scope mapping_tool mapping_tool_id
+    mapping_tool_version mapping_date subject_match_field object_match_field subject_preprocessing
+    object_preprocessing curation_rule curation_rule_text similarity_measure
+    """
+)
 
 #: Prefixes every SSSOM file may use without declaring them.
 BUILTIN_PREFIXES: dict[str, str] = {
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "semapv": "https://w3id.org/semapv/vocab/",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "sssom": "https://w3id.org/sssom/",
+    "owl": OWL.iri,
+    "rdf": RDF.iri,
+    "rdfs": RDFS.iri,
+    "semapv": SEMAPV.iri,
+    "skos": SKOS.iri,
+    "sssom": SSSOM.iri,
 }
 NO_TERM_FOUND = "sssom:NoTermFound"
 #: The licence SSSOM tools record when a set's licence is not known.
-UNSPECIFIED_LICENSE = "https://w3id.org/sssom/license/unspecified"
+UNSPECIFIED_LICENSE = SSSOM["license/unspecified"].value
 REQUIRED_COLUMNS = ("subject_id", "predicate_id", "object_id", "mapping_justification")
 REQUIRED_METADATA = ("mapping_set_id", "license")
 
@@ -200,17 +223,16 @@ def expand(value: str, prefixes: dict[str, str]) -> str:
 def compress(iri: str, prefixes: dict[str, str]) -> str:
     """The CURIE of an IRI under the longest matching prefix; raises KeyError when none fits.
 
-    >>> compress("https://w3id.org/semapv/vocab/ManualMappingCuration", BUILTIN_PREFIXES)
+    Unlike :func:`kll_graph.namespaces.compact` (for display, falls back to the IRI), an SSSOM
+    file needs a CURIE whatever the local part is.
+
+    >>> compress(SEMAPV.ManualMappingCuration.value, BUILTIN_PREFIXES)
     'semapv:ManualMappingCuration'
     """
-    best = ""
-    best_prefix = None
-    for prefix, base in prefixes.items():
-        if iri.startswith(base) and len(base) > len(best):
-            best, best_prefix = base, prefix
-    if best_prefix is None:
+    parts = split_iri(iri, prefixes)
+    if parts is None:
         raise KeyError(iri)
-    return f"{best_prefix}:{iri[len(best) :]}"
+    return f"{parts[0]}:{parts[1]}"
 
 
 def split_values(text: str) -> list[str]:

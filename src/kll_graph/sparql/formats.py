@@ -35,10 +35,9 @@ from pyoxigraph import (
 )
 
 from kll_graph.exceptions import QueryError
-from kll_graph.namespaces import PREFIXES
+from kll_graph.namespaces import PREFIXES, XSD
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+XSD_STRING = XSD.string.value
 
 
 @dataclass(frozen=True)

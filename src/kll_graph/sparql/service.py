@@ -11,7 +11,6 @@ Also here: the SPARQL Service Description and the example queries of the query p
 from __future__ import annotations
 
 import functools
-import hashlib
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from datetime import datetime
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from kll_graph import conneg
+from kll_graph.digest import sha256_hex
 from kll_graph.lru import ENTRY_BYTES, Digest, KeepingBody, SizedLru, digest
 from kll_graph.namespaces import DCT, PREFIXES, RDF, SD, VOID, XSD, kll
 from kll_graph.settings import Settings
@@ -161,17 +161,15 @@ class SparqlService:
         )
 
     def _etag(self, served: ServedBuild, request: QueryRequest, fmt: ResultFormat) -> str:
-        digest = hashlib.sha256()
-        for part in (
+        parts = (
             request.query,
             fmt.name,
             "\x1f".join(request.dataset.default_graphs),
             "\x1f".join(request.dataset.named_graphs),
             str(self.settings.max_results),
-        ):
-            digest.update(part.encode("utf-8"))
-            digest.update(b"\x00")
-        return f'"{served.build_id}-{digest.hexdigest()[:24]}"'
+        )
+        checksum = sha256_hex(*(part.encode("utf-8") + b"\x00" for part in parts))
+        return f'"{served.build_id}-{checksum[:24]}"'
 
     def answer(self, plan: QueryPlan, *, use_cache: bool = True, keep: bool = True) -> Answer:
         """The result of a planned query, from the cache or from a worker; `keep=False` leaves

@@ -19,9 +19,9 @@ from kll_graph.labels.lookup import (
     MAX_QUERY_LENGTH,
     MAX_SEARCH_PAGE,
 )
+from kll_graph.namespaces import DEFAULT_BASE_IRI, JOBTECH_CONCEPT
 
-JT = "http://data.jobtechdev.se/taxonomy/concept/"
-OCCUPATION_NAMES = "https://w3id.org/kll-graph/scheme/jobtech/occupation-name"
+OCCUPATION_NAMES = DEFAULT_BASE_IRI + "scheme/jobtech/occupation-name"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -486,7 +486,7 @@ URI = _param(
     "The concept URI.",
     {"type": "string", "minLength": 1, "maxLength": MAX_URI_LENGTH, "pattern": IRI_PATTERN},
     required=True,
-    example=JT + "rQds_YGd_quU",
+    example=JOBTECH_CONCEPT.iri + "rQds_YGd_quU",
 )
 
 
@@ -522,7 +522,7 @@ ERRORS = {"400": _error("Bad input; `error.parameter` names the parameter at fau
 NOT_FOUND = {"404": _error("No such concept or scheme in the served store.")}
 
 HIT_EXAMPLE = {
-    "uri": JT + "rQds_YGd_quU",
+    "uri": JOBTECH_CONCEPT.iri + "rQds_YGd_quU",
     "label": "Systemutvecklare",
     "lang": "sv",
     "matched": {"text": "Systemutvecklare", "kind": "prefLabel", "lang": "sv", "how": "prefix"},
@@ -538,7 +538,10 @@ HIT_EXAMPLE = {
     "notations": [],
     "deprecated": False,
     "replaced_by": [],
-    "broader": {"uri": JT + "DJh5_yyF_hEM", "label": "Mjukvaru- och systemutvecklare m.fl."},
+    "broader": {
+        "uri": JOBTECH_CONCEPT.iri + "DJh5_yyF_hEM",
+        "label": "Mjukvaru- och systemutvecklare m.fl.",
+    },
 }
 
 PATHS: dict[str, Any] = {

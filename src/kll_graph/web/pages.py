@@ -25,7 +25,6 @@ Pages carry an ETag from the build id, the UI language and the code version, and
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -38,6 +37,7 @@ from werkzeug.exceptions import HTTPException
 from kll_graph import __version__, conneg
 from kll_graph.concepts import browse, rdfdoc
 from kll_graph.concepts.document_cache import DocumentCache
+from kll_graph.digest import sha256_hex
 from kll_graph.exceptions import BadRequestError, KllError, NotAcceptableError, NotFoundError
 from kll_graph.labels.lookup import MAX_AUTOCOMPLETE
 from kll_graph.mappings import sets as mapsets
@@ -59,13 +59,12 @@ _WEB = Path(__file__).parent
 
 def _code_version() -> str:
     """A digest of the templates and static files, so a new release changes every ETag."""
-    digest = hashlib.sha256(__version__.encode())
+    chunks = [__version__.encode()]
     for folder in ("templates", "static"):
         for path in sorted((_WEB / folder).glob("*")):
             if path.is_file():
-                digest.update(path.name.encode())
-                digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
+                chunks += (path.name.encode(), path.read_bytes())
+    return sha256_hex(*chunks)[:12]
 
 
 CODE_VERSION = _code_version()
@@ -104,7 +103,7 @@ def _safe_language() -> str:
 
 def _etag(served: ServedBuild, *parts: str) -> str:
     text = "|".join((served.build_id, CODE_VERSION, *parts))
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+    return sha256_hex(text.encode())[:20]
 
 
 def _url(path: str, **params: Any) -> str:
