@@ -35,7 +35,6 @@ BASES = sorted(
 )
 
 
-
 def _literals_with_base(path: Path) -> list[tuple[int, str]]:
     """(line, literal) of each string literal of a module that starts with a declared base."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
