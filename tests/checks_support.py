@@ -7,8 +7,7 @@ from pathlib import Path
 
 from kll_graph.build.pipeline import BuildResult, build
 from kll_graph.settings import Settings, SourceConfig
-from kll_graph.testing import make_settings
-from tests import FIXTURES
+from tests.conftest import FIXTURES, make_settings
 
 CHECK_FIXTURES = FIXTURES / "checks"
 VOC = "http://example.org/voc/"

@@ -42,6 +42,7 @@ from kll_graph.labels.layout import (
 from kll_graph.labels.read import RawConcept, RawVocabulary, read_vocabulary
 from kll_graph.labels.text import (
     code_key,
+    compact,
     compound_parts,
     fold,
     local_name,
@@ -49,7 +50,7 @@ from kll_graph.labels.text import (
     scheme_id,
     system_aliases,
 )
-from kll_graph.namespaces import ESCO, OWL, PREFIXES, RDFS, SKOS, compact
+from kll_graph.namespaces import ESCO, OWL, PREFIXES, RDFS, SKOS
 
 #: Concept types people look for first; other types follow, larger types first.
 TYPE_PRIORITY = (

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 
-from kll_graph.namespaces import MATCH_PREDICATES, SKOS
 from kll_graph.quality.context import CheckContext, namespace_of, short_name, value_of
 from kll_graph.quality.registry import Flag, check
 from kll_graph.quality.shacl import validate_shapes
@@ -465,7 +464,10 @@ def replacement_cycles(ctx: CheckContext) -> Iterator[Flag]:
         )
 
 
-_MAPPING_PREDICATES = {SKOS[name].value for name in MATCH_PREDICATES}
+_MAPPING_PREDICATES = {
+    "http://www.w3.org/2004/02/skos/core#" + name
+    for name in ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
+}
 
 
 @check(
