@@ -7,7 +7,8 @@ from pathlib import Path
 
 from kll_graph.build.pipeline import BuildResult, build
 from kll_graph.settings import Settings, SourceConfig
-from tests.conftest import FIXTURES, make_settings
+from kll_graph.testing import make_settings
+from tests import FIXTURES
 
 CHECK_FIXTURES = FIXTURES / "checks"
 VOC = "http://example.org/voc/"

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from kll_graph.store import CurrentStore
+from kll_graph.testing import LiveServer
 from tests.checks_support import VOC, build_fixture
-from tests.conftest import LiveServer
 
 
 @pytest.fixture(scope="module")

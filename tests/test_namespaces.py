@@ -34,24 +34,6 @@ BASES = sorted(
     }
 )
 
-#: TEMPORARY: files other helpers are reshaping at the time of writing; they still spell out
-#: some bases. Remove each entry once its file imports from `namespaces` (the goal is no
-#: allow-list at all). Paths relative to src/kll_graph; a trailing "/" covers a package.
-ALLOWED = (
-    "labels/",
-    "quality/",
-    "mappings/checks.py",
-    "cli.py",
-    "web/quality.py",
-)
-
-
-def _allowed(relative: str) -> bool:
-    return any(
-        relative.startswith(entry) if entry.endswith("/") else relative == entry
-        for entry in ALLOWED
-    )
-
 
 def _literals_with_base(path: Path) -> list[tuple[int, str]]:
     """(line, literal) of each string literal of a module that starts with a declared base."""
@@ -84,7 +66,7 @@ def test_no_module_writes_out_an_iri_base() -> None:
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         relative = path.relative_to(PACKAGE).as_posix()
-        if relative == "namespaces.py" or _allowed(relative):
+        if relative == "namespaces.py":
             continue
         found += [f"{relative}:{line}: {text!r}" for line, text in _literals_with_base(path)]
     assert not found, "IRI bases written out; import them from kll_graph.namespaces:\n" + (

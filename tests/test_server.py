@@ -101,7 +101,8 @@ def test_two_server_processes_share_the_port_and_stop_together(config: Path) -> 
             below = _descendants(pid)
             commands = {pid: Path(f"/proc/{pid}/cmdline").read_text() for pid in below}
             servers = {pid for pid, command in commands.items() if "spawn_main" in command}
-            workers = {pid for pid, command in commands.items() if "kll_graph.sparql.workers" in command}
+            worker = "kll_graph.sparql.workers"
+            workers = {pid for pid, command in commands.items() if worker in command}
             parents = {_parent(pid) for pid in workers}
             if parents == servers or time.monotonic() > deadline:
                 break

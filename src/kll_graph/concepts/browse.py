@@ -19,10 +19,10 @@ from urllib.parse import quote, urlencode
 
 from pyoxigraph import Literal, NamedNode
 
+from kll_graph import labels
 from kll_graph.concepts import lookup as concepts
 from kll_graph.concepts.rdfdoc import FORMATS
 from kll_graph.exceptions import BadRequestError, NotFoundError
-from kll_graph import labels
 from kll_graph.labels.index import LabelIndex
 from kll_graph.labels.lookup import index_for
 from kll_graph.namespaces import ESCO_DATA, JOBTECH_CONCEPT, MATCH_PREDICATES

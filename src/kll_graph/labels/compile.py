@@ -42,7 +42,6 @@ from kll_graph.labels.layout import (
 from kll_graph.labels.read import RawConcept, RawVocabulary, read_vocabulary
 from kll_graph.labels.text import (
     code_key,
-    compact,
     compound_parts,
     fold,
     local_name,
@@ -50,7 +49,7 @@ from kll_graph.labels.text import (
     scheme_id,
     system_aliases,
 )
-from kll_graph.namespaces import ESCO, OWL, PREFIXES, RDFS, SKOS
+from kll_graph.namespaces import ESCO, OWL, PREFIXES, RDFS, SKOS, compact
 
 #: Concept types people look for first; other types follow, larger types first.
 TYPE_PRIORITY = (

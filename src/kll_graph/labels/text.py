@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
-from kll_graph.namespaces import PREFIXES
+from kll_graph.namespaces import ESCO_SCHEME
 
 #: Known scheme IRI namespaces and the id prefix their schemes get.
-SCHEME_NAMESPACES = {"http://data.europa.eu/esco/concept-scheme/": "esco/"}
+SCHEME_NAMESPACES = {ESCO_SCHEME.iri: "esco/"}
 
 _SPECIAL_LETTERS = str.maketrans(
     {"æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i", "ß": "ss"}
@@ -141,23 +141,6 @@ def local_name(iri: str) -> str:
     """
     stripped = iri.rstrip("/#")
     return re.split(r"[/#]", stripped)[-1] or stripped
-
-
-def compact(iri: str, prefixes: Mapping[str, str] = PREFIXES) -> str:
-    """A CURIE for an IRI under a known prefix, else the IRI itself.
-
-    >>> compact("http://data.europa.eu/esco/model#Occupation")
-    'esco:Occupation'
-    >>> compact("http://example.org/x")
-    'http://example.org/x'
-    """
-    best = ""
-    for prefix, namespace in prefixes.items():
-        if iri.startswith(namespace) and len(namespace) > len(prefixes.get(best, "")):
-            best = prefix
-    if best and re.fullmatch(r"[\w.\-]+", iri[len(prefixes[best]) :]):
-        return f"{best}:{iri[len(prefixes[best]) :]}"
-    return iri
 
 
 def scheme_id(iri: str, base_iri: str) -> str:

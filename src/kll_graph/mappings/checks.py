@@ -51,26 +51,24 @@ from kll_graph.mappings.sssom import (
     mapping_key,
     split_curie,
 )
-from kll_graph.namespaces import kll
+from kll_graph.namespaces import (
+    ESCO,
+    ESCO_DATA,
+    INVERSE_MATCH,
+    JOBTECH_CONCEPT,
+    MATCH_PREDICATES,
+    kll,
+)
 from kll_graph.quality.registry import ERROR, WARNING
 from kll_graph.quality.render import counts_text
 from kll_graph.quality.report import Finding, summarize
 from kll_graph.sparql.query import select_named
 from kll_graph.store import CurrentStore
 
-ESCO_MODEL = "http://data.europa.eu/esco/model#"
 #: The mapping predicates a set may use: SKOS mapping relations, compiled as they are.
-PREDICATES = {
-    f"skos:{name}"
-    for name in ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
-}
-INVERSE = {
-    "skos:exactMatch": "skos:exactMatch",
-    "skos:closeMatch": "skos:closeMatch",
-    "skos:broadMatch": "skos:narrowMatch",
-    "skos:narrowMatch": "skos:broadMatch",
-    "skos:relatedMatch": "skos:relatedMatch",
-}
+PREDICATES = {f"skos:{name}" for name in MATCH_PREDICATES}
+#: Each mapping predicate's inverse, as CURIEs.
+INVERSE = {f"skos:{name}": f"skos:{inverse}" for name, inverse in INVERSE_MATCH.items()}
 #: The SEMAPV mapping justifications (https://w3id.org/semapv/vocab/).
 JUSTIFICATIONS = {
     "semapv:MappingReview",
@@ -441,9 +439,9 @@ def namespace_scheme(iri: str) -> str:
     >>> namespace_scheme("http://data.jobtechdev.se/taxonomy/concept/iugg_Qq9_QHH")
     'jobtech'
     """
-    if iri.startswith("http://data.europa.eu/esco/"):
-        return "esco/" + iri[len("http://data.europa.eu/esco/") :].split("/", 1)[0]
-    if iri.startswith("http://data.jobtechdev.se/taxonomy/concept/"):
+    if iri.startswith(ESCO_DATA.iri):
+        return "esco/" + iri[len(ESCO_DATA.iri) :].split("/", 1)[0]
+    if iri.startswith(JOBTECH_CONCEPT.iri):
         return "jobtech"
     return iri.rsplit("/", 1)[0].rsplit("#", 1)[0]
 
@@ -580,7 +578,7 @@ class Vocabulary:
                 vocabulary.deprecated.add(iri)
             if row["scheme"] is not None:
                 scheme = row["scheme"].value
-                vocabulary.schemes[iri] = scheme.replace(ESCO_MODEL, "esco:")
+                vocabulary.schemes[iri] = scheme.replace(ESCO.iri, "esco:")
         return vocabulary
 
     def scheme_of(self, iri: str) -> str:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import Literal, NamedNode
 
+from kll_graph.namespaces import RDF, RDFS
+from kll_graph.namespaces import SH as SHACL_NS
 from kll_graph.quality.context import CheckContext, short_name, value_of
 from kll_graph.rdfterms import to_rdflib
 from kll_graph.settings import Settings
@@ -22,9 +24,9 @@ from kll_graph.settings import Settings
 if TYPE_CHECKING:
     import rdflib
 
-SH = "http://www.w3.org/ns/shacl#"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+SH = SHACL_NS.iri
+RDF_TYPE = RDF.type.value
+RDFS_SUBCLASS = RDFS.subClassOf.value
 #: Constraint components whose outcome depends only on the count, kind, datatype, language and
 #: types of the values; for any other component the values themselves go into the grouping key.
 _STRUCTURAL = {

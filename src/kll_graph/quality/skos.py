@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 
+from kll_graph.namespaces import MATCH_PREDICATES, SKOS
 from kll_graph.quality.context import CheckContext, namespace_of, short_name, value_of
 from kll_graph.quality.registry import Flag, check
 from kll_graph.quality.shacl import validate_shapes
@@ -464,10 +465,7 @@ def replacement_cycles(ctx: CheckContext) -> Iterator[Flag]:
         )
 
 
-_MAPPING_PREDICATES = {
-    "http://www.w3.org/2004/02/skos/core#" + name
-    for name in ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
-}
+_MAPPING_PREDICATES = {SKOS[name].value for name in MATCH_PREDICATES}
 
 
 @check(
