@@ -54,7 +54,7 @@ def main() -> int:
 def measure(settings: Settings, repeat: int) -> int:
     """Run every check `repeat` times on the current store of `settings`, printing figures."""
     served = CurrentStore(settings.store).get()
-    print(f"store {served.path} ({served.manifest['triples']:,} triples)")
+    print(f"store {served.path} ({served.manifest.triples:,} triples)")
     totals = []
     for run in range(1, repeat + 1):
         ctx = CheckContext(served.store, settings)

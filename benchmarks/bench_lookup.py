@@ -89,7 +89,7 @@ def typed_queries(index: LabelIndex, count: int) -> list[str]:
 
 def bench_index(served: CurrentStore) -> LabelIndex:
     build_served = served.get()
-    base = str(build_served.manifest.get("base_iri"))
+    base = build_served.manifest.base_iri
     before = rss_mb()
     started = time.perf_counter()
     index = build_index(build_served.store, base)

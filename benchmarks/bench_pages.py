@@ -111,7 +111,7 @@ def main() -> None:
         settings = load_settings(env={}, store=str(store_dir))
         store = CurrentStore(settings.store)
         served = store.get()
-        print(f"build {served.build_id}, {served.manifest.get('triples', 0):,} triples")
+        print(f"build {served.build_id}, {served.manifest.triples:,} triples")
         client = create_app(settings, store=store).test_client()
         headers = {"Accept": "text/html", "Accept-Language": "sv"}
 

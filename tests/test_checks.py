@@ -72,7 +72,7 @@ def test_clean_fixture_gives_no_finding(tmp_path: Path) -> None:
     assert report is not None
     assert [r.status for r in report.results] == ["passed"] * len(CHECK_IDS)
     assert report.findings == []
-    assert result.manifest["steps"]["checks"]["findings"] == 0
+    assert result.manifest.steps["checks"]["findings"] == 0
     assert report.vocabularies["fixture"]["languages"] == {FIXTURE_GRAPH: "sv"}
 
 
@@ -91,7 +91,7 @@ def test_each_defect_gives_exactly_its_finding(tmp_path: Path, check_id: str) ->
     assert finding.graph == FIXTURE_GRAPH
     assert finding.vocabulary == "fixture"
     assert finding.severity == next(c.severity for c in registered_checks() if c.id == check_id)
-    counts = result.manifest["steps"]["checks"]["by_check"]
+    counts = result.manifest.steps["checks"]["by_check"]
     assert counts[check_id] == 1 and sum(counts.values()) == 1
 
 
@@ -154,12 +154,12 @@ def test_strict_build_fails_on_errors_and_keeps_the_current_store(tmp_path: Path
         build(settings)
     assert CurrentStore(settings.store).get().path == first.path
     relaxed = build(settings.replace(strict=False))
-    assert any("quality checks: 1 error" in w for w in relaxed.manifest["warnings"])
+    assert any("quality checks: 1 error" in w for w in relaxed.manifest.warnings)
 
 
 def test_strict_build_passes_with_warnings_only(tmp_path: Path) -> None:
     _settings, result = build_fixture(tmp_path, "clean.ttl", "duplicate-preflabel.ttl", strict=True)
-    assert result.manifest["steps"]["checks"]["by_severity"]["warning"] == 1
+    assert result.manifest.steps["checks"]["by_severity"]["warning"] == 1
 
 
 def test_docs_list_every_check_and_operation() -> None:

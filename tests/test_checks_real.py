@@ -41,7 +41,7 @@ def test_summary_of_the_real_data(checked: tuple[ServedBuild, QualityReport]) ->
     print(format_text(report, limit=3))
     assert [r.id for r in report.failed] == []
     assert [r.id for r in report.results] == [c.id for c in registered_checks()]
-    assert served.manifest["steps"]["checks"]["findings"] == len(report.findings)
+    assert served.manifest.steps["checks"]["findings"] == len(report.findings)
     assert {"jobtech", "esco"} <= set(report.vocabularies)
 
 

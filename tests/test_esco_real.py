@@ -390,4 +390,4 @@ def test_swedish_labels_are_catalogued(shared_data: Path, tmp_path: Path) -> Non
             hashlib.sha256(path.read_bytes()).hexdigest(),
         )
     ]
-    assert result.manifest["sources"]["esco-sv"]["counts"]["labels_sv"] == 16794
+    assert result.manifest.sources["esco-sv"].counts["labels_sv"] == 16794

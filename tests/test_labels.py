@@ -421,7 +421,7 @@ def test_resolve_bad_filter_names_the_item(index: LabelIndex) -> None:
 def test_build_writes_index_and_summary(labels_store: CurrentStore) -> None:
     served = labels_store.get()
     assert (served.path / INDEX_FILE).is_file()
-    summary = served.manifest["steps"]["labels"]
+    summary = served.manifest.steps["labels"]
     index = index_for(served)
     assert summary["concepts"] == index.concept_count == 21
     assert summary["labels"] == index.label_count

@@ -63,7 +63,7 @@ def test_a_manifest_of_the_current_layout_reads_into_typed_fields() -> None:
     assert manifest.sources["s1"].notes == ("n",)
     assert manifest.skipped_sources == ("s2",)
     assert manifest.steps["labels"] == {"concepts": 3}
-    assert manifest.raw["triples"] == 12
+    assert manifest.triples == 12
 
 
 def test_the_build_summary_reads_the_typed_manifest() -> None:

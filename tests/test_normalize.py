@@ -137,11 +137,11 @@ def test_build_normalises_sources_that_ask_and_reports_the_changes(tmp_path: Pat
         tmp_path, "hierarchy.ttl", ["infer_inverse", "eliminate_redundancy", "break_cycles"]
     )
     result = build(settings)  # type: ignore[arg-type]
-    source = result.manifest["sources"]["norm"]
-    assert source["counts"]["skosify added"] == 4
-    assert source["counts"]["skosify removed"] == 2
-    assert "skosify eliminate_redundancy: 0 added, 2 removed" in source["notes"]
-    assert any("Hierarchy cycle removed" in note for note in source["notes"])
+    source = result.manifest.sources["norm"]
+    assert source.counts["skosify added"] == 4
+    assert source.counts["skosify removed"] == 2
+    assert "skosify eliminate_redundancy: 0 added, 2 removed" in source.notes
+    assert any("Hierarchy cycle removed" in note for note in source.notes)
     report = read_report(result.path)
     assert report is not None
     assert [f.check for f in report.findings if f.check == "hierarchy-cycle"] == []

@@ -254,8 +254,6 @@ class Manifest:
     skipped_sources: tuple[str, ...]
     steps: Mapping[str, Any]
     warnings: tuple[str, ...]
-    #: The JSON object as read.
-    raw: Mapping[str, Any] = field(compare=False, repr=False)
 
     @classmethod
     def from_json(cls, data: object, source: str = MANIFEST) -> Manifest:
@@ -314,7 +312,6 @@ class Manifest:
             skipped_sources=_strings(data, "skipped_sources", source),
             steps=MappingProxyType(dict(steps)),
             warnings=_strings(data, "warnings", source),
-            raw=MappingProxyType(dict(data)),
         )
 
     @property
@@ -322,14 +319,6 @@ class Manifest:
         """When the build finished (its start plus its duration), to the second, in UTC."""
         end = self.started + timedelta(seconds=self.seconds)
         return end.astimezone(UTC).replace(microsecond=0)
-
-    # Transitional: `manifest["key"]` and `manifest.get("key")` as when the manifest was a dict,
-    # for code not yet moved to the typed fields. New code reads the fields.
-    def __getitem__(self, key: str) -> Any:
-        return self.raw[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.raw.get(key, default)
 
 
 def read_manifest(build_dir: Path) -> Manifest:

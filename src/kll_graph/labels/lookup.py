@@ -16,7 +16,6 @@ from kll_graph.exceptions import BadRequestError
 from kll_graph.labels.compile import build_index
 from kll_graph.labels.index import Filters, LabelIndex
 from kll_graph.labels.layout import INDEX_FILE
-from kll_graph.namespaces import DEFAULT_BASE_IRI
 
 if TYPE_CHECKING:
     from kll_graph.store import ServedBuild
@@ -49,8 +48,8 @@ def _load_or_build(served: ServedBuild) -> LabelIndex:
     file = served.path / INDEX_FILE
     index = LabelIndex.load(file) if file.is_file() else None
     if index is None:
-        base = str(served.manifest.get("base_iri") or DEFAULT_BASE_IRI)
-        sources = {g["iri"]: g["source"] for g in served.manifest.get("graphs", [])}
+        base = served.manifest.base_iri
+        sources = {g.iri: g.source for g in served.manifest.graphs}
         index = build_index(served.store, base, sources)
     return index
 

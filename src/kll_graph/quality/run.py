@@ -155,7 +155,7 @@ def current_report(
         served.store,
         settings,
         build_id=served.build_id,
-        sample=bool(served.manifest.get("sample", False)),
+        sample=served.manifest.sample,
         rerun=rerun,
         severities=severities,
     )

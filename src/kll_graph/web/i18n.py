@@ -269,10 +269,6 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "mappings.side.jobtech": {"sv": "JobTech mot ESCO", "en": "JobTech to ESCO"},
     "mappings.side.esco": {"sv": "ESCO mot JobTech", "en": "ESCO to JobTech"},
-    "mappings.pending": {
-        "sv": "Täckningen över alla uppsättningar beräknas just nu; ladda om sidan om en stund.",
-        "en": "The coverage over all sets is being computed; reload the page in a moment.",
-    },
     "mappings.mapped": {"sv": "mappade", "en": "mapped"},
     "mappings.of": {"sv": "av", "en": "of"},
     "mappings.no_match": {"sv": "granskade utan träff", "en": "reviewed, no match"},

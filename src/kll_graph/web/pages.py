@@ -132,7 +132,7 @@ def _page_response(template: str, status: int = 200, **context: Any) -> Response
     conneg.add_vary(response.headers, "Accept-Language")
     conneg.add_vary(response.headers, "Cookie")
     if status == 200 and isinstance(served, ServedBuild):
-        response.set_etag(_etag(served, lang, template, str(context.get("etag_extra", ""))))
+        response.set_etag(_etag(served, lang, template))
         response.headers["Cache-Control"] = "no-cache"
         response.make_conditional(request)
     return response
@@ -431,12 +431,10 @@ def blueprint(app: Flask) -> Blueprint:
     def mappings() -> ResponseReturnValue:
         served = served_build()
         _language()
-        overall = mapsets.overall_coverage(served)
         return _page_response(
             "mappings.html",
             sets=mapsets.mapping_sets(served),
-            overall=overall,
-            etag_extra="" if overall is not None else "pending",
+            overall=mapsets.overall_coverage(served),
             **_common(served),
         )
 

@@ -15,13 +15,13 @@ from typing import Any
 from flask import Blueprint, Flask, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from kll_graph.exceptions import BadRequestError
 from kll_graph.quality.render import quality_view, report_body
 from kll_graph.quality.report import QualityReport
 from kll_graph.quality.run import report_for
 from kll_graph.settings import Settings
 from kll_graph.store import ServedBuild
 from kll_graph.web.context import current_settings, current_store
+from kll_graph.web.params import int_param
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 10_000
@@ -36,24 +36,9 @@ def served_report(served: ServedBuild, settings: Settings) -> QualityReport:
             served.store,
             settings,
             build_id=served.build_id,
-            sample=bool(served.manifest.get("sample", False)),
+            sample=served.manifest.sample,
         ),
     )
-
-
-def _int_arg(name: str, default: int, maximum: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequestError(
-            f"'{name}' must be a whole number, got {raw!r}", parameter=name
-        ) from None
-    if value < 0 or value > maximum:
-        raise BadRequestError(f"'{name}' must be between 0 and {maximum}", parameter=name)
-    return value
 
 
 def _view_from_request(report: QualityReport) -> dict[str, Any]:
@@ -64,8 +49,10 @@ def _view_from_request(report: QualityReport) -> dict[str, Any]:
         check=check,
         vocabulary=request.args.get("vocabulary") or None,
         severity=request.args.get("severity") or None,
-        limit=_int_arg("limit", DEFAULT_LIMIT, MAX_LIMIT) if (limit_given or check) else None,
-        offset=_int_arg("offset", 0, 10_000_000),
+        limit=int_param("limit", DEFAULT_LIMIT, minimum=0, maximum=MAX_LIMIT)
+        if (limit_given or check)
+        else None,
+        offset=int_param("offset", 0, minimum=0, maximum=10_000_000),
     )
 
 
