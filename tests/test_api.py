@@ -4,6 +4,7 @@ contents, every response checked against the OpenAPI document, and the one error
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -341,3 +342,29 @@ def test_unknown_route_and_method_use_the_error_shape(server: LiveServer) -> Non
     wrong = requests.get(server.url + "/api/v1/resolve", timeout=30)
     assert wrong.status_code == 405
     assert wrong.json()["error"]["code"] == "method_not_allowed"
+
+
+#: Spaces that only one regex dialect's `\s` knows: Python's (U+001C..U+001F, U+0085) or
+#: ECMA-262's (U+FEFF), plus plain ones.
+DIALECT_SPACES = ["\x1c", "\x1f", "\x85", "\ufeff", "\u3000", " \t\n"]
+#: ECMA-262's `\s`, the dialect of JSON Schema's `pattern`, as a Python class body.
+ECMA_SPACE = r"\t\n\v\f\r \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+
+@pytest.mark.parametrize("space", DIALECT_SPACES)
+def test_a_blank_query_is_refused_and_the_schema_calls_it_invalid(
+    server: LiveServer, space: str
+) -> None:
+    """Schemathesis once sent `q` = U+0085: valid by the schema's `\\S`, blank to the server."""
+    response = get(server, "/api/v1/search", q=space)
+    assert response.status_code == 400
+    assert response.json()["error"]["parameter"] == "q"
+    search = SPEC["paths"]["/api/v1/search"]["get"]["parameters"]
+    pattern = next(p["schema"]["pattern"] for p in search if p["name"] == "q")
+    assert re.search(pattern, space) is None
+    # read as ECMA-262 would: its \s has U+FEFF but not U+001C..U+001F or U+0085
+    ecma = pattern.replace(
+        r"\s", r"\t\n\v\f\r \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+    )
+    assert re.search(ecma, space) is None
+    assert re.search(pattern, f"{space}x") and re.search(ecma, f"{space}x")

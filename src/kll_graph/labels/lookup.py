@@ -8,6 +8,7 @@ parameter is a BadRequestError naming it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -57,9 +58,17 @@ def _load_or_build(served: ServedBuild) -> LabelIndex:
 # --- lookups --------------------------------------------------------------------------------------
 
 
+#: A character that makes a query text not blank. The same pattern is the `pattern` of the query
+#: parameters in the OpenAPI description, where JSON Schema reads it as an ECMA-262 regex: each
+#: dialect's `\s` misses spaces the other counts (Python: U+FEFF; ECMA-262: U+001C to U+001F,
+#: U+0085), so naming them makes both read the same set and a schema-valid query is never blank.
+NONBLANK_PATTERN = r"[^\s\x1c-\x1f\x85\ufeff]"
+_NONBLANK = re.compile(NONBLANK_PATTERN)
+
+
 def check_query(q: str | None, parameter: str = "q") -> str:
     """A query text as given, or a BadRequestError when it is missing, blank or too long."""
-    if q is None or not q.strip():
+    if q is None or not _NONBLANK.search(q):
         raise BadRequestError(
             f"'{parameter}' is required and must not be blank", parameter=parameter
         )

@@ -18,6 +18,7 @@ from kll_graph.labels.lookup import (
     MAX_OFFSET,
     MAX_QUERY_LENGTH,
     MAX_SEARCH_PAGE,
+    NONBLANK_PATTERN,
 )
 from kll_graph.namespaces import DEFAULT_BASE_IRI, JOBTECH_CONCEPT
 
@@ -217,7 +218,12 @@ SCHEMAS: dict[str, Any] = {
     },
     "ResolveQuery": {
         "oneOf": [
-            {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": r"\S"},
+            {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_QUERY_LENGTH,
+                "pattern": NONBLANK_PATTERN,
+            },
             {
                 "type": "object",
                 "required": ["q"],
@@ -227,7 +233,7 @@ SCHEMAS: dict[str, Any] = {
                         "type": "string",
                         "minLength": 1,
                         "maxLength": MAX_QUERY_LENGTH,
-                        "pattern": r"\S",
+                        "pattern": NONBLANK_PATTERN,
                     },
                     "lang": NULLABLE_STRING,
                     "scheme": {
@@ -449,7 +455,7 @@ Q = _param(
     "q",
     "What to look for: a label (any language, any case, with or without diacritics), part of "
     "one, a code (2512, SSYK 2512, ISCO C2512), a JobTech id, a legacy AMS id or a URI.",
-    {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": r"\S"},
+    {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": NONBLANK_PATTERN},
     required=True,
     example="systemutveck",
 )
