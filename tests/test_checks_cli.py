@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.checks_support import VOC, build_fixture
+from tests.quality.support import VOC, build_fixture
 
 
 def kll_graph(*args: str) -> subprocess.CompletedProcess[str]:

@@ -15,8 +15,7 @@ from pyoxigraph import RdfFormat
 
 from kll_graph.cli import main
 from kll_graph.testing import clean_env
-
-from .test_build import vocabulary, write_rdf
+from tests.build.test_build import vocabulary, write_rdf
 
 
 @pytest.fixture

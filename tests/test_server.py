@@ -21,10 +21,10 @@ import pytest
 from kll_graph.server import export_settings, import_settings, process_count
 from kll_graph.settings import load_settings
 from kll_graph.testing import clean_env, serving
+from tests.sparql.support import build_fixture_store
+from tests.sparql.test_sparql_limits import ENDLESS, LIGHT, alive, get
 
-from .sparql_support import build_fixture_store
 from .test_cli import config  # noqa: F401  (the config fixture)
-from .test_sparql_limits import ENDLESS, LIGHT, alive, get
 
 
 def test_settings_reach_the_server_processes_unchanged(config: Path, tmp_path: Path) -> None:  # noqa: F811

@@ -1,0 +1,1 @@
+"""Tests of `kll_graph.importers`."""
