@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from kll_graph.build.pipeline import build, ensure_built
 from kll_graph.build.summary import build_summary
 from kll_graph.exceptions import StoreNotFoundError
 from kll_graph.store import (
@@ -21,6 +22,7 @@ from kll_graph.store import (
     read_manifest,
     write_manifest,
 )
+from kll_graph.testing import make_settings
 
 REBUILD = "rebuild with `kll-graph build`"
 
@@ -136,3 +138,18 @@ def test_serving_a_build_of_an_older_layout_says_to_rebuild(tmp_path: Path) -> N
         current.get()
     assert "built by an older kll-graph layout" in str(caught.value)
     assert str(caught.value).endswith(REBUILD)
+
+
+def test_ensure_built_rebuilds_a_build_of_an_older_layout(tmp_path: Path) -> None:
+    """`kll-graph serve` after an upgrade: the old build is replaced, not served or failed on."""
+    settings = make_settings(tmp_path / "store")
+    old = build(settings).path
+    data = json.loads((old / MANIFEST).read_text(encoding="utf-8"))
+    del data["layout"]
+    (old / MANIFEST).write_text(json.dumps(data), encoding="utf-8")
+    said: list[str] = []
+    new = ensure_built(settings, progress=said.append)
+    assert new != old
+    assert read_manifest(new).layout == MANIFEST_LAYOUT
+    assert any("older kll-graph layout" in line and "building again" in line for line in said)
+    assert ensure_built(settings) == new  # a current build of this layout is kept

@@ -21,7 +21,7 @@ from kll_graph.build.context import BuildContext, BuildResult, Progress, SourceR
 from kll_graph.build.importing import get_importer
 from kll_graph.build.normalize import apply_source_option
 from kll_graph.build.steps import BUILD_STEPS
-from kll_graph.exceptions import BuildError, KllError, SourceError
+from kll_graph.exceptions import BuildError, KllError, SourceError, StoreNotFoundError
 from kll_graph.importers import GraphInfo, ImportContext
 from kll_graph.namespaces import catalog_iri, graph_iri
 from kll_graph.plan import DataPlan, builtin_sources, plan_sources
@@ -34,6 +34,7 @@ from kll_graph.store import (
     StoreLayout,
     build_lock,
     prune,
+    read_manifest,
     switch_current,
     write_manifest,
 )
@@ -232,12 +233,18 @@ def _build_into(
 
 
 def ensure_built(settings: Settings, *, progress: Progress = lambda message: None) -> Path:
-    """The current build, building first when there is none."""
+    """The current build, building first when there is none or when it was made by an older
+    layout this kll-graph refuses to serve (so `serve` after an upgrade rebuilds, not fails)."""
     layout = StoreLayout(settings.store)
     current = layout.current_build()
     if current is not None:
-        return current
-    progress(f"no store in {settings.store}; building first")
+        try:
+            read_manifest(current)
+            return current
+        except StoreNotFoundError as refused:
+            progress(f"{refused}; building again")
+    else:
+        progress(f"no store in {settings.store}; building first")
     result = build(settings, progress=progress)
     if result.path.resolve() != layout.current_build():
         raise BuildError("the build finished but did not become current")
