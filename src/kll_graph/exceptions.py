@@ -6,6 +6,7 @@ it into one clear message (or one JSON error shape) and leave real bugs to surfa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -214,7 +215,7 @@ class FetchError(KllError):
 
     code = "fetch"
 
-    def __init__(self, failures: list, result: object = None) -> None:
+    def __init__(self, failures: Sequence[object], result: object = None) -> None:
         self.failures = failures
         self.result = result
         lines = "\n".join(f"  {failure}" for failure in failures)

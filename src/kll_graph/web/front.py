@@ -156,7 +156,9 @@ class _Call:
         self.iterator: Iterator[bytes] | None = None
         self.closed = False
 
-    def start_response(self, status: str, headers: Headers, exc_info: Any = None) -> Callable:
+    def start_response(
+        self, status: str, headers: Headers, exc_info: Any = None
+    ) -> Callable[[bytes], None]:
         self.status = int(status.split(" ", 1)[0])
         self.headers = list(headers)
         return self._no_write

@@ -34,7 +34,7 @@ from flask.typing import ResponseReturnValue
 from pyoxigraph import NamedNode
 from werkzeug.exceptions import HTTPException
 
-from kll_graph import __version__, conneg
+from kll_graph import __version__, concepts, conneg, labels
 from kll_graph.concepts import browse, rdfdoc
 from kll_graph.concepts.document_cache import DocumentCache
 from kll_graph.digest import sha256_hex
@@ -162,7 +162,7 @@ def _dereference(uri_text: str | None) -> Response:
     except NotAcceptableError as exc:
         return _vary(error_response(exc.status, exc.code, str(exc)))
     try:
-        uri = browse.concepts.parse_uri(uri_text).value
+        uri = concepts.parse_uri(uri_text).value
     except BadRequestError as exc:
         if media_type == linked_data.HTML:
             return _vary(_error_page(exc, served))
@@ -172,7 +172,7 @@ def _dereference(uri_text: str | None) -> Response:
     except NotFoundError as exc:
         return _vary(_not_found_for(media_type, uri, exc, served))
     if media_type == linked_data.HTML:
-        index = browse.index_for(served)
+        index = labels.index_for(served)
         number = index.scheme_by_id.get(uri)
         target = (
             _url("/page", uri=uri)
@@ -194,7 +194,7 @@ def _vary(response: Response) -> Response:
 
 def _exists(served: ServedBuild, uri: str) -> None:
     """NotFoundError unless the store knows the URI (as a concept, scheme or any subject)."""
-    index = browse.index_for(served)
+    index = labels.index_for(served)
     if index.concept_number(uri) is not None or uri in index.scheme_by_id:
         return
     if next(iter(served.store.quads_for_pattern(NamedNode(uri), None, None)), None) is None:
@@ -389,7 +389,7 @@ def blueprint(app: Flask) -> Blueprint:
             known = ", ".join(f.extension for f in rdfdoc.FORMATS)
             raise NotFoundError(f"no document format '.{ext[:20]}'; there are: {known}")
         served = served_build()
-        uri = browse.concepts.parse_uri(text_param("uri")).value
+        uri = concepts.parse_uri(text_param("uri")).value
         number = page_param()
         try:
             rdfdoc.described(served, uri)
