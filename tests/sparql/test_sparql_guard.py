@@ -1,6 +1,6 @@
 """The SERVICE guard and the worker sandbox: no query reaches the network, whatever it says.
 
-Two lines of defence, each tested on its own: the guard (`sparql_lexer`) must read SERVICE
+Two lines of defence, each tested on its own: the guard (`kll_graph.sparql.lexer`) must read SERVICE
 wherever the engine does, which a property-based test checks against the engine itself (a real
 pyoxigraph store and a listener that counts the engine's connections); and the query workers
 must be unable to connect even when a query with SERVICE reaches them past the guard.
@@ -227,7 +227,7 @@ def test_the_guard_and_the_engine_never_disagree(listener: Listener, data: st.Da
         assert refused, f"the engine ran SERVICE but the guard allowed:\n{query}"
     elif connects is False:
         # The one refusal by design: after a `<` that may be less-than, followed by a quote or
-        # `#`, the rest is searched whole (see sparql_lexer), names and strings included.
+        # `#`, the rest is searched whole (see kll_graph.sparql.lexer), names and strings included.
         reason = service_reason(query)
         assert not refused or reason == "ambiguous <", f"refused ({reason}), runs:\n{query}"
 
