@@ -6,6 +6,7 @@ errors (KllError) print as one line and exit 1, never as a traceback.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -14,8 +15,25 @@ from typing import Any
 
 import click
 
+from kll_graph.build.fetch import Downloader, fetch_jobtech
+from kll_graph.build.pipeline import build as run_build
+from kll_graph.build.pipeline import ensure_built
+from kll_graph.build.summary import build_summary, graphs_table
 from kll_graph.exceptions import ConfigError, KllError
+from kll_graph.mappings.checks import check_report
+from kll_graph.mappings.coverage import coverage, coverage_json, coverage_text
+from kll_graph.mappings.official_tables import (
+    conversion_summary,
+    convert_to_file,
+    default_set_id,
+)
+from kll_graph.quality.registry import parse_severities
+from kll_graph.quality.render import render
+from kll_graph.quality.run import current_report
+from kll_graph.server import run
 from kll_graph.settings import Settings, declared, load_settings
+from kll_graph.sparql.query import execute, serialize
+from kll_graph.store import CurrentStore
 
 
 class KllGroup(click.Group):
@@ -73,8 +91,6 @@ def build(
     ctx: click.Context, data_dir: Path | None, store: Path | None, strict: bool | None
 ) -> None:
     """Build a new store from the configured sources and switch to it."""
-    from kll_graph.build.pipeline import build as run_build
-    from kll_graph.build.summary import build_summary
 
     settings = settings_from(ctx, data_dir=data_dir, store=store, strict=strict)
     result = run_build(settings, progress=progress_printer())
@@ -95,8 +111,6 @@ def serve(
     port: int | None,
 ) -> None:
     """Serve the current store over HTTP (building first when there is none)."""
-    from kll_graph.build.pipeline import ensure_built
-    from kll_graph.server import run
 
     settings = settings_from(ctx, data_dir=data_dir, store=store, host=host, port=port)
     ensure_built(settings, progress=progress_printer())
@@ -127,8 +141,6 @@ def _read_query(text: str) -> str:
 @click.pass_context
 def query(ctx: click.Context, store: Path | None, fmt: str | None, query: str) -> None:
     """Run one SPARQL QUERY (text, @file.rq, or - for stdin) on the current store."""
-    from kll_graph.sparql.query import execute, serialize
-    from kll_graph.store import CurrentStore
 
     settings = settings_from(ctx, store=store)
     current = CurrentStore(settings.store).get()
@@ -142,8 +154,6 @@ def query(ctx: click.Context, store: Path | None, fmt: str | None, query: str) -
 @click.pass_context
 def info(ctx: click.Context, store: Path | None) -> None:
     """List the graphs of the current store, from its catalog."""
-    from kll_graph.build.summary import graphs_table
-    from kll_graph.store import CurrentStore
 
     settings = settings_from(ctx, store=store)
     click.echo(graphs_table(CurrentStore(settings.store).get()))
@@ -182,9 +192,6 @@ def check_command(
     limit: int,
 ) -> None:
     """Report what is wrong in the current store's vocabularies and mappings; exit 1 on errors."""
-    from kll_graph.quality.registry import parse_severities
-    from kll_graph.quality.render import render
-    from kll_graph.quality.run import current_report
 
     settings = settings_from(ctx, store=store)
     report = current_report(settings, rerun=rerun, severities=parse_severities(severities))
@@ -232,11 +239,6 @@ def mappings_import_esco_table(
     license_: str | None,
 ) -> None:
     """Convert ESCO mapping-tool CSV exports (FILE...) into one SSSOM set, JobTech first."""
-    from kll_graph.mappings.official_tables import (
-        conversion_summary,
-        convert_to_file,
-        default_set_id,
-    )
 
     settings = settings_from(ctx)
     name = output.name.removesuffix(".tsv").removesuffix(".sssom")
@@ -267,9 +269,6 @@ def mappings_check(
     fmt: str,
 ) -> None:
     """Check mapping sets (FILE..., default: every set a build compiles); exit 1 on errors."""
-    import json
-
-    from kll_graph.mappings.checks import check_report
 
     settings = settings_from(ctx, data_dir=data_dir, store=store)
     report = check_report(settings, list(files), use_store=not no_store)
@@ -294,10 +293,6 @@ def mappings_check(
 @click.pass_context
 def mappings_coverage(ctx: click.Context, store: Path | None, fmt: str, limit: int) -> None:
     """How many JobTech and ESCO concepts of each mapped type have a mapping, and which not."""
-    import json
-
-    from kll_graph.mappings.coverage import coverage, coverage_json, coverage_text
-    from kll_graph.store import CurrentStore
 
     settings = settings_from(ctx, store=store)
     report = coverage(CurrentStore(settings.store).get().store, settings.base_iri)
@@ -341,7 +336,6 @@ def fetch(
     force: bool,
 ) -> None:
     """Download the official files of SOURCE (jobtech) at one version into the data directory."""
-    from kll_graph.build.fetch import Downloader, fetch_jobtech
 
     settings = settings_from(ctx, data_dir=data_dir)
     result = fetch_jobtech(

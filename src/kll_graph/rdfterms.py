@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import rdflib
 from pyoxigraph import BlankNode, Literal, NamedNode
 
 
@@ -14,7 +15,6 @@ def to_rdflib(term: Any) -> Any:
     >>> to_rdflib(Literal('x', language='sv'))
     rdflib.term.Literal('x', lang='sv')
     """
-    import rdflib
 
     if isinstance(term, NamedNode):
         return rdflib.URIRef(term.value)
@@ -29,7 +29,6 @@ def to_rdflib(term: Any) -> Any:
 
 def to_oxigraph(term: Any) -> Any:
     """A pyoxigraph term for an rdflib term (the inverse of :func:`to_rdflib`)."""
-    import rdflib
 
     if isinstance(term, rdflib.URIRef):
         return NamedNode(str(term))

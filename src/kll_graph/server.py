@@ -24,6 +24,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from granian.constants import Interfaces
+from granian.log import LogLevels
+from granian.server import Server
+
 from kll_graph.exceptions import ConfigError
 from kll_graph.settings import Settings, declared, load_settings
 from kll_graph.web.app import create_app
@@ -74,9 +78,6 @@ def app() -> Front:
 def run(settings: Settings, *, announce: Callable[[str], None]) -> None:
     """Listen on settings.host:settings.port (0 = a free port), announce the URL once the server
     answers, and serve until interrupted (SIGINT or SIGTERM)."""
-    from granian.constants import Interfaces
-    from granian.log import LogLevels
-    from granian.server import Server
 
     os.environ[SETTINGS_ENV] = export_settings(settings)
     # Fresh interpreters rather than forks: a fork copies whatever lock another thread of this

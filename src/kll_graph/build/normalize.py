@@ -27,7 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import rdflib
+import skosify
 from pyoxigraph import NamedNode, Quad, Store
+from skosify import check, infer
+from skosify.config import Config
+from skosify.skosify import setup_top_concepts
 
 from kll_graph.exceptions import ConfigError, SourceError
 from kll_graph.rdfterms import to_oxigraph, to_rdflib
@@ -44,62 +49,52 @@ MAX_LOG_LINES = 50
 
 
 def _infer_inverse(graph: rdflib.Graph) -> None:
-    from skosify import infer
 
     infer.skos_hierarchical(graph, narrower=True)
     infer.skos_topConcept(graph)
 
 
 def _infer_related(graph: rdflib.Graph) -> None:
-    from skosify import infer
 
     infer.skos_related(graph)
 
 
 def _infer_mappings(graph: rdflib.Graph) -> None:
-    from skosify import infer
 
     infer.skos_symmetric_mappings(graph, related=False)
 
 
 def _infer_transitive(graph: rdflib.Graph) -> None:
-    from skosify import infer
 
     infer.skos_transitive(graph, narrower=True)
 
 
 def _mark_top_concepts(graph: rdflib.Graph) -> None:
-    from skosify.skosify import setup_top_concepts
 
     setup_top_concepts(graph, True)
 
 
 def _break_cycles(graph: rdflib.Graph) -> None:
-    from skosify import check
 
     check.hierarchy_cycles(graph, fix=True)
 
 
 def _eliminate_redundancy(graph: rdflib.Graph) -> None:
-    from skosify import check
 
     check.hierarchical_redundancy(graph, fix=True)
 
 
 def _remove_related_in_hierarchy(graph: rdflib.Graph) -> None:
-    from skosify import check
 
     check.disjoint_relations(graph, fix=True)
 
 
 def _fix_label_overlap(graph: rdflib.Graph) -> None:
-    from skosify import check
 
     check.label_overlap(graph, fix=True)
 
 
 def _preflabel_uniqueness(graph: rdflib.Graph) -> None:
-    from skosify import check
 
     check.preflabel_uniqueness(graph, policy="shortest")
 
@@ -156,7 +151,6 @@ class NormalizeReport:
 
 
 def _skosify_dir() -> str:
-    import skosify
 
     return str(Path(skosify.__file__).resolve().parent)
 
@@ -226,7 +220,6 @@ def _sort_key(quad: Quad) -> tuple[str, str, str]:
 
 def load_graphs(store: Store, graphs: Iterable[NamedNode]) -> rdflib.Graph:
     """The triples of some named graphs as one rdflib graph, added in sorted order."""
-    import rdflib
 
     graph = rdflib.Graph()
     quads = sorted(
@@ -254,8 +247,6 @@ def parse_option(value: Any, source_id: str) -> list[str] | dict[str, Any]:
             )
         return list(value)
     if isinstance(value, dict):
-        from skosify.config import Config
-
         allowed = set(vars(Config()))
         unknown = sorted(set(value) - allowed)
         if unknown:
@@ -307,7 +298,6 @@ def normalize_graph(
 def _full_pipeline(
     graph: rdflib.Graph, config: Mapping[str, Any], report: NormalizeReport
 ) -> rdflib.Graph:
-    import skosify
 
     result: rdflib.Graph = skosify.skosify(graph, **{"set_modified": False, **config})
     report.steps.append({"operation": "skosify", "config": dict(config)})

@@ -17,7 +17,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import RdfFormat, parse
+from pyoxigraph import Quad, RdfFormat, parse
 
 from kll_graph.importers import ImportContext, iter_files
 
@@ -158,7 +158,6 @@ def _count_lines(path: Path, end: int) -> int:
 
 def _stream(ctx: ImportContext, file: Path, rdf_format: RdfFormat, gzipped: bool) -> None:
     """Parse in Python's loop: needed to gunzip and to fold named graphs into the source graph."""
-    from pyoxigraph import Quad
 
     graph = ctx.graph
     try:

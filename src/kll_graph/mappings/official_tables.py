@@ -32,7 +32,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from kll_graph.exceptions import SssomError
-from kll_graph.mappings.sssom import NO_TERM_FOUND, UNSPECIFIED_LICENSE, Mapping, MappingSet
+from kll_graph.mappings.sssom import (
+    NO_TERM_FOUND,
+    UNSPECIFIED_LICENSE,
+    Mapping,
+    MappingSet,
+    write_sssom,
+)
 from kll_graph.namespaces import ESCO_DATA, INVERSE_MATCH, JOBTECH_CONCEPT
 
 #: The prefixes of converted sets. `ESCO` is upper case on purpose: in SPARQL `esco:` is the
@@ -499,7 +505,6 @@ def convert_to_file(
     paths: list[Path], out: Path, set_id: str, *, license: str = ""
 ) -> tuple[MappingSet, list[EscoTable]]:
     """Convert exports and write the set canonically to `out` (the CLI verb)."""
-    from kll_graph.mappings.sssom import write_sssom
 
     mset, tables = convert_tables(paths, set_id, license=license)
     write_sssom(mset, out)

@@ -11,6 +11,7 @@ Also here: the SPARQL Service Description and the example queries of the query p
 from __future__ import annotations
 
 import functools
+import io
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -273,7 +274,6 @@ def service_description(endpoint: str, served: ServedBuild) -> list[Triple]:
 
 def write_description(triples: list[Triple], fmt: ResultFormat) -> bytes:
     """Serialize a service description in a graph format."""
-    import io
 
     out = io.BytesIO()
     write(Collected("graph", [], triples), fmt, out)

@@ -42,6 +42,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from pyoxigraph import QuerySolutions
+
 from kll_graph import exceptions
 from kll_graph.exceptions import (
     KllError,
@@ -52,7 +54,10 @@ from kll_graph.exceptions import (
     QueryTimeoutError,
     SandboxError,
 )
+from kll_graph.sparql.formats import FORMATS, collect, write, write_native
+from kll_graph.sparql.query import Dataset, execute
 from kll_graph.sparql.sandbox import deny_network, network_denied
+from kll_graph.store import open_build
 
 #: Bytes a worker gathers before it sends a chunk.
 CHUNK_BYTES = 64 * 1024
@@ -157,7 +162,6 @@ class _Stores:
         self.store: Any = None
 
     def get(self, path: str) -> Any:
-        from kll_graph.store import open_build
 
         if path != self.path:
             self.store = None
@@ -175,7 +179,6 @@ def _send_error(conn: Connection, exc: KllError) -> None:
 
 
 def _execute(store: Any, job: QueryJob) -> Any:
-    from kll_graph.sparql.query import Dataset, execute
 
     return execute(
         store,
@@ -206,9 +209,6 @@ def _run_job(conn: Connection, job: QueryJob, stores: _Stores) -> None:
 
 
 def _answer(conn: Connection, job: QueryJob, store: Any) -> None:
-    from pyoxigraph import QuerySolutions
-
-    from kll_graph.sparql.formats import FORMATS, collect, write, write_native
 
     result = _execute(store, job)
     if isinstance(result, QuerySolutions):
