@@ -177,6 +177,24 @@ def test_no_internal_code_is_named_in_a_string() -> None:
     assert named == []
 
 
+def test_every_lazy_import_says_why() -> None:
+    """An import inside a function is only for a heavy optional dependency, with a comment on
+    its line saying why; everything else is imported at the top, where readers look."""
+    silent = []
+    for module, path in MODULES.items():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for function in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                if (
+                    isinstance(node, ast.Import | ast.ImportFrom)
+                    and "#" not in lines[node.lineno - 1]
+                ):
+                    silent.append(f"{module}:{node.lineno}")
+    assert silent == []
+
+
 def listed_paths() -> set[str]:
     """The paths the page's package tree names, one per line: `sparql/` or `sparql/query.py`."""
     text = PAGE.read_text(encoding="utf-8")
