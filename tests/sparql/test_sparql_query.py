@@ -21,11 +21,12 @@ from pyoxigraph import (
     parse_query_results,
 )
 
-from kll_graph.exceptions import QueryError, UpdateForbiddenError
+from kll_graph.exceptions import NotAcceptableError, QueryError, UpdateForbiddenError
 from kll_graph.sparql import formats as sparql_formats
 from kll_graph.sparql.formats import (
     NATIVE_SOLUTIONS,
     by_name,
+    by_names,
     collect,
     count_rows,
     write,
@@ -368,7 +369,38 @@ def test_graph_writers_round_trip(tricky: Store, name: str, rdf_format: RdfForma
 
 def test_format_names_are_checked_against_the_result_kind() -> None:
     assert by_name("solutions", "application/sparql-results+json").name == "json"
-    with pytest.raises(QueryError, match="does not fit a SELECT/ASK result; use one of json"):
+    with pytest.raises(
+        NotAcceptableError, match="does not fit a SELECT/ASK result; use one of json"
+    ):
         by_name("solutions", "ttl")
-    with pytest.raises(QueryError, match="unknown format 'yaml'"):
+    with pytest.raises(NotAcceptableError, match="'yaml' is no format of a CONSTRUCT/DESCRIBE"):
         by_name("graph", "yaml")
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "expected"),
+    [
+        ("solutions", "xml", "xml"),
+        ("graph", "xml", "rdfxml"),
+        ("solutions", "json", "json"),
+        ("graph", "json", "jsonld"),
+        ("graph", "json-ld", "jsonld"),
+        ("graph", "rdf+xml", "rdfxml"),
+        ("graph", "turtle", "ttl"),
+        ("graph", "n3", "ttl"),
+        ("graph", "ntriples", "nt"),
+        ("solutions", "text/tab-separated-values", "tsv"),
+        ("graph", "application/rdf+xml", "rdfxml"),
+    ],
+)
+def test_format_names_read_as_fuseki_and_virtuoso_read_them(
+    kind: str, name: str, expected: str
+) -> None:
+    assert by_name(kind, name).name == expected
+
+
+def test_format_names_must_agree() -> None:
+    assert by_names("graph", ["json-ld", "application/ld+json", "json"]).name == "jsonld"
+    assert by_names("graph", []) is None
+    with pytest.raises(QueryError, match=r"name different formats \(csv, json\)"):
+        by_names("solutions", ["json", "csv"])

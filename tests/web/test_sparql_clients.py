@@ -112,6 +112,56 @@ def test_rdflib_construct(server: Served) -> None:
     assert len(result.graph) >= 5  # type: ignore[union-attr]
 
 
+CONSTRUCT_O1 = f"CONSTRUCT {{ <{JT}O1> ?p ?o }} WHERE {{ <{JT}O1> ?p ?o }}"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize(
+    ("fmt", "parse_as"),
+    [
+        ("xml", "xml"),  # SPARQLWrapper's default: RDF/XML for a graph, as Fuseki answers it
+        ("rdf+xml", "xml"),
+        ("rdf", "xml"),
+        ("turtle", "turtle"),
+        ("n3", "turtle"),
+        ("json-ld", "json-ld"),
+        ("json", "json-ld"),
+    ],
+)
+def test_sparqlwrapper_construct_in_every_format_it_asks_for(
+    server: Served, fmt: str, parse_as: str, method: str
+) -> None:
+    client = SPARQLWrapper(f"{server.url}/sparql")
+    client.setQuery(CONSTRUCT_O1)
+    client.setReturnFormat(fmt)
+    client.setMethod(method)
+    response = client.query().response
+    graph = Graph().parse(data=response.read(), format=parse_as)
+    assert len(graph) >= 5
+    assert all(str(s) == JT + "O1" for s in graph.subjects())
+
+
+@pytest.mark.parametrize("fmt", [JSON, XML, CSV, "tsv"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_sparqlwrapper_select_in_every_format_by_get_and_post(
+    server: Served, fmt: str, method: str
+) -> None:
+    client = wrapper(server, fmt, method)
+    text = client.query().response.read().decode("utf-8")
+    assert all(label in text for label in LABELS)
+
+
+def test_rdflib_sparqlstore_with_its_default_xml_runs_every_query_form(server: Served) -> None:
+    """rdflib asks with `format=xml` (and `output=xml`, `results=xml`) for every form."""
+    graph = Graph(SPARQLStore(f"{server.url}/sparql"))
+    assert [str(r.label) for r in graph.query(OCCUPATIONS)] == LABELS  # type: ignore[union-attr]
+    assert graph.query(f"ASK {{ <{JT}O1> ?p ?o }}").askAnswer is True
+    assert len(graph.query(CONSTRUCT_O1).graph) >= 5  # type: ignore[union-attr]
+    described = graph.query(f"DESCRIBE <{JT}O1>").graph
+    assert described is not None and (URIRef(JT + "O1"), None, None) in described
+    assert len(list(graph.triples((URIRef(JT + "O1"), None, None)))) >= 5
+
+
 def test_example_queries_over_real_http(server: Served) -> None:
     base = server.base_iri
     for example in examples():

@@ -354,19 +354,11 @@ def test_service_is_refused_before_running(client: FlaskClient) -> None:
         ({"method": "POST", "data": {"query": "   "}}, "the query is empty"),
         ({"method": "POST", "data": {"default-graph-uri": "http://g/"}}, "no 'query' parameter"),
         (
-            {"method": "GET", "query_string": {"query": "SELECT * {}", "format": "yaml"}},
-            "unknown format 'yaml'",
-        ),
-        (
-            {"method": "GET", "query_string": {"query": "SELECT * {}", "format": "ttl"}},
-            "does not fit a SELECT/ASK result",
-        ),
-        (
             {
                 "method": "GET",
-                "query_string": [("query", "ASK {}"), ("format", "json"), ("format", "xml")],
+                "query_string": [("query", "ASK {}"), ("format", "json"), ("output", "xml")],
             },
-            "'format' parameter was given",
+            "the format parameters name different formats (json, xml)",
         ),
         (
             {
@@ -385,6 +377,60 @@ def test_bad_input_gets_a_precise_400(
     response = client.open(path, **kwargs)  # type: ignore[arg-type]
     assert response.status_code == 400, response.data
     assert needle in str(error(response)["message"])
+
+
+@pytest.mark.parametrize(
+    ("query", "fmt", "needle", "offered"),
+    [
+        ("SELECT * {}", "yaml", "'yaml' is no format of a SELECT/ASK result", "json, xml, csv"),
+        ("SELECT * {}", "ttl", "'ttl' does not fit a SELECT/ASK result", "json, xml, csv"),
+        ("CONSTRUCT WHERE {}", "csv", "'csv' does not fit a CONSTRUCT/DESCRIBE", "ttl, nt, rdfxml"),
+    ],
+)
+def test_a_format_that_fits_no_reading_is_406_listing_those_that_would(
+    client: FlaskClient, query: str, fmt: str, needle: str, offered: str
+) -> None:
+    response = client.get("/sparql", query_string={"query": query, "format": fmt})
+    assert response.status_code == 406, response.data
+    assert needle in str(error(response)["message"])
+    assert f"use one of {offered}" in str(error(response)["message"])
+
+
+@pytest.mark.parametrize(
+    ("query", "params", "mimetype"),
+    [
+        ("SELECT * {}", [("format", "xml")], "application/sparql-results+xml"),
+        ("CONSTRUCT WHERE {?s ?p ?o}", [("format", "xml")], "application/rdf+xml"),
+        ("DESCRIBE <http://x/>", [("output", "json")], "application/ld+json"),
+        ("ASK {}", [("results", "json")], "application/sparql-results+json"),
+        ("CONSTRUCT WHERE {?s ?p ?o}", [("format", "turtle")], "text/turtle"),
+        # SPARQLWrapper's GET: all three parameters, some twice (a name and a media type)
+        (
+            "CONSTRUCT WHERE {?s ?p ?o}",
+            [
+                (name, value)
+                for name in ("format", "output", "results")
+                for value in ("json-ld", "application/ld+json")
+            ],
+            "application/ld+json",
+        ),
+        (
+            "SELECT * {}",
+            [(n, v) for n in ("format", "output", "results") for v in ("tsv", "")],
+            "text/tab-separated-values",
+        ),
+    ],
+)
+def test_format_parameters_read_as_fuseki_and_virtuoso_read_them(
+    client: FlaskClient, query: str, params: list[tuple[str, str]], mimetype: str
+) -> None:
+    response = client.get(
+        "/sparql",
+        query_string=[("query", query), *params],
+        headers={"Accept": "text/csv"},  # the parameter wins over Accept, as in Fuseki
+    )
+    assert response.status_code == 200, response.data
+    assert response.mimetype == mimetype
 
 
 # --- CORS, validators, cache -----------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import IO, Any
@@ -34,7 +34,7 @@ from pyoxigraph import (
     serialize,
 )
 
-from kll_graph.exceptions import QueryError
+from kll_graph.exceptions import NotAcceptableError, QueryError
 from kll_graph.namespaces import PREFIXES, XSD
 
 XSD_STRING = XSD.string.value
@@ -50,22 +50,57 @@ class ResultFormat:
     extension: str
     #: Other media types clients use for the same format (answered with `media_type`).
     aliases: tuple[str, ...] = ()
+    #: Other names clients put in `format=`, `output=` or `results=` for it (Fuseki, Virtuoso and
+    #: SPARQLWrapper spell them so). `xml` and `json` name a format of each kind: the reading
+    #: that fits the query form is taken.
+    names: tuple[str, ...] = ()
+
+    def is_named(self, wanted: str) -> bool:
+        return wanted in {self.name, self.media_type, *self.aliases, *self.names}
 
 
 FORMATS: tuple[ResultFormat, ...] = (
     ResultFormat(
-        "json", "application/sparql-results+json", "solutions", "srj", ("application/json",)
+        "json",
+        "application/sparql-results+json",
+        "solutions",
+        "srj",
+        ("application/json",),
+        ("srj",),
     ),
     ResultFormat(
-        "xml", "application/sparql-results+xml", "solutions", "srx", ("application/xml", "text/xml")
+        "xml",
+        "application/sparql-results+xml",
+        "solutions",
+        "srx",
+        ("application/xml", "text/xml"),
+        ("srx",),
     ),
     ResultFormat("csv", "text/csv", "solutions", "csv"),
     ResultFormat("tsv", "text/tab-separated-values", "solutions", "tsv"),
-    ResultFormat("ttl", "text/turtle", "graph", "ttl", ("application/x-turtle",)),
-    ResultFormat("nt", "application/n-triples", "graph", "nt", ("text/plain",)),
-    ResultFormat("rdfxml", "application/rdf+xml", "graph", "rdf"),
-    ResultFormat("jsonld", "application/ld+json", "graph", "jsonld", ("application/json",)),
-    ResultFormat("nq", "application/n-quads", "graph", "nq"),
+    ResultFormat(
+        "ttl", "text/turtle", "graph", "ttl", ("application/x-turtle",), ("turtle", "n3", "text/n3")
+    ),
+    ResultFormat(
+        "nt", "application/n-triples", "graph", "nt", ("text/plain",), ("ntriples", "n-triples")
+    ),
+    ResultFormat(
+        "rdfxml",
+        "application/rdf+xml",
+        "graph",
+        "rdf",
+        ("application/xml", "text/xml"),
+        ("xml", "rdf", "rdf+xml"),
+    ),
+    ResultFormat(
+        "jsonld",
+        "application/ld+json",
+        "graph",
+        "jsonld",
+        ("application/json",),
+        ("json", "json-ld"),
+    ),
+    ResultFormat("nq", "application/n-quads", "graph", "nq", (), ("nquads", "n-quads")),
     ResultFormat("trig", "application/trig", "graph", "trig"),
 )
 _RDF_FORMATS: dict[str, RdfFormat] = {
@@ -111,27 +146,45 @@ def by_media_type(kind: str, media_type: str) -> ResultFormat:
 
 
 def by_name(kind: str, name: str) -> ResultFormat:
-    """The format a `format=` value names (short name or media type) for a result kind.
+    """The format a `format=` (or `output=`, `results=`) value names for a result kind: a short
+    name or a media type, read the way that fits the kind (`xml` is SPARQL XML results for
+    SELECT/ASK and RDF/XML for CONSTRUCT/DESCRIBE).
 
-    Raises QueryError naming the allowed values when the name is unknown or does not fit.
+    A value no format of the kind answers to is a NotAcceptableError (406) listing those that do.
 
     >>> by_name("solutions", "csv").media_type
     'text/csv'
     >>> by_name("graph", "text/turtle").name
     'ttl'
+    >>> by_name("graph", "xml").media_type
+    'application/rdf+xml'
+    >>> by_name("graph", "application/ld+json,application/x-json+ld").name
+    'jsonld'
     """
+    # SPARQLWrapper may send its whole Accept list as a value: the first that fits is taken
+    for wanted in (part.split(";")[0].strip().lower() for part in name.split(",")):
+        for fmt in formats_for(kind):
+            if fmt.is_named(wanted):
+                return fmt
     wanted = name.strip().lower()
-    for fmt in FORMATS:
-        if wanted in {fmt.name, fmt.media_type, *fmt.aliases} and fmt.kind == kind:
-            return fmt
     allowed = ", ".join(f.name for f in formats_for(kind))
-    if any(wanted in {f.name, f.media_type, *f.aliases} for f in FORMATS):
-        what = "SELECT/ASK" if kind == "solutions" else "CONSTRUCT/DESCRIBE"
-        raise QueryError(
-            f"format '{name}' does not fit a {what} result; use one of {allowed}",
-            parameter="format",
-        )
-    raise QueryError(f"unknown format '{name}'; use one of {allowed}", parameter="format")
+    what = "SELECT/ASK" if kind == "solutions" else "CONSTRUCT/DESCRIBE"
+    known = any(f.is_named(wanted) for f in FORMATS)
+    problem = "does not fit" if known else "is no format of"
+    raise NotAcceptableError(
+        f"format '{name[:40]}' {problem} a {what} result; use one of {allowed}",
+        offered=tuple(f.media_type for f in formats_for(kind)),
+    )
+
+
+def by_names(kind: str, names: Sequence[str]) -> ResultFormat | None:
+    """The one format that all of `names` read as (None when there are none); names that read
+    as different formats are a QueryError, since the client asked for two things at once."""
+    found = {by_name(kind, name) for name in names}
+    if len(found) > 1:
+        listed = ", ".join(sorted(f.name for f in found))
+        raise QueryError(f"the format parameters name different formats ({listed}); give one")
+    return found.pop() if found else None
 
 
 @dataclass

@@ -28,7 +28,7 @@ from kll_graph.sparql.formats import (
     Collected,
     ResultFormat,
     by_media_type,
-    by_name,
+    by_names,
     kind_of,
     offered_media_types,
     write,
@@ -49,7 +49,8 @@ class QueryRequest:
     query: str
     dataset: Dataset = field(default_factory=Dataset)
     accept: str | None = None
-    format: str | None = None
+    #: Values of the `format`, `output` and `results` parameters (they win over Accept).
+    formats: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,10 +148,9 @@ class SparqlService:
             max_operators=self.settings.max_query_operators,
         )
         kind = kind_of(info.form)
-        if request.format:
-            fmt = by_name(kind, request.format)
-        else:
-            fmt = by_media_type(kind, conneg.choose(request.accept, offered_media_types(kind)))
+        fmt = by_names(kind, request.formats) or by_media_type(
+            kind, conneg.choose(request.accept, offered_media_types(kind))
+        )
         served = self.current.get()
         return QueryPlan(
             request=request,

@@ -75,10 +75,10 @@ def blueprint(app: Flask) -> Blueprint:
         if query is None:
             return _describe()
         dataset = _dataset(params)
-        fmt = single_value(params, "format")
-        if request.method == "GET" and fmt is None and _browser_wants_page():
+        formats = _format_values(params)
+        if request.method == "GET" and not formats and _browser_wants_page():
             return _describe(query)
-        plan = service.plan(QueryRequest(query, dataset, request.headers.get("Accept"), fmt))
+        plan = service.plan(QueryRequest(query, dataset, request.headers.get("Accept"), formats))
         return _respond(service, plan)
 
     @bp.after_request
@@ -91,6 +91,15 @@ def blueprint(app: Flask) -> Blueprint:
 
 
 # --- taking the request apart ---------------------------------------------------------------
+
+#: Parameters that name the result format, as Fuseki (`format`, `output`) and Virtuoso
+#: (`format`) read them; SPARQLWrapper sends all three, some twice (a name and a media type).
+FORMAT_PARAMETERS = ("format", "output", "results")
+
+
+def _format_values(params: list[tuple[str, str]]) -> tuple[str, ...]:
+    """Every non-empty value of the format parameters: they must all name one format."""
+    return tuple(v for name in FORMAT_PARAMETERS for v in values(params, name) if v.strip())
 
 
 def _decode_params(raw: bytes, where: str) -> list[tuple[str, str]]:
