@@ -142,3 +142,13 @@ def test_resolve_a_real_batch(index: LabelIndex) -> None:
     firsts = [r["candidates"][0]["uri"] if r["matched"] else None for r in result["results"][:5]]
     assert firsts == [NURSE, ESCO_SOFTWARE_DEVELOPER, SSYK_2512, LAKARE, None]
     assert (result["matched"], result["unmatched"]) == (800, 200)
+
+
+def test_every_jobtech_concept_type_has_its_class_uri(index: LabelIndex) -> None:
+    """The API's `type.uri` of a JobTech result is its kll class, e.g. kll:OccupationName."""
+    hit = top(index, "Systemutvecklare", 1, lang="sv")[0]
+    assert hit["type"]["id"] == "occupation-name"
+    assert hit["type"]["uri"] == "https://w3id.org/kll-graph/ontology#OccupationName"
+    jobtech = [t for t in index.types if "-" in t.id and "/" not in t.id]
+    assert len(jobtech) >= 20
+    assert [t.id for t in jobtech if t.iri is None] == []

@@ -82,10 +82,14 @@ GENERIC_TYPES = frozenset(
 
 
 def _choose_type(raw: RawConcept, prefixes: Mapping[str, str]) -> tuple[str, str | None]:
-    """kll:conceptType, else the most telling rdf:type (None when there is only skos:Concept)."""
-    if raw.concept_type:
-        return raw.concept_type, None
+    """kll:conceptType (with the class of that type among the concept's rdf:types, e.g.
+    kll:OccupationName for "occupation-name"), else the most telling rdf:type (None when there is
+    only skos:Concept)."""
     specific = sorted(t for t in raw.types if t not in GENERIC_TYPES)
+    if raw.concept_type:
+        wanted = raw.concept_type.replace("-", "").casefold()
+        classes = [t for t in specific if local_name(t).casefold() == wanted]
+        return raw.concept_type, classes[0] if classes else None
     if not specific:
         return "", None
     ranked = sorted(

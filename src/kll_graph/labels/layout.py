@@ -17,7 +17,7 @@ import numpy as np
 
 INDEX_FILE = "labels.idx"
 #: Bumped whenever the pickled layout changes; an index of another format is rebuilt in memory.
-FORMAT = 5
+FORMAT = 6
 
 # Kinds of entries, in the order they rank within one tier.
 KINDS = ("uri", "id", "notation", "prefLabel", "legacyId", "altLabel", "hiddenLabel")
