@@ -8,7 +8,7 @@ from flask import Blueprint, Flask
 
 from kll_graph.settings import Settings, load_settings
 from kll_graph.store import CurrentStore
-from kll_graph.web import api, health, pages, quality, sparql
+from kll_graph.web import api, health, pages, quality, reconcile, sparql
 from kll_graph.web.errors import register_error_handlers
 from kll_graph.web.response_cache import ResponseCache
 from kll_graph.web.security import register_security_headers
@@ -20,6 +20,7 @@ BLUEPRINTS: tuple[Callable[[Flask], Blueprint], ...] = (
     api.blueprint,
     pages.blueprint,
     quality.blueprint,
+    reconcile.blueprint,
 )
 
 
