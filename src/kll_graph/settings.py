@@ -153,6 +153,12 @@ class Settings:
         REPO_ROOT / "mappings", "Directory of the SSSOM mapping sets.", Path
     )
     strict: bool = setting(False, "Fail the build on check errors.", _to_bool)
+    compat_graphs: bool = setting(
+        True,
+        "Derive the compatibility graphs (esco-compat, jobtech-compat: skos:broaderTransitive, "
+        "ESCO's labelled facets and node-literal descriptions) so ESCO-shaped queries run.",
+        _to_bool,
+    )
     check_severity: str = setting(
         "", "Check severity overrides: id=level pairs, comma-separated (error, warning, info, off)."
     )

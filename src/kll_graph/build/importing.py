@@ -8,7 +8,7 @@ nothing depends on which modules happen to be imported. A new format: write its 
 from __future__ import annotations
 
 from kll_graph.exceptions import ConfigError
-from kll_graph.importers import Importer, esco, jobtech, jobtech_legacy, rdf
+from kll_graph.importers import Importer, compat, esco, jobtech, jobtech_legacy, rdf
 from kll_graph.mappings import importer as mapping_importer
 from kll_graph.mappings.sources import SSSOM_IMPORTER, TABLE_IMPORTER
 
@@ -20,6 +20,14 @@ IMPORTERS: dict[str, Importer] = {
     "esco-sv-labels": esco.import_esco_labels,
     SSSOM_IMPORTER: mapping_importer.import_sssom,
     TABLE_IMPORTER: mapping_importer.import_esco_table,
+}
+
+#: Graphs derived from imported ones, by the importer of the source each derives from: the derived
+#: source's id and the function that writes it (reading the store as imported so far). A derived
+#: source has the version, licence and attribution of the source it derives from, and no files.
+DERIVED: dict[str, tuple[str, Importer]] = {
+    "esco": ("esco-compat", compat.import_esco_compat),
+    "jobtech": ("jobtech-compat", compat.import_jobtech_compat),
 }
 
 

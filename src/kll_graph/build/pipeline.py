@@ -18,11 +18,11 @@ from pyoxigraph import Store
 from kll_graph import __version__
 from kll_graph.build.catalog import GraphEntry, catalog_quads, count_triples, describe_files
 from kll_graph.build.context import BuildContext, BuildResult, Progress, SourceResult
-from kll_graph.build.importing import get_importer
+from kll_graph.build.importing import DERIVED, get_importer
 from kll_graph.build.normalize import apply_source_option
 from kll_graph.build.steps import BUILD_STEPS
 from kll_graph.exceptions import BuildError, KllError, SourceError, StoreNotFoundError
-from kll_graph.importers import GraphInfo, ImportContext
+from kll_graph.importers import GraphInfo, ImportContext, Importer
 from kll_graph.namespaces import catalog_iri, graph_iri
 from kll_graph.plan import DataPlan, builtin_sources, plan_sources
 from kll_graph.settings import Settings, SourceConfig
@@ -54,9 +54,14 @@ def _now() -> datetime:
 
 
 def _import_source(
-    settings: Settings, store: Store, source: SourceConfig, data_dir: Path, progress: Progress
+    settings: Settings,
+    store: Store,
+    source: SourceConfig,
+    data_dir: Path,
+    progress: Progress,
+    importer: Importer | None = None,
 ) -> SourceResult:
-    importer = get_importer(source.importer)
+    importer = importer or get_importer(source.importer)
     main = graph_iri(settings.base_iri, source.id, source.version)
     ctx = ImportContext(
         source=source,
@@ -87,6 +92,28 @@ def _import_source(
     )
 
 
+def _derive(
+    settings: Settings, store: Store, results: list[SourceResult], progress: Progress
+) -> list[SourceResult]:
+    """The derived graphs (DERIVED) of the sources imported, after all of them are in."""
+    derived = []
+    for result in results:
+        if result.source.importer not in DERIVED:
+            continue
+        source_id, function = DERIVED[result.source.importer]
+        base = result.source
+        source = SourceConfig(
+            id=source_id,
+            importer="derived",
+            path="",
+            version=base.version,
+            license=base.license,
+            attribution=base.attribution,
+        )
+        derived.append(_import_source(settings, store, source, Path("/"), progress, function))
+    return derived
+
+
 def _catalog_entries(
     plan: DataPlan, results: list[SourceResult], counts: dict[str, int]
 ) -> list[GraphEntry]:
@@ -94,7 +121,8 @@ def _catalog_entries(
     for result in results:
         source = result.source
         path = source.resolve(plan.data_dir)
-        files = describe_files(path, plan.data_dir if not Path(source.path).is_absolute() else path)
+        base = plan.data_dir if not Path(source.path).is_absolute() else path
+        files = describe_files(path, base) if source.path else []  # a derived source has none
         for i, info in enumerate(result.graphs):
             triples = counts.get(info.iri.value, 0)
             if i == 0 and triples == 0 and len(result.graphs) > 1:
@@ -174,6 +202,8 @@ def _build_into(
         _import_source(settings, store, source, Path("/"), progress)
         for source in builtin_sources(settings)
     ]
+    if settings.compat_graphs:
+        results += _derive(settings, store, results, progress)
     progress("counting triples and writing the catalog")
     counts = count_triples(store)
     entries = _catalog_entries(plan, results, counts)
