@@ -19,14 +19,25 @@ from kll_graph.build.fetch import Downloader, fetch_jobtech
 from kll_graph.build.pipeline import build as run_build
 from kll_graph.build.pipeline import ensure_built
 from kll_graph.build.summary import build_summary, graphs_table
-from kll_graph.exceptions import ConfigError, KllError
+from kll_graph.exceptions import ConfigError, KllError, MatcherError
 from kll_graph.mappings.checks import check_report
 from kll_graph.mappings.coverage import coverage, coverage_json, coverage_text
+from kll_graph.mappings.evaluation import (
+    EVALUATED,
+    TABLE_SOURCES,
+    evaluate,
+    figures_text,
+    format_weights,
+    official_truth,
+)
+from kll_graph.mappings.matcher import DEFAULT_TYPES, read_vocabularies, suggest
+from kll_graph.mappings.matcher import TYPES as MATCH_TYPES
 from kll_graph.mappings.official_tables import (
     conversion_summary,
     convert_to_file,
     default_set_id,
 )
+from kll_graph.mappings.suggestions import candidate_set, reviewed_subjects, write_candidates
 from kll_graph.quality.registry import parse_severities
 from kll_graph.quality.render import render
 from kll_graph.quality.run import current_report
@@ -302,6 +313,128 @@ def mappings_coverage(ctx: click.Context, store: Path | None, fmt: str, limit: i
         click.echo(json.dumps(data, ensure_ascii=False, indent=1))
     else:
         click.echo(coverage_text(report, limit))
+
+
+def _types(text: str) -> tuple[str, ...]:
+    names = tuple(t.strip() for t in text.split(",") if t.strip())
+    unknown = [t for t in names if t not in MATCH_TYPES]
+    if unknown or not names:
+        raise MatcherError(
+            f"unknown type {', '.join(unknown) or '(none)'} in --types; "
+            f"choose from {', '.join(MATCH_TYPES)}"
+        )
+    return names
+
+
+@mappings.command(name="suggest")
+@store_option
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("candidates.sssom.tsv"),
+    show_default=True,
+    help="SSSOM/TSV file to write (replaced atomically).",
+)
+@click.option(
+    "--types",
+    "types_text",
+    default=",".join(DEFAULT_TYPES),
+    show_default=True,
+    help="JobTech concept types to match, comma-separated.",
+)
+@click.option("--per-subject", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option(
+    "--min-confidence",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="Leave out candidates below this confidence.",
+)
+@click.option(
+    "--all",
+    "include_all",
+    is_flag=True,
+    help="Also match concepts that already have a reviewed mapping in a set of the store.",
+)
+@click.pass_context
+def mappings_suggest(
+    ctx: click.Context,
+    store: Path | None,
+    out: Path,
+    types_text: str,
+    per_subject: int,
+    min_confidence: float,
+    include_all: bool,
+) -> None:
+    """Propose ESCO candidates for JobTech concepts, with their evidence, as an SSSOM set."""
+    types = _types(types_text)
+    settings = settings_from(ctx, store=store)
+    served = CurrentStore(settings.store).get()
+    progress = progress_printer()
+    vocabularies = read_vocabularies(served.store, settings.base_iri, types, progress)
+    skip = set() if include_all else reviewed_subjects(served.store)
+    result = suggest(
+        vocabularies,
+        types,
+        per_subject=per_subject,
+        min_confidence=min_confidence,
+        skip=skip,
+        progress=progress,
+    )
+    mset = candidate_set(result, served.manifest, types)
+    write_candidates(mset, out)
+    skipped = ", ".join(f"{n:,} {t}" for t, n in result.skipped.items() if n)
+    click.echo(
+        f"{len(mset.mappings):,} candidates written to {out}"
+        + (f" (skipped, already reviewed: {skipped}; --all to include them)" if skipped else "")
+    )
+
+
+@mappings.command(name="evaluate")
+@data_dir_option
+@store_option
+@click.option(
+    "--build",
+    "build_first",
+    is_flag=True,
+    help="First build a store without the official tables into --store.",
+)
+@click.option("--fit", "fit_weights", is_flag=True, help="Refit the weights on the fit half.")
+@_format_option
+@click.pass_context
+def mappings_evaluate(
+    ctx: click.Context,
+    data_dir: Path | None,
+    store: Path | None,
+    build_first: bool,
+    fit_weights: bool,
+    fmt: str,
+) -> None:
+    """Measure the candidates against Sweden's official tables (on a store built without them)."""
+    settings = settings_from(ctx, data_dir=data_dir, store=store)
+    progress = progress_printer()
+    if build_first:
+        without = tuple(s for s in settings.sources if s.id not in TABLE_SOURCES)
+        run_build(settings.replace(sources=without), progress=progress)
+    served = CurrentStore(settings.store).get()
+    present = sorted({g.source for g in served.manifest.graphs} & set(TABLE_SOURCES))
+    if present:
+        raise MatcherError(
+            f"the store in {settings.store} holds the official tables ({', '.join(present)}); "
+            "evaluate on a store built without them: add --build and a new --store"
+        )
+    types = tuple(EVALUATED)
+    vocabularies = read_vocabularies(served.store, settings.base_iri, types, progress)
+    truth = official_truth(settings, vocabularies)
+    result = evaluate(vocabularies, truth, fit_weights=fit_weights, progress=progress)
+    if fmt == "json":
+        data = {"figures": [f.as_dict() for f in result.figures], "fitted": result.fitted}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+        return
+    click.echo(figures_text(result))
+    if fit_weights:
+        click.echo("\n" + format_weights(result.fitted))
 
 
 @main.command()

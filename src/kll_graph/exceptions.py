@@ -223,3 +223,11 @@ class FetchError(KllError):
             f"{len(failures)} file(s) could not be fetched (run the command again to resume):\n"
             + lines
         )
+
+
+class MatcherError(KllError):
+    """The mapping matcher cannot run: an unknown type, a store without the vocabularies it
+    matches, an output it cannot write. Says what to do instead."""
+
+    status = 400
+    code = "matcher"

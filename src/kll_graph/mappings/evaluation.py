@@ -1,0 +1,334 @@
+"""How good the matcher's candidates are, measured against Sweden's official ESCO mapping tables.
+
+The matcher (:mod:`kll_graph.mappings.matcher`) runs on a store built without the tables; this
+module reads the tables from their configured sources (the CSV files, never the store) and
+compares. The tables' subjects are split in two halves by a stable hash of the subject IRI
+(:func:`half`): the "fit" half is what :func:`fit` trains the matcher's confidence model on; the
+"test" half is what :func:`evaluate` reports on, so the figures are never measured on the data
+the weights were fitted to.
+
+Figures per type: precision@1 on the subjects the table maps with exactMatch (the top candidate
+is one of those exact objects), recall@5 on every mapped subject (an object of any relation
+among the top five), precision per confidence band (a candidate is right when the table relates
+it to the subject in any way), subjects without a candidate, and the same figures for a baseline
+that proposes the ESCO concepts with an equal folded label.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+import numpy as np
+
+from kll_graph.labels.text import fold
+from kll_graph.mappings.matcher import (
+    FEATURES,
+    OCCUPATION,
+    SKILL,
+    WEIGHTS,
+    Candidate,
+    Concept,
+    Progress,
+    TargetKind,
+    Vocabularies,
+    candidates_for,
+)
+from kll_graph.mappings.sources import TABLE_IMPORTER, table_set
+from kll_graph.mappings.sssom import expand
+from kll_graph.plan import plan_sources
+from kll_graph.settings import Settings
+
+#: The official tables' source ids (kll-graph.toml); a store for evaluation leaves them out.
+TABLE_SOURCES = ("se-occupations-esco", "se-skills-esco")
+#: The ESCO kind each evaluated type maps to in the tables (ssyk-level-4 is not in them).
+EVALUATED = {"occupation-name": OCCUPATION, "skill": SKILL}
+POSITIVE = ("skos:exactMatch", "skos:closeMatch", "skos:broadMatch", "skos:narrowMatch")
+BANDS = tuple(i / 10 for i in range(11))
+
+#: subject IRI -> object IRI -> predicate CURIE, per type.
+Truth = dict[str, dict[str, dict[str, str]]]
+
+
+def half(iri: str) -> str:
+    """ "fit" or "test": a stable split of subjects by the SHA-256 of the IRI.
+
+    >>> half("http://data.jobtechdev.se/taxonomy/concept/h4wH_7kG_UTN") in {"fit", "test"}
+    True
+    """
+    return "fit" if hashlib.sha256(iri.encode()).digest()[0] % 2 == 0 else "test"
+
+
+def official_truth(settings: Settings, vocabularies: Vocabularies) -> Truth:
+    """The official tables' positive relations per evaluated type, read from their CSV files."""
+    plan = plan_sources(settings)
+    kinds = {
+        name: {c.iri for c in vocabularies.targets[target]} for name, target in EVALUATED.items()
+    }
+    subjects = {name: {c.iri for c in vocabularies.subjects.get(name, [])} for name in EVALUATED}
+    truth: Truth = {name: defaultdict(dict) for name in EVALUATED}
+    for source in plan.sources:
+        if source.importer != TABLE_IMPORTER:
+            continue
+        mset, _table = table_set(source, source.resolve(plan.data_dir), settings.base_iri)
+        prefixes = mset.prefixes()
+        for mapping in mset.mappings:
+            predicate = mapping.get("predicate_id")
+            if mapping.negated or mapping.no_term or predicate not in POSITIVE:
+                continue
+            s = expand(mapping.get("subject_id"), prefixes)
+            o = expand(mapping.get("object_id"), prefixes)
+            for name in EVALUATED:
+                if s in subjects[name] and o in kinds[name]:
+                    truth[name][s][o] = predicate
+    return {name: dict(rows) for name, rows in truth.items()}
+
+
+# --- running the matcher and the baseline -------------------------------------------------------
+
+
+@dataclass
+class Ranked:
+    """A subject's ranked candidates (all shortlisted ones) from the matcher."""
+
+    subject: Concept
+    candidates: list[Candidate]
+
+
+def rank_all(
+    vocabularies: Vocabularies,
+    name: str,
+    kind: TargetKind,
+    subjects: set[str],
+    weights: Sequence[float],
+) -> list[Ranked]:
+    """The matcher's full ranking for the given subjects of one type."""
+    return [
+        Ranked(s, candidates_for(s, kind, weights))
+        for s in vocabularies.subjects.get(name, [])
+        if s.iri in subjects
+    ]
+
+
+def baseline(subject: Concept, kind: TargetKind) -> list[str]:
+    """Exact folded-label equality: the concepts sharing a folded label, in IRI order."""
+    found: set[int] = set()
+    for label in subject.labels:
+        if not label.keyword:
+            found |= kind.by_key[1].get(fold(label.text), set())
+    return sorted(kind.concepts[n].iri for n in found)
+
+
+# --- figures --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Band:
+    low: float
+    high: float
+    count: int = 0
+    right: int = 0
+    confidence: float = 0.0  # sum, then mean
+
+    @property
+    def precision(self) -> float:
+        return self.right / self.count if self.count else 0.0
+
+
+@dataclass
+class Figures:
+    """One type's figures on the test half."""
+
+    name: str
+    subjects: int = 0
+    exact_subjects: int = 0
+    p_at_1: float = 0.0
+    r_at_5: float = 0.0
+    no_candidate: int = 0
+    baseline_p_at_1: float = 0.0
+    baseline_r_at_5: float = 0.0
+    baseline_no_candidate: int = 0
+    bands: list[Band] = field(default_factory=list)
+    predicate_right: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "type": self.name,
+            "subjects": self.subjects,
+            "exact_subjects": self.exact_subjects,
+            "precision_at_1": round(self.p_at_1, 4),
+            "recall_at_5": round(self.r_at_5, 4),
+            "no_candidate": self.no_candidate,
+            "baseline": {
+                "precision_at_1": round(self.baseline_p_at_1, 4),
+                "recall_at_5": round(self.baseline_r_at_5, 4),
+                "no_candidate": self.baseline_no_candidate,
+            },
+            "top1_predicate_agrees": round(self.predicate_right, 4),
+            "bands": [
+                {
+                    "band": f"{b.low:.1f}-{b.high:.1f}",
+                    "candidates": b.count,
+                    "mean_confidence": round(b.confidence, 4),
+                    "precision": round(b.precision, 4),
+                }
+                for b in self.bands
+                if b.count
+            ],
+        }
+
+
+def figures(
+    name: str, ranked: Sequence[Ranked], kind: TargetKind, truth: Mapping[str, dict[str, str]]
+) -> Figures:
+    """Precision@1, recall@5, calibration bands and the baseline for one type."""
+    out = Figures(name, subjects=len(ranked))
+    bands = [Band(lo, hi) for lo, hi in pairwise(BANDS)]
+    hits1 = hits5 = base1 = base5 = predicate_right = 0
+    for item in ranked:
+        official = truth[item.subject.iri]
+        exact = {o for o, p in official.items() if p == "skos:exactMatch"}
+        top = [c.target.iri for c in item.candidates[:5]]
+        base = baseline(item.subject, kind)
+        out.no_candidate += not item.candidates
+        out.baseline_no_candidate += not base
+        hits5 += any(o in official for o in top)
+        base5 += any(o in official for o in base[:5])
+        if exact:
+            out.exact_subjects += 1
+            hits1 += bool(top) and top[0] in exact
+            base1 += bool(base) and base[0] in exact
+        if item.candidates and top[0] in official:
+            predicate_right += item.candidates[0].predicate == official[top[0]]
+        for candidate in item.candidates[:5]:
+            band = bands[min(int(candidate.confidence * 10), 9)]
+            band.count += 1
+            band.right += candidate.target.iri in official
+            band.confidence += candidate.confidence
+    for band in bands:
+        band.confidence = band.confidence / band.count if band.count else 0.0
+    n, e = max(1, len(ranked)), max(1, out.exact_subjects)
+    out.p_at_1, out.r_at_5 = hits1 / e, hits5 / n
+    out.baseline_p_at_1, out.baseline_r_at_5 = base1 / e, base5 / n
+    out.predicate_right = predicate_right / max(1, hits5)
+    out.bands = bands
+    return out
+
+
+# --- fitting the confidence model --------------------------------------------------------------
+
+
+def training_rows(
+    ranked: Sequence[Ranked], truth: Mapping[str, dict[str, str]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Features and outcomes (right or not) of every shortlisted candidate."""
+    rows, outcomes = [], []
+    for item in ranked:
+        official = truth[item.subject.iri]
+        for candidate in item.candidates:
+            rows.append(candidate.evidence.vector())
+            outcomes.append(float(candidate.target.iri in official))
+    return np.asarray(rows, dtype=float), np.asarray(outcomes)
+
+
+def logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> np.ndarray:
+    """Logistic regression weights by Newton's method with a small L2 penalty (not on the bias)."""
+    w = np.zeros(x.shape[1])
+    penalty = np.full(x.shape[1], l2)
+    penalty[0] = 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -30, 30)))
+        gradient = x.T @ (p - y) + penalty * w
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if float(np.max(np.abs(step))) < 1e-8:
+            break
+    return w
+
+
+def format_weights(weights: Mapping[str, Sequence[float]]) -> str:
+    """The WEIGHTS table as Python source, to paste into matcher.py."""
+    lines = ["WEIGHTS: dict[str, tuple[float, ...]] = {"]
+    for name, values in weights.items():
+        lines.append(f'    "{name}": (')
+        for feature, value in zip(FEATURES, values, strict=True):
+            lines.append(f"        {value:.4f},  # {feature}")
+        lines.append("    ),")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+# --- the whole evaluation ---------------------------------------------------------------------
+
+
+@dataclass
+class Evaluation:
+    """Figures per evaluated type on the test half, and the weights fitted on the fit half."""
+
+    figures: list[Figures]
+    fitted: dict[str, list[float]]
+
+
+def evaluate(
+    vocabularies: Vocabularies,
+    truth: Truth,
+    *,
+    types: Sequence[str] = tuple(EVALUATED),
+    weights: Mapping[str, Sequence[float]] | None = None,
+    fit_weights: bool = False,
+    progress: Progress = lambda message: None,
+) -> Evaluation:
+    """Run the matcher on the test half of each type's official subjects and measure it; with
+    `fit_weights`, first fit the confidence model on the fit half and measure that one."""
+    weights = dict(weights or WEIGHTS)
+    out = Evaluation([], {})
+    for name in types:
+        kind = TargetKind.build(vocabularies.targets[EVALUATED[name]])
+        subjects = {s: half(s) for s in truth[name]}
+        if fit_weights:
+            progress(f"fitting {name} on {sum(h == 'fit' for h in subjects.values()):,} subjects")
+            fit_set = {s for s, h in subjects.items() if h == "fit"}
+            rows, outcomes = training_rows(
+                rank_all(vocabularies, name, kind, fit_set, weights[name]), truth[name]
+            )
+            weights[name] = logistic(rows, outcomes).tolist()
+            out.fitted[name] = list(weights[name])
+        test_set = {s for s, h in subjects.items() if h == "test"}
+        progress(f"measuring {name} on {len(test_set):,} subjects")
+        ranked = rank_all(vocabularies, name, kind, test_set, weights[name])
+        out.figures.append(figures(name, ranked, kind, truth[name]))
+    return out
+
+
+def figures_text(evaluation: Evaluation) -> str:
+    """The figures as Markdown tables: the summary, then calibration per type."""
+    lines = [
+        "| type | subjects (exact) | P@1 | R@5 | no candidate | baseline P@1 | baseline R@5 "
+        "| baseline no candidate | top-1 predicate agrees |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for f in evaluation.figures:
+        lines.append(
+            f"| {f.name} | {f.subjects:,} ({f.exact_subjects:,}) | {f.p_at_1:.3f} | "
+            f"{f.r_at_5:.3f} | {f.no_candidate:,} | {f.baseline_p_at_1:.3f} | "
+            f"{f.baseline_r_at_5:.3f} | {f.baseline_no_candidate:,} | {f.predicate_right:.3f} |"
+        )
+    for f in evaluation.figures:
+        lines += [
+            "",
+            f"Calibration, {f.name} (top five candidates per subject):",
+            "",
+            "| confidence | candidates | mean confidence | precision | difference |",
+            "|---|---|---|---|---|",
+        ]
+        for b in f.bands:
+            if b.count:
+                lines.append(
+                    f"| {b.low:.1f}-{b.high:.1f} | {b.count:,} | {b.confidence:.3f} | "
+                    f"{b.precision:.3f} | {b.precision - b.confidence:+.3f} |"
+                )
+    return "\n".join(lines)

@@ -1,0 +1,847 @@
+"""Mapping candidates: for each JobTech concept, the ESCO concepts that most likely match it.
+
+Reads only the vocabularies of a store (labels, codes, hierarchy: :mod:`kll_graph.labels.read`,
+the same bulk scans the label index makes) and never the mapping sets in it, so what it proposes
+can be measured against Sweden's official tables (:mod:`kll_graph.mappings.evaluation`).
+
+How it works, per subject type (:data:`TYPES`):
+
+1. Candidates: the ESCO concepts of the fitting kind whose labels share most character trigrams
+   with the subject's labels (TF-IDF cosine over folded labels with word boundaries; trigrams
+   find Swedish compounds in any order: "mjukvaruutvecklare" ~ "utvecklare, mjukvara"), plus
+   every concept with an equal label at any tier.
+2. Evidence per candidate (:class:`Evidence`): equal labels at three tiers (diacritics kept, so
+   å, ä and ö stay distinct letters; then folded; then the words in any order, which catches
+   inverted forms "sjuksköterska, grundutbildad"), the compound head shared, the cosine with the
+   Swedish and with the English labels, whether the best label is preferred, the hierarchy
+   (the occupation name's SSYK group, that group's ISCO codes, against the ESCO occupation's
+   ISCO unit group), the JobTech keywords pointing at the subject, and ambiguity (how many
+   candidates share the best label).
+3. A logistic model per type turns the evidence into a confidence; its weights
+   (:data:`WEIGHTS`) were fitted on one half of the official tables' subjects (split by a stable
+   hash of the subject id) with `kll-graph mappings evaluate --fit`, and the other half reports
+   how well calibrated it is. The candidates of a subject are ranked by confidence.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from pyoxigraph import NamedNode, Store
+
+from kll_graph.exceptions import MatcherError
+from kll_graph.labels.layout import ALT, HIDDEN, PREF
+from kll_graph.labels.read import RawConcept, RawVocabulary, read_vocabulary
+from kll_graph.labels.text import fold, lower, one_edit
+from kll_graph.namespaces import ESCO, ESCO_DATA, ESCO_ISCO, ESCO_SCHEME, JOBTECH_CONCEPT, SKOS
+from kll_graph.sparql.query import select_named
+
+Progress = Callable[[str], None]
+
+#: What each subject type is matched against.
+OCCUPATION, SKILL, ISCO = "occupation", "skill", "isco"
+
+
+@dataclass(frozen=True)
+class MatchType:
+    """A JobTech concept type and the kind of ESCO concept it is matched against."""
+
+    name: str
+    target: str
+    description: str
+
+
+TYPES: dict[str, MatchType] = {
+    t.name: t
+    for t in (
+        MatchType("occupation-name", OCCUPATION, "occupation name -> ESCO occupation"),
+        MatchType("skill", SKILL, "skill -> ESCO skill or knowledge"),
+        MatchType("ssyk-level-4", ISCO, "SSYK level 4 group -> ISCO-08 unit group"),
+    )
+}
+DEFAULT_TYPES = ("occupation-name", "skill", "ssyk-level-4")
+
+#: Names of the evidence features, in the order of the weight vectors.
+FEATURES = (
+    "bias",
+    "equal_exact",  # a label equal with diacritics kept (å, ä, ö distinct)
+    "equal_folded",  # equal only once diacritics are folded
+    "equal_words",  # equal words in another order (inverted forms)
+    "equal_pref",  # the equal label is the ESCO concept's preferred label
+    "equal_en",  # the equal label is English
+    "cos_sv",  # trigram cosine with the Swedish labels
+    "cos_en",  # trigram cosine with the English labels
+    "cos_gap",  # best cosine of the subject minus this one (0 for the best)
+    "head",  # the last word (compound head) is shared
+    "isco_agree",  # the ISCO unit group agrees with the subject's (via SSYK)
+    "isco_minor",  # only the first three ISCO digits agree
+    "isco_disagree",  # the subject has ISCO codes and none agrees
+    "ambiguity",  # log2 of how many candidates share the best equal label
+    "keyword",  # the match came from a JobTech keyword pointing at the subject
+    "rank1",  # best by cosine among the subject's candidates
+    "typo",  # a label one edit away (no equal label)
+    "narrower",  # the candidate's label is the subject's with a compound prefix or more words
+    "broader",  # the subject's label is the candidate's with a compound prefix or more words
+    "group_only",  # 1 / how many ESCO occupations the agreeing ISCO group holds
+)
+
+#: Fitted logistic weights per type (see the module docstring); bias first.
+WEIGHTS: dict[str, tuple[float, ...]] = {
+    "occupation-name": (
+        -4.0,
+        2.0,
+        1.5,
+        1.0,
+        0.5,
+        0.5,
+        3.0,
+        2.0,
+        -4.0,
+        0.5,
+        1.5,
+        0.5,
+        -1.0,
+        -0.5,
+        0.2,
+        0.5,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+    ),
+    "skill": (
+        -4.0,
+        2.0,
+        1.5,
+        1.0,
+        0.5,
+        0.5,
+        3.0,
+        2.0,
+        -4.0,
+        0.5,
+        0.0,
+        0.0,
+        0.0,
+        -0.5,
+        0.2,
+        0.5,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+    ),
+    "ssyk-level-4": (
+        -4.0,
+        1.0,
+        1.0,
+        1.0,
+        0.5,
+        0.5,
+        2.0,
+        1.0,
+        -2.0,
+        0.2,
+        4.0,
+        1.0,
+        -2.0,
+        -0.5,
+        0.0,
+        0.5,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+    ),
+}
+
+#: Candidates kept per subject from the trigram search before the evidence is weighed.
+SHORTLIST = 25
+#: How many of a subject's best candidates get a predicate other than the default.
+PREDICATES_FOR = 10
+#: An ISCO unit group of the subject with at most this many ESCO concepts joins the shortlist.
+GROUP_SHORTLIST = 40
+#: Labels below this trigram cosine do not make a concept a candidate.
+MIN_COSINE = 0.05
+
+
+# --- concepts as the matcher sees them ------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Label:
+    """One label of a concept: its text, language, kind (pref/alt/hidden), whether it comes from
+    a JobTech keyword, and its matching keys (computed once)."""
+
+    text: str
+    lang: str
+    kind: int
+    keyword: bool = False
+    exact: str = field(default="", compare=False)
+    folded: str = field(default="", compare=False)
+    words: str = field(default="", compare=False)
+    head: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        folded = fold(self.text)
+        object.__setattr__(self, "exact", lower(self.text))
+        object.__setattr__(self, "folded", folded)
+        object.__setattr__(self, "words", " ".join(sorted(folded.split())))
+        object.__setattr__(self, "head", head(self.text))
+
+
+@dataclass
+class Concept:
+    """A concept to match: IRI, preferred label, labels, and the ISCO codes its hierarchy gives."""
+
+    iri: str
+    pref: str
+    labels: list[Label]
+    isco: frozenset[str] = frozenset()
+    #: (tier, key) -> the best label with that key (preferred first, then Swedish).
+    keys: dict[tuple[int, str], Label] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        ranked = sorted(self.labels, key=lambda t: (t.kind != PREF, t.lang != "sv", t.text))
+        for label in reversed(ranked):
+            for tier, key in enumerate(_keys(label)):
+                self.keys[(tier, key)] = label
+
+
+@dataclass
+class Vocabularies:
+    """The subjects per type and the ESCO concepts per target kind, read from one store."""
+
+    subjects: dict[str, list[Concept]]
+    targets: dict[str, list[Concept]]
+
+
+def _labels(raw: RawConcept, languages: Iterable[str], split: bool = False) -> list[Label]:
+    """The labels of the wanted languages; with `split`, "A/B" labels also give "A" and "B"."""
+    wanted = set(languages)
+    kinds = {PREF, ALT, HIDDEN}
+    out = {
+        Label(text, lang, kind)
+        for kind, text, lang in raw.labels
+        if kind in kinds and lang in wanted and text.strip()
+    }
+    if split:
+        out |= {
+            Label(part.strip(), label.lang, ALT)
+            for label in list(out)
+            if "/" in label.text
+            for part in label.text.split("/")
+            if len(part.strip()) >= 3
+        }
+    return sorted(out)
+
+
+def _pref(raw: RawConcept) -> str:
+    by_lang = {lang: text for kind, text, lang in sorted(raw.labels) if kind == PREF}
+    return by_lang.get("sv") or by_lang.get("en") or next(iter(by_lang.values()), "")
+
+
+def _isco_code(raw: RawConcept) -> str | None:
+    for value, _datatype in sorted(raw.notations):
+        if len(value) == 4 and value.isdigit():
+            return value
+    return None
+
+
+def _esco_isco(iri: str, concepts: Mapping[str, RawConcept]) -> frozenset[str]:
+    """The ISCO unit group of an ESCO occupation: up its broader links to an ISCO group."""
+    seen: set[str] = set()
+    todo = [iri]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for parent in sorted(concepts[current].broader if current in concepts else ()):
+            if parent.startswith(ESCO_ISCO.iri) and parent in concepts:
+                code = _isco_code(concepts[parent])
+                if code:
+                    return frozenset({code})
+            todo.append(parent)
+    return frozenset()
+
+
+def _targets(vocabulary: RawVocabulary) -> dict[str, list[Concept]]:
+    concepts = vocabulary.concepts
+    occupation, skill = ESCO.Occupation.value, ESCO.Skill.value
+    member_skills, isco_scheme = ESCO_SCHEME["member-skills"].value, ESCO_SCHEME.isco.value
+    out: dict[str, list[Concept]] = {OCCUPATION: [], SKILL: [], ISCO: []}
+    for iri in sorted(concepts):
+        raw = concepts[iri]
+        if not iri.startswith(ESCO_DATA.iri) or raw.deprecated:
+            continue
+        labels = _labels(raw, ("sv", "en"))
+        if not labels:
+            continue
+        if occupation in raw.types:
+            out[OCCUPATION].append(Concept(iri, _pref(raw), labels, _esco_isco(iri, concepts)))
+        elif skill in raw.types and member_skills in raw.schemes:
+            out[SKILL].append(Concept(iri, _pref(raw), labels))
+        elif isco_scheme in raw.schemes:
+            code = _isco_code(raw)
+            if code:
+                out[ISCO].append(Concept(iri, _pref(raw), labels, frozenset({code})))
+    return out
+
+
+def _related(store: Store) -> dict[str, set[str]]:
+    related: dict[str, set[str]] = defaultdict(set)
+    for row in select_named(store, "label_pairs", p=SKOS.related):
+        s, o = row[0], row[2]
+        if isinstance(s, NamedNode) and isinstance(o, NamedNode):
+            related[s.value].add(o.value)
+            related[o.value].add(s.value)
+    return related
+
+
+def _jobtech_isco(
+    iri: str, concepts: Mapping[str, RawConcept], related: Mapping[str, set[str]]
+) -> frozenset[str]:
+    """ISCO codes of an SSYK group (its related isco-level-4 concepts) or of an occupation name
+    (those of its broader SSYK group)."""
+    raw = concepts[iri]
+    groups = [iri] if raw.concept_type == "ssyk-level-4" else []
+    groups += [b for b in sorted(raw.broader) if b in concepts and _is_ssyk4(concepts[b])]
+    codes = {
+        code
+        for group in groups
+        for other in sorted(related.get(group, ()))
+        if other in concepts
+        and concepts[other].concept_type == "isco-level-4"
+        and (code := _isco_code(concepts[other]))
+    }
+    return frozenset(codes)
+
+
+def _is_ssyk4(raw: RawConcept) -> bool:
+    return raw.concept_type == "ssyk-level-4"
+
+
+def _subjects(
+    vocabulary: RawVocabulary, related: Mapping[str, set[str]], types: Sequence[str]
+) -> dict[str, list[Concept]]:
+    concepts = vocabulary.concepts
+    keywords: dict[str, list[Label]] = defaultdict(list)
+    for iri, raw in concepts.items():
+        if raw.concept_type == "keyword":
+            for label in _labels(raw, ("sv", "en", "")):
+                for target in related.get(iri, ()):
+                    keywords[target].append(Label(label.text, label.lang, ALT, keyword=True))
+    out: dict[str, list[Concept]] = {name: [] for name in types}
+    for iri in sorted(concepts):
+        raw = concepts[iri]
+        if raw.concept_type not in out or raw.deprecated or not iri.startswith(JOBTECH_CONCEPT.iri):
+            continue
+        labels = _labels(raw, ("sv", "en", ""), split=True) + sorted(set(keywords.get(iri, ())))
+        if labels:
+            isco = _jobtech_isco(iri, concepts, related)
+            out[raw.concept_type].append(Concept(iri, _pref(raw), labels, isco))
+    return out
+
+
+def read_vocabularies(
+    store: Store, base_iri: str, types: Sequence[str], progress: Progress = lambda m: None
+) -> Vocabularies:
+    """The subjects of `types` and the ESCO targets, read from a store's vocabularies only."""
+    progress("reading the vocabularies")
+    vocabulary = read_vocabulary(store, base_iri)
+    related = _related(store)
+    subjects = _subjects(vocabulary, related, types)
+    targets = _targets(vocabulary)
+    if not any(subjects.values()):
+        raise MatcherError(
+            "the store holds no JobTech concepts of the types "
+            f"{', '.join(types)}; build it with the JobTech source (kll-graph build)"
+        )
+    needed = {TYPES[t].target for t in types}
+    if not all(targets[kind] for kind in needed):
+        raise MatcherError(
+            "the store holds no ESCO concepts to match against; build it with the ESCO source "
+            "(kll-graph build)"
+        )
+    return Vocabularies(subjects, targets)
+
+
+# --- candidate search: character trigrams -------------------------------------------------------
+
+
+def trigrams(text: str) -> list[str]:
+    """The character trigrams of a label's folded form, with `#` at word boundaries.
+
+    >>> trigrams("Kock, à la carte")[:4]
+    ['#ko', 'koc', 'ock', 'ck#']
+    """
+    padded = "#" + "#".join(fold(text).split()) + "#"
+    return [padded[i : i + 3] for i in range(len(padded) - 2)]
+
+
+@dataclass
+class TrigramIndex:
+    """TF-IDF weighted trigram vectors of every label of the targets, searchable by cosine."""
+
+    labels: list[Label]
+    label_concept: np.ndarray  # int32: the target concept of each label
+    concept_start: np.ndarray  # int64: the first label of each concept, and the count last
+    label_lang_en: np.ndarray  # bool: the label is English
+    postings: dict[str, tuple[np.ndarray, np.ndarray]]  # gram -> (label ids, weights)
+    idf: dict[str, float]
+    size: int
+
+    @classmethod
+    def build(cls, targets: Sequence[Concept]) -> TrigramIndex:
+        vectors: list[Counter[str]] = []
+        concept_of: list[int] = []
+        english: list[bool] = []
+        labels: list[Label] = []
+        for number, concept in enumerate(targets):
+            for label in concept.labels:
+                labels.append(label)
+                vectors.append(Counter(trigrams(label.text)))
+                concept_of.append(number)
+                english.append(label.lang == "en")
+        df: Counter[str] = Counter()
+        for vector in vectors:
+            df.update(vector.keys())
+        n = len(vectors)
+        idf = {gram: math.log((1 + n) / (1 + count)) + 1.0 for gram, count in df.items()}
+        idf[""] = math.log((1 + n) / 2) + 1.0
+        ids: dict[str, list[int]] = defaultdict(list)
+        weights: dict[str, list[float]] = defaultdict(list)
+        for number, vector in enumerate(vectors):
+            weighted = _weigh(vector, idf)
+            for gram, weight in weighted.items():
+                ids[gram].append(number)
+                weights[gram].append(weight)
+        postings = {
+            gram: (np.asarray(ids[gram], dtype=np.int32), np.asarray(weights[gram]))
+            for gram in sorted(ids)
+        }
+        starts = np.searchsorted(np.asarray(concept_of), np.arange(len(targets) + 1))
+        return cls(
+            labels,
+            np.asarray(concept_of, dtype=np.int32),
+            starts.astype(np.int64),
+            np.asarray(english, dtype=bool),
+            postings,
+            idf,
+            n,
+        )
+
+    def scores(self, text: str) -> np.ndarray:
+        """The cosine of `text` with every label (zeros where no trigram is shared)."""
+        query = _weigh(Counter(trigrams(text)), self.idf)
+        found = [(self.postings[g], w) for g, w in sorted(query.items()) if g in self.postings]
+        if not found:
+            return np.zeros(self.size)
+        ids = np.concatenate([ids for (ids, _), _ in found])
+        weights = np.concatenate([weights * w for (_, weights), w in found])
+        return np.bincount(ids, weights=weights, minlength=self.size)
+
+
+def _weigh(vector: Counter[str], idf: Mapping[str, float]) -> dict[str, float]:
+    """TF-IDF weights (sublinear tf) normalised to unit length; unknown grams get the idf of a
+    gram seen once (`idf[""]`)."""
+    top = idf.get("", 1.0)
+    raw = {g: (1 + math.log(c)) * idf.get(g, top) for g, c in vector.items()}
+    norm = math.sqrt(sum(w * w for w in raw.values())) or 1.0
+    return {g: w / norm for g, w in raw.items()}
+
+
+# --- evidence -------------------------------------------------------------------------------------
+
+#: Equality tiers, best first: diacritics kept, folded, words in any order.
+TIERS = ("exact", "folded", "words")
+
+
+def _keys(label: Label) -> tuple[str, str, str]:
+    return label.exact, label.folded, label.words
+
+
+def head(text: str) -> str:
+    """The head word of a label: the last word, or before a comma the last word of that part.
+
+    >>> head("Sjuksköterska, grundutbildad"), head("Mjukvaruutvecklare"), head("kock à la carte")
+    ('sjukskoterska', 'mjukvaruutvecklare', 'carte')
+    """
+    words = fold(text.split(",", 1)[0]).split()
+    return words[-1] if words else ""
+
+
+def _heads_agree(a: str, b: str) -> bool:
+    """One head is the other or ends the other as a compound's last part ("utvecklare")."""
+    if not a or not b:
+        return False
+    short, long_ = sorted((a, b), key=len)
+    return long_ == short or (len(short) >= 4 and long_.endswith(short))
+
+
+@dataclass
+class Evidence:
+    """What speaks for one candidate; `vector` turns it into the model's features."""
+
+    tier: int | None = None  # best equality tier (index in TIERS), None when no label is equal
+    equal_pref: bool = False
+    equal_en: bool = False
+    cos_sv: float = 0.0
+    cos_en: float = 0.0
+    cos_gap: float = 0.0
+    head: bool = False
+    isco: str = "unknown"  # agree, minor, disagree, unknown
+    ambiguity: int = 1
+    keyword: float = 0.0
+    rank1: bool = False
+    typo: bool = False
+    narrower: bool = False
+    broader: bool = False
+    group_only: float = 0.0
+    match_string: str = ""
+    subject_field: str = ""
+    object_field: str = ""
+    object_label: str = ""
+
+    def vector(self) -> list[float]:
+        return [
+            1.0,
+            float(self.tier == 0),
+            float(self.tier == 1),
+            float(self.tier == 2),
+            float(self.tier is not None and self.equal_pref),
+            float(self.tier is not None and self.equal_en),
+            self.cos_sv,
+            self.cos_en,
+            self.cos_gap,
+            float(self.head),
+            float(self.isco == "agree"),
+            float(self.isco == "minor"),
+            float(self.isco == "disagree"),
+            math.log2(self.ambiguity) if self.tier is not None else 0.0,
+            self.keyword,
+            float(self.rank1),
+            float(self.typo and self.tier is None),
+            float(self.narrower),
+            float(self.broader),
+            self.group_only,
+        ]
+
+
+_FIELDS = {PREF: "skos:prefLabel", ALT: "skos:altLabel", HIDDEN: "skos:hiddenLabel"}
+
+
+def _isco_evidence(subject: Concept, target: Concept) -> str:
+    if not subject.isco or not target.isco:
+        return "unknown"
+    if subject.isco & target.isco:
+        return "agree"
+    if {c[:3] for c in subject.isco} & {c[:3] for c in target.isco}:
+        return "minor"
+    return "disagree"
+
+
+@dataclass
+class Candidate:
+    """One proposed mapping: subject, object, confidence, predicate and the evidence."""
+
+    subject: Concept
+    target: Concept
+    evidence: Evidence
+    confidence: float = 0.0
+    predicate: str = "skos:closeMatch"
+
+    @property
+    def similarity(self) -> float:
+        return max(self.evidence.cos_sv, self.evidence.cos_en)
+
+
+@dataclass
+class TargetKind:
+    """The ESCO concepts of one kind, with their trigram index and equal-label tables."""
+
+    concepts: list[Concept]
+    index: TrigramIndex
+    by_key: tuple[dict[str, set[int]], ...]
+    #: ISCO unit group code -> the concepts in it.
+    by_isco: dict[str, set[int]]
+
+    @classmethod
+    def build(cls, concepts: list[Concept]) -> TargetKind:
+        by_key: tuple[dict[str, set[int]], ...] = tuple(defaultdict(set) for _ in TIERS)
+        by_isco: dict[str, set[int]] = defaultdict(set)
+        for number, concept in enumerate(concepts):
+            for label in concept.labels:
+                for tier, key in enumerate(_keys(label)):
+                    by_key[tier][key].add(number)
+            for code in concept.isco:
+                by_isco[code].add(number)
+        return cls(concepts, TrigramIndex.build(concepts), by_key, dict(by_isco))
+
+    def shortlist(self, subject: Concept, size: int) -> dict[int, Shortlisted]:
+        """Candidate numbers with their cosines and the closest label pair."""
+        own = [label for label in subject.labels if not label.keyword]
+        keyword = [label for label in subject.labels if label.keyword]
+        best = self._best(own)
+        kw = self._best(keyword)
+        numbers = best.top(size) | kw.top(max(3, size // 5))
+        for label in own:
+            for tier, key in enumerate(_keys(label)):
+                numbers |= self.by_key[tier].get(key, set())
+        for code in subject.isco:
+            group = self.by_isco.get(code, set())
+            if len(group) <= GROUP_SHORTLIST:
+                numbers |= group
+        out = {}
+        for number in sorted(numbers):
+            sv, en, pair = best.get(number)
+            ksv, ken, _ = kw.get(number)
+            out[number] = Shortlisted(sv, en, max(ksv, ken), pair)
+        return out
+
+    def _best(self, labels: Sequence[Label]) -> _Cosines:
+        """The cosine of every index label with the closest of `labels`."""
+        if not labels:
+            return _Cosines(self.index, np.zeros(self.index.size), np.zeros(self.index.size, int))
+        if len(labels) == 1:
+            scores = self.index.scores(labels[0].text)
+            return _Cosines(self.index, scores, np.zeros(len(scores), dtype=int))
+        stack = np.stack([self.index.scores(label.text) for label in labels])
+        return _Cosines(self.index, stack.max(axis=0), stack.argmax(axis=0))
+
+
+@dataclass(frozen=True)
+class _Cosines:
+    """The cosine of every index label with a subject's closest label (and which label)."""
+
+    index: TrigramIndex
+    scores: np.ndarray
+    which: np.ndarray
+
+    def top(self, size: int) -> set[int]:
+        """The `size` concepts with the best label cosine (ties by concept number)."""
+        k = min(len(self.scores), size * 6)
+        if k == 0:
+            return set()
+        best = np.argpartition(-self.scores, k - 1)[:k]
+        best = best[self.scores[best] > MIN_COSINE]
+        concepts = self.index.label_concept[best]
+        order = np.lexsort((concepts, -self.scores[best]))
+        found: list[int] = []
+        for number in concepts[order].tolist():
+            if number not in found:
+                found.append(number)
+                if len(found) == size:
+                    break
+        return set(found)
+
+    def get(self, number: int) -> tuple[float, float, tuple[int, int] | None]:
+        """Best cosine with the concept's Swedish and English labels, and the closest pair."""
+        start, end = (
+            int(self.index.concept_start[number]),
+            int(self.index.concept_start[number + 1]),
+        )
+        segment = self.scores[start:end]
+        english = self.index.label_lang_en[start:end]
+        sv = float(segment[~english].max()) if (~english).any() else 0.0
+        en = float(segment[english].max()) if english.any() else 0.0
+        if max(sv, en) <= 0.0:
+            return 0.0, 0.0, None
+        i = int(np.argmax(segment))
+        return sv, en, (int(self.which[start + i]), start + i)
+
+
+@dataclass(frozen=True)
+class Shortlisted:
+    """A shortlisted candidate: cosine with its Swedish and English labels, with the subject's
+    keywords, and the closest pair (subject label number, index label number) when any."""
+
+    cos_sv: float
+    cos_en: float
+    keyword: float
+    pair: tuple[int, int] | None
+
+
+def _shape(subject: Concept, target: Concept, evidence: Evidence) -> None:
+    """One edit apart, or one label the other's with a compound prefix or more words."""
+    own = [s.folded for s in subject.labels if not s.keyword]
+    prefs = [t.folded for t in target.labels if t.kind == PREF]
+    for a in own:
+        for b in prefs:
+            if len(a) >= 6 and len(b) >= 6 and one_edit(a, b):
+                evidence.typo = True
+            if a != b and _extends(b, a):
+                evidence.narrower = True
+            if a != b and _extends(a, b):
+                evidence.broader = True
+
+
+def _extends(longer: str, shorter: str) -> bool:
+    """`longer` is `shorter` with a compound prefix ("flygmeteorolog") or more words.
+
+    >>> _extends("flygmeteorolog", "meteorolog"), _extends("svarvare metall", "svarvare")
+    (True, True)
+    """
+    if len(shorter) < 4 or len(longer) <= len(shorter):
+        return False
+    words = longer.split()
+    return longer.endswith(shorter) or shorter in words or longer.startswith(shorter + " ")
+
+
+def _equality(subject: Concept, target: Concept, evidence: Evidence) -> None:
+    """The best equal label pair: tier, whether preferred and English, the match fields."""
+    best: tuple[int, int, int, str, Label, Label] | None = None
+    for s in subject.labels:
+        if s.keyword:
+            continue
+        for tier, key in enumerate(_keys(s)):
+            t = target.keys.get((tier, key))
+            if t is not None:
+                rank = (tier, 0 if t.kind == PREF else 1, 0 if t.lang == "sv" else 1)
+                if best is None or rank < best[:3]:
+                    best = (*rank, key, s, t)
+                break
+    if best is None:
+        return
+    tier, _, _, key, s, t = best
+    evidence.tier = tier
+    evidence.equal_pref = t.kind == PREF
+    evidence.equal_en = t.lang == "en"
+    evidence.match_string = key
+    evidence.subject_field = _FIELDS[s.kind]
+    evidence.object_field = _FIELDS[t.kind]
+    evidence.object_label = t.text
+
+
+def _closest(
+    subject: Concept, kind: TargetKind, pair: tuple[int, int] | None, evidence: Evidence
+) -> None:
+    """Without an equal label: the closest pair by trigram cosine names the match fields."""
+    if pair is None:
+        return
+    own = [label for label in subject.labels if not label.keyword]
+    s, t = own[pair[0]], kind.index.labels[pair[1]]
+    evidence.match_string = s.folded
+    evidence.subject_field = _FIELDS[s.kind]
+    evidence.object_field = _FIELDS[t.kind]
+    evidence.object_label = t.text
+
+
+def cosine(a: str, b: str, idf: Mapping[str, float]) -> float:
+    """The TF-IDF trigram cosine of two labels."""
+    va, vb = _weigh(Counter(trigrams(a)), idf), _weigh(Counter(trigrams(b)), idf)
+    return sum(w * vb.get(g, 0.0) for g, w in va.items())
+
+
+# --- weighing and ranking -------------------------------------------------------------------------
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
+
+
+def _predicate(subject: Concept, candidate: Candidate) -> str:
+    """Equal labels make an exact match; a label that is the other's compound head makes the
+    shorter one broader; anything else is a close match (similar, not shown to be the same)."""
+    evidence = candidate.evidence
+    if evidence.tier is not None:
+        return "skos:exactMatch"
+    s_head = head(subject.pref)
+    t_head = head(evidence.object_label or candidate.target.pref)
+    s_words, t_words = fold(subject.pref).split(), fold(evidence.object_label).split()
+    if _heads_agree(s_head, t_head) and s_head != t_head:
+        return "skos:broadMatch" if len(t_head) < len(s_head) else "skos:narrowMatch"
+    if s_head == t_head and len(s_words) != len(t_words):
+        return "skos:broadMatch" if len(t_words) < len(s_words) else "skos:narrowMatch"
+    return "skos:closeMatch"
+
+
+def candidates_for(
+    subject: Concept,
+    kind: TargetKind,
+    weights: Sequence[float],
+    shortlist: int = SHORTLIST,
+) -> list[Candidate]:
+    """Every shortlisted candidate of one subject with its evidence and confidence, best first."""
+    found = kind.shortlist(subject, shortlist)
+    if not found:
+        return []
+    top = max(max(f.cos_sv, f.cos_en) for f in found.values())
+    rank1 = max(found, key=lambda n: (max(found[n].cos_sv, found[n].cos_en), -n))
+    out = []
+    for number, item in found.items():
+        target = kind.concepts[number]
+        evidence = Evidence(cos_sv=item.cos_sv, cos_en=item.cos_en, keyword=item.keyword)
+        evidence.cos_gap = top - max(item.cos_sv, item.cos_en)
+        evidence.rank1 = number == rank1
+        _equality(subject, target, evidence)
+        if evidence.tier is None:
+            _closest(subject, kind, item.pair, evidence)
+        if evidence.tier is not None:
+            evidence.ambiguity = len(kind.by_key[evidence.tier].get(evidence.match_string, ()))
+        evidence.head = any(
+            _heads_agree(s.head, t.head)
+            for s in subject.labels
+            if not s.keyword
+            for t in target.labels
+            if t.kind == PREF
+        )
+        evidence.isco = _isco_evidence(subject, target)
+        if evidence.isco == "agree":
+            sizes = [len(kind.by_isco.get(c, ())) for c in subject.isco & target.isco]
+            evidence.group_only = 1.0 / max(1, min(sizes))
+        _shape(subject, target, evidence)
+        score = sum(w * x for w, x in zip(weights, evidence.vector(), strict=True))
+        out.append(Candidate(subject, target, evidence, _sigmoid(score)))
+    out.sort(key=lambda c: (-c.confidence, c.target.iri))
+    for candidate in out[:PREDICATES_FOR]:
+        candidate.predicate = _predicate(subject, candidate)
+    return out
+
+
+@dataclass
+class Suggestions:
+    """The candidates per type, and what was skipped."""
+
+    by_type: dict[str, list[list[Candidate]]] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+def suggest(
+    vocabularies: Vocabularies,
+    types: Sequence[str],
+    *,
+    per_subject: int = 5,
+    min_confidence: float = 0.0,
+    skip: Iterable[str] = (),
+    weights: Mapping[str, Sequence[float]] | None = None,
+    progress: Progress = lambda message: None,
+) -> Suggestions:
+    """The best `per_subject` candidates of every subject of `types` not in `skip`."""
+    skipped = set(skip)
+    weights = weights or WEIGHTS
+    result = Suggestions()
+    kinds: dict[str, TargetKind] = {}
+    for name in types:
+        match_type = TYPES[name]
+        if match_type.target not in kinds:
+            progress(f"indexing ESCO {match_type.target} labels")
+            kinds[match_type.target] = TargetKind.build(vocabularies.targets[match_type.target])
+        kind = kinds[match_type.target]
+        subjects = vocabularies.subjects.get(name, [])
+        todo = [s for s in subjects if s.iri not in skipped]
+        result.skipped[name] = len(subjects) - len(todo)
+        progress(f"matching {len(todo):,} {name} concepts ({match_type.description})")
+        rows = []
+        for number, subject in enumerate(todo, 1):
+            ranked = candidates_for(subject, kind, weights[name])
+            rows.append([c for c in ranked[:per_subject] if c.confidence >= min_confidence])
+            if number % 1000 == 0:
+                progress(f"  {number:,} of {len(todo):,}")
+        result.by_type[name] = rows
+    return result
