@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -166,3 +167,11 @@ def test_jobtech_occupation_names_reach_ssyk_level_1_by_broader_transitive(
     )
     types = {row["type"]: int(row["n"]) for row in rows}
     assert {"ssyk-level-4", "ssyk-level-3", "ssyk-level-2", "ssyk-level-1"} <= set(types)
+
+
+def test_every_query_of_the_integrators_page_answers(real_server: LiveServer) -> None:
+    page = Path(__file__).resolve().parents[2] / "docs" / "integrators.md"
+    queries = re.findall(r"```sparql\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    assert len(queries) == 4
+    for query in queries:
+        assert sparql(real_server, query), query
