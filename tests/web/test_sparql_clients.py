@@ -268,3 +268,39 @@ def test_real_data_end_to_end(real_served: Served) -> None:
     client.setReturnFormat(JSON)
     count = int(client.queryAndConvert()["results"]["bindings"][0]["n"]["value"])  # type: ignore[index]
     assert count > 2000
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_sparqlwrapper_construct_as_n_triples_by_accept(server: Served, method: str) -> None:
+    """SPARQLWrapper has no N-Triples format name: clients ask for it by Accept."""
+    client = SPARQLWrapper(f"{server.url}/sparql")
+    client.setQuery(CONSTRUCT_O1)
+    client.setMethod(method)
+    client.setOnlyConneg(True)
+    client.addCustomHttpHeader("Accept", "application/n-triples")
+    response = client.query().response
+    assert response.headers["Content-Type"].startswith("application/n-triples")
+    assert len(Graph().parse(data=response.read(), format="nt")) >= 5
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "mimetype"),
+    [
+        (
+            OCCUPATIONS,
+            "application/sparql-results+json,*/*;q=0.9",
+            "application/sparql-results+json",
+        ),
+        (CONSTRUCT_O1, "text/turtle,*/*;q=0.9", "text/turtle"),
+    ],
+)
+def test_yasgui_requests(server: Served, query: str, accept: str, mimetype: str) -> None:
+    """As YASGUI asks: a form POST with its Accept list and no format parameter."""
+    request = urllib.request.Request(
+        f"{server.url}/sparql",
+        data=urllib.parse.urlencode({"query": query}).encode(),
+        headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.headers["Content-Type"].split(";")[0] == mimetype
+        assert response.read()
