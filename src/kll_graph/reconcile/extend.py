@@ -2,8 +2,9 @@
 
 Extension reads each concept once through the shared read model
 (:func:`kll_graph.concepts.concept`: labels, definition, codes, links, mappings with provenance,
-skills) and picks the properties asked for. Values are `{str}`, `{bool}` or, for concepts,
-`{id, name}` reconciled values that this same service can resolve. Settings: `lang` (the labels'
+skills) and picks the properties asked for. Values are `{str}` or, for concepts,
+`{id, name}` reconciled values that this same service can resolve (`deprecated` is the string
+`true` or `false`: neither schema has a boolean value). Settings: `lang` (the labels'
 language) and `limit` (most values per property, 0 for all).
 """
 
@@ -214,7 +215,7 @@ def _values(
     if pid in _ENTITY_LISTS:
         return [_entity(item) for item in doc.get(pid, [])]
     if pid == "deprecated":
-        return [{"bool": bool(doc["deprecated"])}]
+        return [{"str": "true" if doc["deprecated"] else "false"}]  # the schemas have no bool
     return []
 
 

@@ -149,9 +149,14 @@ class Reconciler:
         if not codes:
             codes = self._special_ids(raw, covers, typed, fallback)
             out = codes + out
-        unique = len({s.concept for s in codes if s.type_match}) == 1
-        for s in codes:
-            s.code_unique = unique and s.type_match
+        in_type = [s for s in codes if s.type_match]
+        if typed and len({s.concept for s in in_type}) > 1:
+            # with a type, a code names its concept even when a legacy id elsewhere reads alike
+            notations = [s for s in in_type if s.extra.get("how") == "notation"]
+            in_type = notations if len({s.concept for s in notations}) == 1 else in_type
+        unique = len({s.concept for s in in_type}) == 1
+        for s in in_type:
+            s.code_unique = unique
         if not any(s.code_match for s in out) and " " not in raw.strip():
             out += self._deprecated_ids(raw, covers, typed)
         return out
