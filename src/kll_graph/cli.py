@@ -27,7 +27,7 @@ from kll_graph.mappings.evaluation import (
     TABLE_SOURCES,
     evaluate,
     figures_text,
-    format_weights,
+    format_models,
     official_truth,
 )
 from kll_graph.mappings.matcher import DEFAULT_TYPES, read_vocabularies, suggest
@@ -37,7 +37,12 @@ from kll_graph.mappings.official_tables import (
     convert_to_file,
     default_set_id,
 )
-from kll_graph.mappings.suggestions import candidate_set, reviewed_subjects, write_candidates
+from kll_graph.mappings.suggestions import (
+    candidate_set,
+    check_writable,
+    reviewed_subjects,
+    write_candidates,
+)
 from kll_graph.quality.registry import parse_severities
 from kll_graph.quality.render import render
 from kll_graph.quality.run import current_report
@@ -369,6 +374,7 @@ def mappings_suggest(
 ) -> None:
     """Propose ESCO candidates for JobTech concepts, with their evidence, as an SSSOM set."""
     types = _types(types_text)
+    check_writable(out)
     settings = settings_from(ctx, store=store)
     served = CurrentStore(settings.store).get()
     progress = progress_printer()
@@ -429,12 +435,15 @@ def mappings_evaluate(
     truth = official_truth(settings, vocabularies)
     result = evaluate(vocabularies, truth, fit_weights=fit_weights, progress=progress)
     if fmt == "json":
-        data = {"figures": [f.as_dict() for f in result.figures], "fitted": result.fitted}
+        fitted = {
+            name: {"weights": m.weights, "knots": m.knots} for name, m in result.fitted.items()
+        }
+        data = {"figures": [f.as_dict() for f in result.figures], "fitted": fitted}
         click.echo(json.dumps(data, ensure_ascii=False, indent=1))
         return
     click.echo(figures_text(result))
     if fit_weights:
-        click.echo("\n" + format_weights(result.fitted))
+        click.echo("\n" + format_models(result.fitted))
 
 
 @main.command()

@@ -29,13 +29,14 @@ from kll_graph.mappings.matcher import (
     FEATURES,
     OCCUPATION,
     SKILL,
-    WEIGHTS,
     Candidate,
     Concept,
+    Model,
     Progress,
     TargetKind,
     Vocabularies,
     candidates_for,
+    models,
 )
 from kll_graph.mappings.sources import TABLE_IMPORTER, table_set
 from kll_graph.mappings.sssom import expand
@@ -103,11 +104,11 @@ def rank_all(
     name: str,
     kind: TargetKind,
     subjects: set[str],
-    weights: Sequence[float],
+    model: Model,
 ) -> list[Ranked]:
     """The matcher's full ranking for the given subjects of one type."""
     return [
-        Ranked(s, candidates_for(s, kind, weights))
+        Ranked(s, candidates_for(s, kind, model))
         for s in vocabularies.subjects.get(name, [])
         if s.iri in subjects
     ]
@@ -250,13 +251,18 @@ def logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> 
     return w
 
 
-def format_weights(weights: Mapping[str, Sequence[float]]) -> str:
-    """The WEIGHTS table as Python source, to paste into matcher.py."""
+def format_models(fitted: Mapping[str, Model]) -> str:
+    """The fitted WEIGHTS and KNOTS as Python source, to paste into matcher.py."""
     lines = ["WEIGHTS: dict[str, tuple[float, ...]] = {"]
-    for name, values in weights.items():
+    for name, model in fitted.items():
         lines.append(f'    "{name}": (')
-        for feature, value in zip(FEATURES, values, strict=True):
+        for feature, value in zip(FEATURES, model.weights, strict=True):
             lines.append(f"        {value:.4f},  # {feature}")
+        lines.append("    ),")
+    lines += ["}", "KNOTS: dict[str, tuple[tuple[float, float], ...]] = {"]
+    for name, model in fitted.items():
+        lines.append(f'    "{name}": (')
+        lines += [f"        ({x:.4f}, {y:.4f})," for x, y in model.knots]
         lines.append("    ),")
     lines.append("}")
     return "\n".join(lines)
@@ -265,12 +271,53 @@ def format_weights(weights: Mapping[str, Sequence[float]]) -> str:
 # --- the whole evaluation ---------------------------------------------------------------------
 
 
+def isotonic_knots(
+    raw: np.ndarray, right: np.ndarray, bins: int = 100
+) -> tuple[tuple[float, float], ...]:
+    """Calibration knots: equal-count bins of the raw probability, made monotone by pooling
+    adjacent violators; each knot is (mean raw probability, share right) of a pooled block."""
+    order = np.argsort(raw, kind="stable")
+    blocks = [
+        [float(raw[part].mean()), float(right[part].mean()), float(len(part))]
+        for part in np.array_split(order, min(bins, len(order)))
+        if len(part)
+    ]
+    pooled: list[list[float]] = []
+    for block in blocks:
+        pooled.append(block)
+        while len(pooled) > 1 and pooled[-2][1] >= pooled[-1][1]:
+            (x1, y1, n1), (x2, y2, n2) = pooled[-2], pooled.pop()
+            pooled[-1] = [(x1 * n1 + x2 * n2) / (n1 + n2), (y1 * n1 + y2 * n2) / (n1 + n2), n1 + n2]
+    knots = [(round(x, 4), round(y, 4)) for x, y, _ in pooled]
+    return ((0.0, 0.0), *knots, (1.0, max(knots[-1][1], 1.0) if knots else 1.0))
+
+
+def fit(
+    vocabularies: Vocabularies, name: str, kind: TargetKind, subjects: set[str], truth: Truth
+) -> Model:
+    """Weights by logistic regression on every shortlisted candidate, then knots from the top
+    five of each subject as the matcher ranks them with those weights (what it reports)."""
+    rows, outcomes = training_rows(
+        rank_all(vocabularies, name, kind, subjects, models()[name]), truth[name]
+    )
+    weights = tuple(round(float(w), 4) for w in logistic(rows, outcomes))
+    ranked = rank_all(vocabularies, name, kind, subjects, Model(weights))
+    top = [
+        (c.raw, c.target.iri in truth[name][r.subject.iri])
+        for r in ranked
+        for c in r.candidates[:5]
+    ]
+    raw = np.asarray([t[0] for t in top])
+    right = np.asarray([float(t[1]) for t in top])
+    return Model(weights, isotonic_knots(raw, right))
+
+
 @dataclass
 class Evaluation:
     """Figures per evaluated type on the test half, and the weights fitted on the fit half."""
 
     figures: list[Figures]
-    fitted: dict[str, list[float]]
+    fitted: dict[str, Model]
 
 
 def evaluate(
@@ -278,13 +325,13 @@ def evaluate(
     truth: Truth,
     *,
     types: Sequence[str] = tuple(EVALUATED),
-    weights: Mapping[str, Sequence[float]] | None = None,
+    model: Mapping[str, Model] | None = None,
     fit_weights: bool = False,
     progress: Progress = lambda message: None,
 ) -> Evaluation:
     """Run the matcher on the test half of each type's official subjects and measure it; with
     `fit_weights`, first fit the confidence model on the fit half and measure that one."""
-    weights = dict(weights or WEIGHTS)
+    model = dict(model or models())
     out = Evaluation([], {})
     for name in types:
         kind = TargetKind.build(vocabularies.targets[EVALUATED[name]])
@@ -292,14 +339,10 @@ def evaluate(
         if fit_weights:
             progress(f"fitting {name} on {sum(h == 'fit' for h in subjects.values()):,} subjects")
             fit_set = {s for s, h in subjects.items() if h == "fit"}
-            rows, outcomes = training_rows(
-                rank_all(vocabularies, name, kind, fit_set, weights[name]), truth[name]
-            )
-            weights[name] = logistic(rows, outcomes).tolist()
-            out.fitted[name] = list(weights[name])
+            model[name] = out.fitted[name] = fit(vocabularies, name, kind, fit_set, truth)
         test_set = {s for s, h in subjects.items() if h == "test"}
         progress(f"measuring {name} on {len(test_set):,} subjects")
-        ranked = rank_all(vocabularies, name, kind, test_set, weights[name])
+        ranked = rank_all(vocabularies, name, kind, test_set, model[name])
         out.figures.append(figures(name, ranked, kind, truth[name]))
     return out
 

@@ -89,51 +89,54 @@ FEATURES = (
     "group_only",  # 1 / how many ESCO occupations the agreeing ISCO group holds
 )
 
-#: Fitted logistic weights per type (see the module docstring); bias first.
+#: Logistic weights per type, in the order of FEATURES. occupation-name and skill: fitted on the
+#: fit half of the official tables by `kll-graph mappings evaluate --fit` (its output pasted
+#: here). ssyk-level-4: set by hand, as no official table maps SSYK groups to ISCO groups to fit
+#: on; the ISCO code JobTech relates to the group dominates, and its confidence is not calibrated.
 WEIGHTS: dict[str, tuple[float, ...]] = {
     "occupation-name": (
-        -4.0,
-        2.0,
-        1.5,
-        1.0,
-        0.5,
-        0.5,
-        3.0,
-        2.0,
-        -4.0,
-        0.5,
-        1.5,
-        0.5,
-        -1.0,
-        -0.5,
-        0.2,
-        0.5,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
+        -4.1227,  # bias
+        1.7901,  # equal_exact
+        0.0000,  # equal_folded
+        0.0000,  # equal_words
+        1.5044,  # equal_pref
+        0.3187,  # equal_en
+        2.1048,  # cos_sv
+        1.4596,  # cos_en
+        -2.4343,  # cos_gap
+        0.0084,  # head
+        1.4870,  # isco_agree
+        -0.3116,  # isco_minor
+        -1.1753,  # isco_disagree
+        -0.3354,  # ambiguity
+        0.3314,  # keyword
+        1.4337,  # rank1
+        0.2574,  # typo
+        2.2685,  # narrower
+        1.2720,  # broader
+        1.6629,  # group_only
     ),
     "skill": (
-        -4.0,
-        2.0,
-        1.5,
-        1.0,
-        0.5,
-        0.5,
-        3.0,
-        2.0,
-        -4.0,
-        0.5,
-        0.0,
-        0.0,
-        0.0,
-        -0.5,
-        0.2,
-        0.5,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
+        -5.7717,  # bias
+        0.5052,  # equal_exact
+        -0.8505,  # equal_folded
+        0.2680,  # equal_words
+        0.4020,  # equal_pref
+        -0.9690,  # equal_en
+        5.9050,  # cos_sv
+        2.3855,  # cos_en
+        -0.5044,  # cos_gap
+        0.1373,  # head
+        0.0000,  # isco_agree
+        0.0000,  # isco_minor
+        0.0000,  # isco_disagree
+        -0.2601,  # ambiguity
+        0.0179,  # keyword
+        0.9469,  # rank1
+        -1.0110,  # typo
+        0.3452,  # narrower
+        0.8297,  # broader
+        0.0000,  # group_only
     ),
     "ssyk-level-4": (
         -4.0,
@@ -156,6 +159,67 @@ WEIGHTS: dict[str, tuple[float, ...]] = {
         0.0,
         0.0,
         0.0,
+    ),
+}
+#: Isotonic calibration per type (raw probability, share right), fitted with the weights; a
+#: type without knots (ssyk-level-4: no official table to fit on) reports the raw probability.
+KNOTS: dict[str, tuple[tuple[float, float], ...]] = {
+    "occupation-name": (
+        (0.0000, 0.0000),
+        (0.0078, 0.0067),
+        (0.0197, 0.0232),
+        (0.0336, 0.0346),
+        (0.0408, 0.0455),
+        (0.0459, 0.0606),
+        (0.0614, 0.1002),
+        (0.0852, 0.1169),
+        (0.1024, 0.1212),
+        (0.1260, 0.1429),
+        (0.1507, 0.1515),
+        (0.1634, 0.2121),
+        (0.1807, 0.2424),
+        (0.2213, 0.2803),
+        (0.3255, 0.3131),
+        (0.5229, 0.4394),
+        (0.6192, 0.5938),
+        (0.7292, 0.7083),
+        (0.8286, 0.8125),
+        (0.9061, 0.8646),
+        (0.9798, 0.9688),
+        (0.9905, 0.9844),
+        (0.9970, 1.0000),
+        (1.0000, 1.0000),
+    ),
+    "skill": (
+        (0.0000, 0.0000),
+        (0.0097, 0.0069),
+        (0.0152, 0.0231),
+        (0.0204, 0.0306),
+        (0.0235, 0.0347),
+        (0.0247, 0.0394),
+        (0.0257, 0.0486),
+        (0.0295, 0.0498),
+        (0.0336, 0.0556),
+        (0.0379, 0.0681),
+        (0.0452, 0.0683),
+        (0.0537, 0.0686),
+        (0.0613, 0.0699),
+        (0.0643, 0.0909),
+        (0.0670, 0.0979),
+        (0.0862, 0.1037),
+        (0.1203, 0.1224),
+        (0.1389, 0.1259),
+        (0.1665, 0.1853),
+        (0.2143, 0.1993),
+        (0.2599, 0.2797),
+        (0.3106, 0.3846),
+        (0.3468, 0.3916),
+        (0.3934, 0.4825),
+        (0.4954, 0.5175),
+        (0.6315, 0.6014),
+        (0.7638, 0.6573),
+        (0.9371, 0.9510),
+        (1.0000, 1.0000),
     ),
 }
 
@@ -555,6 +619,8 @@ class Candidate:
     evidence: Evidence
     confidence: float = 0.0
     predicate: str = "skos:closeMatch"
+    #: The logistic model's probability before calibration (ranks ties of the calibration).
+    raw: float = 0.0
 
     @property
     def similarity(self) -> float:
@@ -745,6 +811,34 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
 
 
+@dataclass(frozen=True)
+class Model:
+    """The confidence model of one type: logistic weights over :data:`FEATURES`, then an
+    isotonic calibration (knots of raw probability -> share right, interpolated)."""
+
+    weights: tuple[float, ...]
+    knots: tuple[tuple[float, float], ...] = ()
+
+    def raw(self, vector: Sequence[float]) -> float:
+        return _sigmoid(sum(w * x for w, x in zip(self.weights, vector, strict=True)))
+
+    def calibrate(self, raw: float) -> float:
+        if not self.knots:
+            return raw
+        xs, ys = zip(*self.knots, strict=True)
+        return float(np.interp(raw, xs, ys))
+
+
+def models(
+    weights: Mapping[str, Sequence[float]] | None = None,
+    knots: Mapping[str, Sequence[tuple[float, float]]] | None = None,
+) -> dict[str, Model]:
+    """The model of every type: the fitted constants unless others are given."""
+    weights = weights if weights is not None else WEIGHTS
+    knots = knots if knots is not None else KNOTS
+    return {name: Model(tuple(weights[name]), tuple(knots.get(name, ()))) for name in TYPES}
+
+
 def _predicate(subject: Concept, candidate: Candidate) -> str:
     """Equal labels make an exact match; a label that is the other's compound head makes the
     shorter one broader; anything else is a close match (similar, not shown to be the same)."""
@@ -764,7 +858,7 @@ def _predicate(subject: Concept, candidate: Candidate) -> str:
 def candidates_for(
     subject: Concept,
     kind: TargetKind,
-    weights: Sequence[float],
+    model: Model,
     shortlist: int = SHORTLIST,
 ) -> list[Candidate]:
     """Every shortlisted candidate of one subject with its evidence and confidence, best first."""
@@ -778,7 +872,7 @@ def candidates_for(
         target = kind.concepts[number]
         evidence = Evidence(cos_sv=item.cos_sv, cos_en=item.cos_en, keyword=item.keyword)
         evidence.cos_gap = top - max(item.cos_sv, item.cos_en)
-        evidence.rank1 = number == rank1
+        evidence.rank1 = number == rank1 and top > 0.0
         _equality(subject, target, evidence)
         if evidence.tier is None:
             _closest(subject, kind, item.pair, evidence)
@@ -796,9 +890,9 @@ def candidates_for(
             sizes = [len(kind.by_isco.get(c, ())) for c in subject.isco & target.isco]
             evidence.group_only = 1.0 / max(1, min(sizes))
         _shape(subject, target, evidence)
-        score = sum(w * x for w, x in zip(weights, evidence.vector(), strict=True))
-        out.append(Candidate(subject, target, evidence, _sigmoid(score)))
-    out.sort(key=lambda c: (-c.confidence, c.target.iri))
+        raw = model.raw(evidence.vector())
+        out.append(Candidate(subject, target, evidence, model.calibrate(raw), raw=raw))
+    out.sort(key=lambda c: (-c.confidence, -c.raw, c.target.iri))
     for candidate in out[:PREDICATES_FOR]:
         candidate.predicate = _predicate(subject, candidate)
     return out
@@ -819,12 +913,12 @@ def suggest(
     per_subject: int = 5,
     min_confidence: float = 0.0,
     skip: Iterable[str] = (),
-    weights: Mapping[str, Sequence[float]] | None = None,
+    model: Mapping[str, Model] | None = None,
     progress: Progress = lambda message: None,
 ) -> Suggestions:
     """The best `per_subject` candidates of every subject of `types` not in `skip`."""
     skipped = set(skip)
-    weights = weights or WEIGHTS
+    model = model or models()
     result = Suggestions()
     kinds: dict[str, TargetKind] = {}
     for name in types:
@@ -839,7 +933,7 @@ def suggest(
         progress(f"matching {len(todo):,} {name} concepts ({match_type.description})")
         rows = []
         for number, subject in enumerate(todo, 1):
-            ranked = candidates_for(subject, kind, weights[name])
+            ranked = candidates_for(subject, kind, model[name])
             rows.append([c for c in ranked[:per_subject] if c.confidence >= min_confidence])
             if number % 1000 == 0:
                 progress(f"  {number:,} of {len(todo):,}")

@@ -151,6 +151,15 @@ def candidate_set(suggestions: Suggestions, manifest: Manifest, types: Sequence[
     return MappingSet(dict(CURIE_MAP), metadata, mappings)
 
 
+def check_writable(out: Path) -> None:
+    """Refuse an output whose folder is missing or not writable, before any work is done."""
+    directory = out.resolve().parent
+    if not directory.is_dir():
+        raise MatcherError(f"cannot write {out}: the folder {directory} does not exist")
+    if out.is_dir() or not os.access(directory, os.W_OK):
+        raise MatcherError(f"cannot write {out}: not a writable file path; choose another --out")
+
+
 def write_atomically(text: str, out: Path) -> None:
     """Write to a temporary file beside `out` and rename it, so no partial file is left."""
     directory = out.resolve().parent
