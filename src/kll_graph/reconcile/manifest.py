@@ -12,6 +12,7 @@ from typing import Any
 
 from kll_graph import __version__
 from kll_graph.labels.index import Hit
+from kll_graph.namespaces import JOBTECH_CONCEPT, kll
 from kll_graph.reconcile.extend import SETTINGS_02, SETTINGS_10
 from kll_graph.reconcile.properties import PROPERTIES, as_dict
 from kll_graph.reconcile.query import MAX_BATCH
@@ -26,8 +27,8 @@ def manifest_02(reconciler: Reconciler, root: str, site: str, lang: str) -> dict
     return {
         "versions": ["0.2"],
         "name": NAME,
-        "identifierSpace": "http://data.jobtechdev.se/taxonomy/concept/",
-        "schemaSpace": "https://w3id.org/kll-graph/ontology#",
+        "identifierSpace": JOBTECH_CONCEPT.iri,
+        "schemaSpace": kll(reconciler.served.manifest.base_iri).iri,
         "documentation": f"{site}/about",
         "serviceVersion": __version__,
         "view": {"url": f"{site}/page?uri={{{{id}}}}"},
