@@ -5,7 +5,6 @@ data the evaluation stays at or above the figures measured when it was written."
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import pytest
@@ -269,7 +268,7 @@ def real_without_tables(
 
 
 def test_real_evaluation_stays_at_the_measured_figures(
-    real_without_tables: tuple[Settings, CurrentStore], caplog: pytest.LogCaptureFixture
+    real_without_tables: tuple[Settings, CurrentStore],
 ) -> None:
     settings, current = real_without_tables
     served = current.get()
@@ -277,8 +276,7 @@ def test_real_evaluation_stays_at_the_measured_figures(
     types = ("occupation-name", "skill")
     vocabularies = read_vocabularies(served.store, settings.base_iri, types)
     truth = official_truth(settings, vocabularies)
-    with caplog.at_level(logging.INFO):
-        figures = {f.name: f for f in evaluate(vocabularies, truth).figures}
+    figures = {f.name: f for f in evaluate(vocabularies, truth).figures}
     occupations, skills = figures["occupation-name"], figures["skill"]
     # Measured when written (docs/mappings.md); each bound a little below.
     assert occupations.p_at_1 >= OCCUPATION_P1 and occupations.r_at_5 >= OCCUPATION_R5
@@ -290,6 +288,8 @@ def test_real_evaluation_stays_at_the_measured_figures(
                 assert abs(band.precision - band.confidence) <= CALIBRATION, (f.name, band)
 
 
-OCCUPATION_P1, OCCUPATION_R5 = 0.0, 0.0
-SKILL_P1, SKILL_R5 = 0.0, 0.0
-CALIBRATION = 1.0
+# Measured on 2026-12-03 (docs/mappings.md): occupation names P@1 0.798, R@5 0.858; skills
+# P@1 0.506, R@5 0.432; the largest calibration gap in a band of at least 50 candidates 0.111.
+OCCUPATION_P1, OCCUPATION_R5 = 0.78, 0.84
+SKILL_P1, SKILL_R5 = 0.49, 0.42
+CALIBRATION = 0.13

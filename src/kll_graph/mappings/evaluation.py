@@ -335,6 +335,7 @@ def evaluate(
     out = Evaluation([], {})
     for name in types:
         kind = TargetKind.build(vocabularies.targets[EVALUATED[name]])
+        kind.claim(vocabularies.subjects.get(name, []))
         subjects = {s: half(s) for s in truth[name]}
         if fit_weights:
             progress(f"fitting {name} on {sum(h == 'fit' for h in subjects.values()):,} subjects")

@@ -9,18 +9,22 @@ How it works, per subject type (:data:`TYPES`):
 1. Candidates: the ESCO concepts of the fitting kind whose labels share most character trigrams
    with the subject's labels (TF-IDF cosine over folded labels with word boundaries; trigrams
    find Swedish compounds in any order: "mjukvaruutvecklare" ~ "utvecklare, mjukvara"), plus
-   every concept with an equal label at any tier.
-2. Evidence per candidate (:class:`Evidence`): equal labels at three tiers (diacritics kept, so
-   å, ä and ö stay distinct letters; then folded; then the words in any order, which catches
-   inverted forms "sjuksköterska, grundutbildad"), the compound head shared, the cosine with the
-   Swedish and with the English labels, whether the best label is preferred, the hierarchy
-   (the occupation name's SSYK group, that group's ISCO codes, against the ESCO occupation's
-   ISCO unit group), the JobTech keywords pointing at the subject, and ambiguity (how many
-   candidates share the best label).
-3. A logistic model per type turns the evidence into a confidence; its weights
-   (:data:`WEIGHTS`) were fitted on one half of the official tables' subjects (split by a stable
-   hash of the subject id) with `kll-graph mappings evaluate --fit`, and the other half reports
-   how well calibrated it is. The candidates of a subject are ranked by confidence.
+   every concept with an equal label at any tier, plus the occupations of the subject's ISCO
+   unit group when it is small.
+2. Evidence per candidate (:class:`Evidence`, :data:`FEATURES`): equal labels at three tiers
+   (diacritics kept, so å, ä and ö stay distinct letters; then folded; then the words in any
+   order, which catches inverted forms "sjuksköterska, grundutbildad"), one edit apart, one label
+   the other's with a compound prefix or more words (which also gives broad or narrow), the
+   cosine with the Swedish and with the English labels, whether the equal label is preferred,
+   the hierarchy (the occupation name's SSYK group, the ISCO codes JobTech relates to it, against
+   the ESCO occupation's ISCO unit group), the JobTech keywords pointing at the subject, and
+   ambiguity both ways (how many ESCO concepts share the equal label; whether another JobTech
+   concept has an equal label for this one).
+3. A logistic model per type (:class:`Model`) turns the evidence into a probability, and an
+   isotonic calibration turns that into the confidence. Weights (:data:`WEIGHTS`) and
+   calibration (:data:`KNOTS`) were fitted on one half of the official tables' subjects (split
+   by a stable hash of the subject IRI) with `kll-graph mappings evaluate --fit`; the other half
+   reports how good and how well calibrated they are. Candidates rank by confidence.
 """
 
 from __future__ import annotations
@@ -87,6 +91,7 @@ FEATURES = (
     "narrower",  # the candidate's label is the subject's with a compound prefix or more words
     "broader",  # the subject's label is the candidate's with a compound prefix or more words
     "group_only",  # 1 / how many ESCO occupations the agreeing ISCO group holds
+    "claimed",  # another subject of the type has an equal label for this concept
 )
 
 #: Logistic weights per type, in the order of FEATURES. occupation-name and skill: fitted on the
@@ -95,48 +100,50 @@ FEATURES = (
 #: on; the ISCO code JobTech relates to the group dominates, and its confidence is not calibrated.
 WEIGHTS: dict[str, tuple[float, ...]] = {
     "occupation-name": (
-        -4.1227,  # bias
-        1.7901,  # equal_exact
+        -4.0217,  # bias
+        1.7028,  # equal_exact
         0.0000,  # equal_folded
         0.0000,  # equal_words
-        1.5044,  # equal_pref
-        0.3187,  # equal_en
-        2.1048,  # cos_sv
-        1.4596,  # cos_en
-        -2.4343,  # cos_gap
-        0.0084,  # head
-        1.4870,  # isco_agree
-        -0.3116,  # isco_minor
-        -1.1753,  # isco_disagree
-        -0.3354,  # ambiguity
-        0.3314,  # keyword
-        1.4337,  # rank1
-        0.2574,  # typo
-        2.2685,  # narrower
-        1.2720,  # broader
-        1.6629,  # group_only
+        1.4153,  # equal_pref
+        0.3163,  # equal_en
+        2.1932,  # cos_sv
+        1.6693,  # cos_en
+        -2.4182,  # cos_gap
+        -0.0465,  # head
+        1.4959,  # isco_agree
+        -0.3066,  # isco_minor
+        -1.1892,  # isco_disagree
+        -0.3585,  # ambiguity
+        0.4746,  # keyword
+        1.4615,  # rank1
+        0.2362,  # typo
+        2.1959,  # narrower
+        1.4445,  # broader
+        1.7240,  # group_only
+        -0.6415,  # claimed
     ),
     "skill": (
-        -5.7717,  # bias
-        0.5052,  # equal_exact
-        -0.8505,  # equal_folded
-        0.2680,  # equal_words
-        0.4020,  # equal_pref
-        -0.9690,  # equal_en
-        5.9050,  # cos_sv
-        2.3855,  # cos_en
-        -0.5044,  # cos_gap
-        0.1373,  # head
+        -5.7969,  # bias
+        0.4737,  # equal_exact
+        -0.8620,  # equal_folded
+        0.2515,  # equal_words
+        0.3719,  # equal_pref
+        -0.7635,  # equal_en
+        6.0831,  # cos_sv
+        2.4115,  # cos_en
+        -0.4614,  # cos_gap
+        0.1226,  # head
         0.0000,  # isco_agree
         0.0000,  # isco_minor
         0.0000,  # isco_disagree
-        -0.2601,  # ambiguity
-        0.0179,  # keyword
-        0.9469,  # rank1
-        -1.0110,  # typo
-        0.3452,  # narrower
-        0.8297,  # broader
+        -0.2939,  # ambiguity
+        0.0152,  # keyword
+        0.9330,  # rank1
+        -0.9016,  # typo
+        0.2904,  # narrower
+        0.8642,  # broader
         0.0000,  # group_only
+        -0.8033,  # claimed
     ),
     "ssyk-level-4": (
         -4.0,
@@ -159,6 +166,7 @@ WEIGHTS: dict[str, tuple[float, ...]] = {
         0.0,
         0.0,
         0.0,
+        0.0,
     ),
 }
 #: Isotonic calibration per type (raw probability, share right), fitted with the weights; a
@@ -166,59 +174,56 @@ WEIGHTS: dict[str, tuple[float, ...]] = {
 KNOTS: dict[str, tuple[tuple[float, float], ...]] = {
     "occupation-name": (
         (0.0000, 0.0000),
-        (0.0078, 0.0067),
-        (0.0197, 0.0232),
-        (0.0336, 0.0346),
-        (0.0408, 0.0455),
-        (0.0459, 0.0606),
-        (0.0614, 0.1002),
-        (0.0852, 0.1169),
-        (0.1024, 0.1212),
-        (0.1260, 0.1429),
-        (0.1507, 0.1515),
-        (0.1634, 0.2121),
-        (0.1807, 0.2424),
-        (0.2213, 0.2803),
-        (0.3255, 0.3131),
-        (0.5229, 0.4394),
-        (0.6192, 0.5938),
-        (0.7292, 0.7083),
-        (0.8286, 0.8125),
-        (0.9061, 0.8646),
-        (0.9798, 0.9688),
-        (0.9905, 0.9844),
-        (0.9970, 1.0000),
+        (0.0027, 0.0000),
+        (0.0091, 0.0121),
+        (0.0175, 0.0269),
+        (0.0261, 0.0341),
+        (0.0369, 0.0505),
+        (0.0470, 0.0606),
+        (0.0519, 0.0909),
+        (0.0578, 0.0970),
+        (0.0781, 0.1288),
+        (0.1158, 0.1333),
+        (0.1634, 0.1919),
+        (0.2252, 0.2803),
+        (0.2796, 0.3030),
+        (0.3578, 0.3939),
+        (0.5170, 0.4394),
+        (0.6259, 0.5938),
+        (0.6758, 0.6562),
+        (0.7646, 0.7188),
+        (0.8862, 0.8516),
+        (0.9885, 0.9875),
+        (0.9974, 1.0000),
         (1.0000, 1.0000),
     ),
     "skill": (
         (0.0000, 0.0000),
-        (0.0097, 0.0069),
-        (0.0152, 0.0231),
-        (0.0204, 0.0306),
-        (0.0235, 0.0347),
-        (0.0247, 0.0394),
-        (0.0257, 0.0486),
-        (0.0295, 0.0498),
-        (0.0336, 0.0556),
-        (0.0379, 0.0681),
-        (0.0452, 0.0683),
-        (0.0537, 0.0686),
-        (0.0613, 0.0699),
-        (0.0643, 0.0909),
-        (0.0670, 0.0979),
-        (0.0862, 0.1037),
-        (0.1203, 0.1224),
-        (0.1389, 0.1259),
-        (0.1665, 0.1853),
-        (0.2143, 0.1993),
-        (0.2599, 0.2797),
-        (0.3106, 0.3846),
-        (0.3468, 0.3916),
-        (0.3934, 0.4825),
-        (0.4954, 0.5175),
-        (0.6315, 0.6014),
-        (0.7638, 0.6573),
-        (0.9371, 0.9510),
+        (0.0096, 0.0069),
+        (0.0157, 0.0238),
+        (0.0205, 0.0308),
+        (0.0236, 0.0312),
+        (0.0251, 0.0417),
+        (0.0299, 0.0468),
+        (0.0353, 0.0590),
+        (0.0433, 0.0625),
+        (0.0593, 0.0662),
+        (0.0703, 0.0944),
+        (0.0853, 0.1049),
+        (0.1127, 0.1301),
+        (0.1359, 0.1399),
+        (0.1497, 0.1538),
+        (0.1605, 0.1748),
+        (0.1889, 0.1981),
+        (0.2345, 0.2098),
+        (0.2750, 0.2937),
+        (0.3315, 0.3636),
+        (0.3968, 0.5035),
+        (0.4616, 0.5315),
+        (0.5345, 0.5524),
+        (0.6405, 0.5734),
+        (0.7722, 0.6993),
+        (0.9408, 0.9441),
         (1.0000, 1.0000),
     ),
 }
@@ -444,7 +449,12 @@ def trigrams(text: str) -> list[str]:
     >>> trigrams("Kock, à la carte")[:4]
     ['#ko', 'koc', 'ock', 'ck#']
     """
-    padded = "#" + "#".join(fold(text).split()) + "#"
+    return folded_trigrams(fold(text))
+
+
+def folded_trigrams(folded: str) -> list[str]:
+    """The trigrams of an already folded label (see :func:`trigrams`)."""
+    padded = "#" + folded.replace(" ", "#") + "#"
     return [padded[i : i + 3] for i in range(len(padded) - 2)]
 
 
@@ -469,7 +479,7 @@ class TrigramIndex:
         for number, concept in enumerate(targets):
             for label in concept.labels:
                 labels.append(label)
-                vectors.append(Counter(trigrams(label.text)))
+                vectors.append(Counter(folded_trigrams(label.folded)))
                 concept_of.append(number)
                 english.append(label.lang == "en")
         df: Counter[str] = Counter()
@@ -500,9 +510,9 @@ class TrigramIndex:
             n,
         )
 
-    def scores(self, text: str) -> np.ndarray:
-        """The cosine of `text` with every label (zeros where no trigram is shared)."""
-        query = _weigh(Counter(trigrams(text)), self.idf)
+    def scores(self, folded: str) -> np.ndarray:
+        """The cosine of a folded label with every label (zeros where no trigram is shared)."""
+        query = _weigh(Counter(folded_trigrams(folded)), self.idf)
         found = [(self.postings[g], w) for g, w in sorted(query.items()) if g in self.postings]
         if not found:
             return np.zeros(self.size)
@@ -567,6 +577,7 @@ class Evidence:
     narrower: bool = False
     broader: bool = False
     group_only: float = 0.0
+    claimed: bool = False
     match_string: str = ""
     subject_field: str = ""
     object_field: str = ""
@@ -594,6 +605,7 @@ class Evidence:
             float(self.narrower),
             float(self.broader),
             self.group_only,
+            float(self.claimed),
         ]
 
 
@@ -636,6 +648,21 @@ class TargetKind:
     by_key: tuple[dict[str, set[int]], ...]
     #: ISCO unit group code -> the concepts in it.
     by_isco: dict[str, set[int]]
+    #: Concept number -> the subjects with an equal label (exact or folded), see :meth:`claim`.
+    claims: dict[int, set[str]] = field(default_factory=dict)
+
+    def claim(self, subjects: Iterable[Concept]) -> None:
+        """Note which subjects have an equal label for which concepts: a concept that another
+        subject names exactly is less likely this subject's match (ambiguity seen from ESCO)."""
+        claims: dict[int, set[str]] = defaultdict(set)
+        for subject in subjects:
+            for label in subject.labels:
+                if label.keyword:
+                    continue
+                for tier, key in enumerate(_keys(label)[:2]):
+                    for number in self.by_key[tier].get(key, ()):
+                        claims[number].add(subject.iri)
+        self.claims = dict(claims)
 
     @classmethod
     def build(cls, concepts: list[Concept]) -> TargetKind:
@@ -654,8 +681,8 @@ class TargetKind:
         own = [label for label in subject.labels if not label.keyword]
         keyword = [label for label in subject.labels if label.keyword]
         best = self._best(own)
-        kw = self._best(keyword)
-        numbers = best.top(size) | kw.top(max(3, size // 5))
+        kw = self._best(keyword) if keyword else None
+        numbers = best.top(size) | (kw.top(max(3, size // 5)) if kw else set())
         for label in own:
             for tier, key in enumerate(_keys(label)):
                 numbers |= self.by_key[tier].get(key, set())
@@ -666,7 +693,7 @@ class TargetKind:
         out = {}
         for number in sorted(numbers):
             sv, en, pair = best.get(number)
-            ksv, ken, _ = kw.get(number)
+            ksv, ken, _ = kw.get(number) if kw else (0.0, 0.0, None)
             out[number] = Shortlisted(sv, en, max(ksv, ken), pair)
         return out
 
@@ -675,9 +702,9 @@ class TargetKind:
         if not labels:
             return _Cosines(self.index, np.zeros(self.index.size), np.zeros(self.index.size, int))
         if len(labels) == 1:
-            scores = self.index.scores(labels[0].text)
+            scores = self.index.scores(labels[0].folded)
             return _Cosines(self.index, scores, np.zeros(len(scores), dtype=int))
-        stack = np.stack([self.index.scores(label.text) for label in labels])
+        stack = np.stack([self.index.scores(label.folded) for label in labels])
         return _Cosines(self.index, stack.max(axis=0), stack.argmax(axis=0))
 
 
@@ -798,12 +825,6 @@ def _closest(
     evidence.object_label = t.text
 
 
-def cosine(a: str, b: str, idf: Mapping[str, float]) -> float:
-    """The TF-IDF trigram cosine of two labels."""
-    va, vb = _weigh(Counter(trigrams(a)), idf), _weigh(Counter(trigrams(b)), idf)
-    return sum(w * vb.get(g, 0.0) for g, w in va.items())
-
-
 # --- weighing and ranking -------------------------------------------------------------------------
 
 
@@ -839,19 +860,18 @@ def models(
     return {name: Model(tuple(weights[name]), tuple(knots.get(name, ()))) for name in TYPES}
 
 
-def _predicate(subject: Concept, candidate: Candidate) -> str:
-    """Equal labels make an exact match; a label that is the other's compound head makes the
-    shorter one broader; anything else is a close match (similar, not shown to be the same)."""
+def _predicate(candidate: Candidate) -> str:
+    """Equal labels make an exact match; a preferred label that is the other's with a compound
+    prefix or more words makes the shorter one broader ("Meteorolog" -> "flygmeteorolog" is a
+    narrow match: the ESCO concept is narrower); anything else is a close match (similar, not
+    shown to be the same)."""
     evidence = candidate.evidence
     if evidence.tier is not None:
         return "skos:exactMatch"
-    s_head = head(subject.pref)
-    t_head = head(evidence.object_label or candidate.target.pref)
-    s_words, t_words = fold(subject.pref).split(), fold(evidence.object_label).split()
-    if _heads_agree(s_head, t_head) and s_head != t_head:
-        return "skos:broadMatch" if len(t_head) < len(s_head) else "skos:narrowMatch"
-    if s_head == t_head and len(s_words) != len(t_words):
-        return "skos:broadMatch" if len(t_words) < len(s_words) else "skos:narrowMatch"
+    if evidence.narrower and not evidence.broader:
+        return "skos:narrowMatch"
+    if evidence.broader and not evidence.narrower:
+        return "skos:broadMatch"
     return "skos:closeMatch"
 
 
@@ -890,11 +910,12 @@ def candidates_for(
             sizes = [len(kind.by_isco.get(c, ())) for c in subject.isco & target.isco]
             evidence.group_only = 1.0 / max(1, min(sizes))
         _shape(subject, target, evidence)
+        evidence.claimed = bool(kind.claims.get(number, set()) - {subject.iri})
         raw = model.raw(evidence.vector())
         out.append(Candidate(subject, target, evidence, model.calibrate(raw), raw=raw))
     out.sort(key=lambda c: (-c.confidence, -c.raw, c.target.iri))
     for candidate in out[:PREDICATES_FOR]:
-        candidate.predicate = _predicate(subject, candidate)
+        candidate.predicate = _predicate(candidate)
     return out
 
 
@@ -928,6 +949,7 @@ def suggest(
             kinds[match_type.target] = TargetKind.build(vocabularies.targets[match_type.target])
         kind = kinds[match_type.target]
         subjects = vocabularies.subjects.get(name, [])
+        kind.claim(subjects)
         todo = [s for s in subjects if s.iri not in skipped]
         result.skipped[name] = len(subjects) - len(todo)
         progress(f"matching {len(todo):,} {name} concepts ({match_type.description})")
