@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from kll_graph.quality.render import REPORT_CSS
 from tests.quality.support import VOC, build_fixture
 
 
@@ -83,6 +84,9 @@ def test_html_is_a_page_linking_concepts(stores: dict[str, Path]) -> None:
     result = kll_graph("check", "--store", str(stores["error"]), "--format", "html")
     assert result.stdout.lstrip().startswith("<!doctype html>")
     assert "/resource?uri=http%3A%2F%2Fexample.org%2Fvoc%2Fc" in result.stdout
+    # a page without a server: the report's stylesheet (the one /-/quality serves) is inlined
+    assert REPORT_CSS.read_text(encoding="utf-8") in result.stdout
+    assert "<link" not in result.stdout
 
 
 def test_bad_severity_is_a_clear_error(stores: dict[str, Path]) -> None:

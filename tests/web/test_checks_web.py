@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from kll_graph.quality.render import REPORT_CSS
 from kll_graph.store import CurrentStore
 from kll_graph.testing import LiveServer
 from tests.quality.support import VOC, build_fixture
@@ -97,3 +98,12 @@ def test_bad_parameters_are_400_in_the_one_error_shape(
     assert status == 400
     assert data["error"]["parameter"] == parameter
     assert data["error"]["code"] == "bad_request"
+
+
+def test_the_page_and_the_standalone_report_share_one_stylesheet(server: LiveServer) -> None:
+    status, _type, page = get(server.url + "/-/quality")
+    assert status == 200 and 'href="/-/quality.css"' in page
+    status, content_type, css = get(server.url + "/-/quality.css")
+    assert status == 200 and content_type.startswith("text/css")
+    assert css == REPORT_CSS.read_text(encoding="utf-8")
+    assert ".sev-error" in css

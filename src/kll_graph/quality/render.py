@@ -24,6 +24,8 @@ from kll_graph.quality.registry import SEVERITIES
 from kll_graph.quality.report import Finding, QualityReport, summarize
 
 TEMPLATES = Path(__file__).with_name("templates")
+#: The report's own style rules, for the site to serve (the standalone page inlines them).
+REPORT_CSS = TEMPLATES / "report.css"
 #: Findings per check on the overview page; a chosen check pages by `limit`.
 OVERVIEW_FINDINGS = 20
 #: Builds the link to the report filtered by check, vocabulary, severity, offset.

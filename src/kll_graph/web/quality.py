@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, jsonify, render_template, request, url_for
+from flask import Blueprint, Flask, jsonify, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 
-from kll_graph.quality.render import quality_view, report_body
+from kll_graph.quality.render import REPORT_CSS, quality_view, report_body
 from kll_graph.quality.report import QualityReport
 from kll_graph.quality.run import report_for
 from kll_graph.settings import Settings
@@ -73,6 +73,10 @@ def blueprint(app: Flask) -> Blueprint:
         json_url = url_for("quality.data", **filters)
         body = report_body(view, page_url=_page_url, json_url=json_url)
         return render_template("quality.html", view=view, report=body, ui_lang="en")
+
+    @bp.get("/-/quality.css")
+    def style() -> ResponseReturnValue:
+        return send_file(REPORT_CSS, mimetype="text/css", conditional=True, max_age=3600)
 
     @bp.get("/-/quality.json")
     def data() -> ResponseReturnValue:
