@@ -151,6 +151,18 @@ def test_a_policy_a_view_sets_on_purpose_is_kept() -> None:
     assert plain.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
 
 
+def test_a_view_with_its_own_policy_decides_its_framing() -> None:
+    """No default X-Frame-Options: DENY beside a policy whose frame-ancestors allows a frame
+    (a reconciliation preview in OpenRefine's iframe); every other page still gets DENY."""
+    own = "default-src 'none'; frame-ancestors *"
+    framed = secure_response(
+        Response("<p>x</p>", mimetype="text/html", headers={"Content-Security-Policy": own})
+    )
+    assert "X-Frame-Options" not in framed.headers
+    plain = secure_response(Response("<p>x</p>", mimetype="text/html"))
+    assert plain.headers["X-Frame-Options"] == "DENY"
+
+
 # --- redirects --------------------------------------------------------------------------------
 
 #: Requests werkzeug answers with a routing redirect (merging `//`), and where it must lead.

@@ -7,7 +7,7 @@
 - 1.0: `GET /reconcile/v1` (manifest), `POST /match`, `GET /suggest/{entity,type,property}`,
   `GET /preview`, `POST /extend`, `GET /extend/propose`.
 - Every answer under /reconcile, errors, 404s and preflights included, allows any origin (CORS).
-  Previews are static HTML that may be framed (no scripts, no X-Frame-Options).
+  Previews are static HTML that may be framed (no scripts; their own policy's `frame-ancestors *`).
 - The display language: `lang` (query parameter, or the 1.0 query's), else `Accept-Language`,
   else Swedish; answers say it in `Content-Language`.
 """
@@ -121,9 +121,6 @@ def _preview_html(data: dict[str, Any] | None, lang: str) -> Response:
     )
     response = Response(page, mimetype="text/html")
     response.headers["Content-Security-Policy"] = _PREVIEW_CSP
-    # framable by any page (OpenRefine shows it in an iframe): an empty value, which browsers
-    # ignore, keeps the security headers' default DENY from being added
-    response.headers["X-Frame-Options"] = ""
     response.headers["Content-Language"] = lang
     return response
 

@@ -16,7 +16,9 @@
   path-only Location resolves against the URL the client really asked for. The app makes no
   off-site redirects; one added later has to be exempted here on purpose.
 
-A header a view sets itself is kept: these are defaults, not overrides.
+A header a view sets itself is kept: these are defaults, not overrides. A view that sets its own
+Content-Security-Policy (a reconciliation preview, which OpenRefine frames) gets no default
+`X-Frame-Options` either: its policy's `frame-ancestors` says who may frame it.
 """
 
 from __future__ import annotations
@@ -89,8 +91,12 @@ def secure_response(response: Response) -> Response:
     for name, value in ALL_HEADERS.items():
         response.headers.setdefault(name, value)
     if response.mimetype in _HTML_TYPES:
+        # A view that states its own policy states its own framing too (`frame-ancestors`), and
+        # X-Frame-Options, the older form of that part of the default policy, must not undo it.
+        own_policy = "Content-Security-Policy" in response.headers
         for name, value in HTML_HEADERS.items():
-            response.headers.setdefault(name, value)
+            if not (own_policy and name == "X-Frame-Options"):
+                response.headers.setdefault(name, value)
     location = response.headers.get("Location")
     if location is not None and 300 <= response.status_code < 400:
         local = local_location(location)
