@@ -26,7 +26,7 @@ Two derived sources, each its own named graph listed in the catalog (turned off 
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterator, Mapping
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store
@@ -155,15 +155,10 @@ def description_quads(store: Store, graph: NamedNode) -> Iterator[Quad]:
 
 
 def _add_counted(ctx: ImportContext, name: str, quads: Iterator[Quad]) -> None:
-    counted: Counter[str] = Counter()
-
-    def counting() -> Iterator[Quad]:
-        for quad in quads:
-            counted[name] += 1
-            yield quad
-
-    ctx.add(counting())
-    ctx.report.counts[name] += counted[name]
+    """Add the quads and count them under `name` in the source's report."""
+    found = list(quads)
+    ctx.add(found)
+    ctx.report.counts[name] += len(found)
 
 
 def import_esco_compat(ctx: ImportContext) -> None:
