@@ -231,3 +231,55 @@ class MatcherError(KllError):
 
     status = 400
     code = "matcher"
+
+
+class AuthenticationError(KllError):
+    """The request needs a signed-in user or an API token, and has neither (HTTP 401)."""
+
+    status = 401
+    code = "unauthenticated"
+
+
+class ForbiddenError(KllError):
+    """The user is signed in but their role does not allow this, or a cookie-authenticated
+    write came without a valid CSRF token (HTTP 403)."""
+
+    status = 403
+    code = "forbidden"
+
+
+class WorkbenchOffError(KllError):
+    """The review workbench is off because no users file exists; says how to turn it on."""
+
+    status = 404
+    code = "workbench_off"
+
+
+class ConflictError(KllError):
+    """A write was based on an older version of a mapping set (its ETag no longer matches), or
+    the decision clashes with the set's rows (HTTP 409). `changes` says what changed since."""
+
+    status = 409
+    code = "conflict"
+
+    def __init__(self, message: str, *, changes: Sequence[object] = ()) -> None:
+        self.changes = list(changes)
+        super().__init__(message)
+
+
+class PreconditionRequiredError(KllError):
+    """A write to a mapping set came without `If-Match` (HTTP 428): send the set's ETag."""
+
+    status = 428
+    code = "precondition_required"
+
+
+class TooManyAttemptsError(KllError):
+    """Too many failed sign-ins for this name or address; retry after `retry_after` seconds."""
+
+    status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
