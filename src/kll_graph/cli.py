@@ -46,6 +46,7 @@ from kll_graph.mappings.suggestions import (
 from kll_graph.quality.registry import parse_severities
 from kll_graph.quality.render import render
 from kll_graph.quality.run import current_report
+from kll_graph.review.users import ROLES, TURN_ON, Users
 from kll_graph.server import run
 from kll_graph.settings import Settings, declared, load_settings
 from kll_graph.sparql.query import execute, serialize
@@ -444,6 +445,107 @@ def mappings_evaluate(
     click.echo(figures_text(result))
     if fit_weights:
         click.echo("\n" + format_models(result.fitted))
+
+
+@main.group(name="users")
+@click.option(
+    "--users-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The users file (default: the users_file setting, KLL_USERS_FILE).",
+)
+def users_group(users_file: Path | None) -> None:
+    """Accounts of the review workbench: add, list, remove, change roles, issue API tokens."""
+
+
+def _users(ctx: click.Context) -> Users:
+    """The users file of this invocation: the group's --users-file, else the setting."""
+    flag = ctx.parent.params.get("users_file") if ctx.parent else None
+    return Users(settings_from(ctx, users_file=flag).users_file)
+
+
+def _read_password(stdin: bool) -> str:
+    """The password from standard input (one trailing newline dropped); never from an argument,
+    where it would end up in the shell history and the process list."""
+    if not stdin:
+        raise click.UsageError(
+            "give the password on standard input and say so with --password-stdin, e.g. "
+            "`printf '%s' \"$PASSWORD\" | kll-graph users add NAME --role editor "
+            "--password-stdin` (at a terminal it is asked for without echo)"
+        )
+    if sys.stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    text = sys.stdin.read()
+    return text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
+
+
+@users_group.command(name="add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="What the user may do.")
+@click.option("--orcid", help="The user's ORCID iD; their decisions are signed with it.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_context
+def users_add(
+    ctx: click.Context, name: str, role: str, orcid: str | None, password_stdin: bool
+) -> None:
+    """Add user NAME with a role (the first user creates the users file: the workbench is on)."""
+    password = _read_password(password_stdin)
+    users = _users(ctx)
+    user = users.add(name, role, password, orcid=orcid)
+    click.echo(f"added {user.name} ({user.role}) to {users.path}", err=True)
+
+
+@users_group.command(name="token")
+@click.argument("name")
+@click.pass_context
+def users_token(ctx: click.Context, name: str) -> None:
+    """Issue an API token for NAME (for `Authorization: Bearer`); printed once, stored hashed."""
+    users = _users(ctx)
+    token = users.issue_token(name)
+    click.echo(token)
+    click.echo(
+        f"this token for {name} will not be shown again (only its hash is kept in {users.path});"
+        " keep it somewhere safe",
+        err=True,
+    )
+
+
+@users_group.command(name="list")
+@click.pass_context
+def users_list(ctx: click.Context) -> None:
+    """List the users: name, role, ORCID and how many API tokens each has."""
+    users = _users(ctx)
+    if not users.exists():
+        click.echo(f"no users file at {users.path}: the workbench is off; `{TURN_ON}`", err=True)
+        return
+    rows = [("name", "role", "orcid", "tokens")]
+    rows += [(u.name, u.role, u.orcid or "-", str(users.token_count(u.name))) for u in users.list()]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for name, role, orcid, tokens in rows:
+        padded = (
+            cell.ljust(width) for cell, width in zip((name, role, orcid), widths, strict=True)
+        )
+        click.echo("  ".join((*padded, tokens)))
+
+
+@users_group.command(name="remove")
+@click.argument("name")
+@click.pass_context
+def users_remove(ctx: click.Context, name: str) -> None:
+    """Remove user NAME with their tokens; their sign-ins end at their next request."""
+    users = _users(ctx)
+    users.remove(name)
+    click.echo(f"removed {name} from {users.path}", err=True)
+
+
+@users_group.command(name="role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+@click.pass_context
+def users_role(ctx: click.Context, name: str, role: str) -> None:
+    """Give user NAME another ROLE (viewer, editor, reviewer, admin)."""
+    users = _users(ctx)
+    user = users.set_role(name, role)
+    click.echo(f"{user.name} is now {user.role}", err=True)
 
 
 @main.command()

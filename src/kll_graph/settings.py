@@ -152,6 +152,16 @@ class Settings:
     mappings_dir: Path = setting(
         REPO_ROOT / "mappings", "Directory of the SSSOM mapping sets.", Path
     )
+    users_file: Path = setting(
+        Path.home() / ".config" / "kll-graph" / "users.json",
+        "The review workbench's users, roles and password and token hashes (written by "
+        "`kll-graph users`); kept outside the repository, never committed. Without it the "
+        "workbench is off.",
+        Path,
+    )
+    session_hours: float = setting(
+        12.0, "Hours a sign-in to the review workbench lasts.", _to_positive_float
+    )
     strict: bool = setting(False, "Fail the build on check errors.", _to_bool)
     compat_graphs: bool = setting(
         True,
