@@ -8,7 +8,9 @@ from flask import Blueprint, Flask
 
 from kll_graph.settings import Settings, load_settings
 from kll_graph.store import CurrentStore
-from kll_graph.web import api, health, pages, quality, reconcile, sparql
+from kll_graph.review.setfiles import SetFiles
+from kll_graph.review.workbench import Workbench
+from kll_graph.web import api, auth, health, pages, quality, reconcile, review, review_api, sparql
 from kll_graph.web.errors import register_error_handlers
 from kll_graph.web.response_cache import ResponseCache
 from kll_graph.web.security import register_security_headers
@@ -21,6 +23,9 @@ BLUEPRINTS: tuple[Callable[[Flask], Blueprint], ...] = (
     pages.blueprint,
     quality.blueprint,
     reconcile.blueprint,
+    auth.blueprint,
+    review.blueprint,
+    review_api.blueprint,
 )
 
 
@@ -32,6 +37,7 @@ def create_app(settings: Settings | None = None, *, store: CurrentStore | None =
     app.json.sort_keys = False  # type: ignore[attr-defined]  # on Flask's default provider
     app.extensions["kll"] = settings
     app.extensions["kll.store"] = current = store or CurrentStore(settings.store)
+    app.extensions["kll.workbench"] = Workbench(SetFiles(settings.mappings_dir, settings.base_iri))
     register_error_handlers(app)
     register_security_headers(app)
     for factory in BLUEPRINTS:
