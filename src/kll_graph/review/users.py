@@ -345,12 +345,13 @@ class Users:
         return self.path.is_file()
 
     def require(self) -> None:
-        """WorkbenchOffError (saying how to turn it on) when there is no users file."""
+        """WorkbenchOffError (saying how to turn it on) when there is no users file. The message
+        names the setting, not the path: it reaches web clients."""
         if not self.exists():
             raise WorkbenchOffError(
-                f"the review workbench is off: there is no users file at {self.path}. Turn it "
-                f"on with `{TURN_ON}` (the users_file setting, or KLL_USERS_FILE, names the "
-                "file; keep it outside the repository)"
+                "the review workbench is off: there is no users file. Turn it on with "
+                f"`{TURN_ON}` on the server (the users_file setting, or KLL_USERS_FILE, names "
+                "the file; keep it outside the repository)"
             )
 
     def _data(self) -> dict[str, Any]:
