@@ -2,8 +2,10 @@
 
 The shape follows the SSSOM/RDF specification so that SSSOM tools read it too:
 
-- in the set's named graph, ``<jt:…> skos:narrowMatch <ESCO:…>`` for every mapping that is
-  neither negated (``predicate_modifier Not``) nor a "no match found" row (sssom:NoTermFound);
+- in the set's named graph, ``<jt:…> skos:narrowMatch <ESCO:…>`` for every mapping a person
+  stands behind (review status curated or reviewed, :data:`kll_graph.mappings.status.ASSERTED`)
+  that is neither negated (``predicate_modifier Not``) nor a "no match found" row
+  (sssom:NoTermFound): a matcher's candidate is a proposal, not a statement;
 - in the same graph, one node per mapping (every row, negated and no-match ones included), typed
   ``owl:Axiom``, with ``owl:annotatedSource`` / ``owl:annotatedProperty`` / ``owl:annotatedTarget``
   and one triple per slot (``sssom:mapping_justification``, ``pav:authoredBy``,
@@ -11,6 +13,10 @@ The shape follows the SSSOM/RDF specification so that SSSOM tools read it too:
   ``sssom:predicate_modifier sssom:NegatedPredicate`` ...). Set-level values that hold for every
   mapping (e.g. the mapping date) are copied onto each node, so a filter needs no join. The node
   IRI is the row's ``record_id`` when it has one, else minted: ``{base}mapping/{hash}``;
+- on every mapping node its review status, ``kll:reviewStatus kll:Candidate`` (``kll:Curated``,
+  ``kll:Reviewed``, ``kll:Unsure``, ``kll:Rejected``), derived from its slots
+  (:func:`kll_graph.mappings.status.row_status`), so "only reviewed exact matches" is one
+  filter. It is derived, not a slot, so reading the set back leaves it out;
 - ``<set> sssom:mappings <node>`` links each node to its set;
 - in the catalog graph, the set itself: ``<mapping_set_id> a sssom:MappingSet`` with its metadata
   slots, its prefixes as ``sh:declare`` nodes, and ``<graph> prov:wasDerivedFrom <set>``.
@@ -45,6 +51,7 @@ from kll_graph.mappings.sssom import (
     join_values,
     split_values,
 )
+from kll_graph.mappings.status import ASSERTED, STATUSES, row_status
 from kll_graph.namespaces import (
     DCT,
     MATCH_PREDICATES,
@@ -57,6 +64,7 @@ from kll_graph.namespaces import (
     SKOS,
     SSSOM,
     XSD,
+    kll,
 )
 from kll_graph.sparql.query import select_named
 
@@ -100,6 +108,21 @@ ENUM_IRIS: dict[str, dict[str, str]] = {
     },
 }
 SKOS_MATCHES = frozenset(SKOS[name].value for name in MATCH_PREDICATES)
+
+
+def status_iris(base_iri: str) -> dict[str, NamedNode]:
+    """The individual of each review status in the ontology: ``candidate`` -> ``kll:Candidate``.
+
+    >>> status_iris("https://example.org/kll/")["unsure"].value
+    'https://example.org/kll/ontology#Unsure'
+    """
+    terms = kll(base_iri)
+    return {status: terms[status.capitalize()] for status in STATUSES}
+
+
+def review_status_property(base_iri: str) -> NamedNode:
+    """``kll:reviewStatus``, the property that carries a mapping node's status."""
+    return kll(base_iri).reviewStatus
 
 
 def slot_property(slot: str) -> NamedNode:
@@ -178,10 +201,13 @@ def set_quads(
         return found
 
     mappings_property, rdf_type, axiom = SSSOM.mappings, RDF.type, OWL.Axiom
+    status_property, statuses = review_status_property(base_iri), status_iris(base_iri)
     for mapping in mset.mappings:
         node = mapping_node(base_iri, mset, mapping, seen)
+        status = row_status(mapping)
         yield Quad(set_node, mappings_property, node, graph)
         yield Quad(node, rdf_type, axiom, graph)
+        yield Quad(node, status_property, statuses[status], graph)
         for slot, value in ({**propagated, **mapping.slots}).items():
             if slot == "record_id":
                 continue
@@ -190,8 +216,10 @@ def set_quads(
                     yield Quad(node, _PROPERTIES[slot], term(slot, item), graph)
             elif value:
                 yield Quad(node, _PROPERTIES[slot], term(slot, value), graph)
+        if status not in ASSERTED or mapping.negated or mapping.no_term:
+            continue
         predicate = term("predicate_id", mapping.get("predicate_id"))
-        if not mapping.negated and not mapping.no_term and predicate.value in SKOS_MATCHES:
+        if predicate.value in SKOS_MATCHES:
             subject = term("subject_id", mapping.get("subject_id"))
             target = term("object_id", mapping.get("object_id"))
             yield Quad(
@@ -267,7 +295,7 @@ def read_set(store: Store, set_id: str, base_iri: str) -> MappingSet:
     texts: dict[tuple[str, Any], str] = {}
     for row in select_named(store, "mappings_set_mappings", set=set_node):
         slot = _MAPPING_SLOT_OF.get(row["p"].value)
-        if slot:
+        if slot:  # the review status and rdf:type are derived, not slots: left out
             term = row["o"]
             text = texts.get((slot, term))
             if text is None:
