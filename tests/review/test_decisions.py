@@ -20,7 +20,7 @@ from kll_graph.review.decisions import (
     apply_decision,
     decide,
     decide_batch,
-    relation,
+    relation_for,
     row_json,
     sentence,
     undo,
@@ -89,7 +89,7 @@ def test_every_choice_is_pinned_to_its_triple_and_sentence(
     tmp_path: Path, key: str, name: str, predicate: str, english: str, swedish: str
 ) -> None:
     for given in (key, name, predicate, SKOS.iri + predicate.removeprefix("skos:")):
-        assert relation(given).predicate == predicate
+        assert relation_for(given).predicate == predicate
     assert sentence(key, "Barnsjuksköterska", "sjuksköterska", "en") == english
     assert sentence(name, "Barnsjuksköterska", "sjuksköterska", lang="sv") == swedish
     # the choice written into a set: JobTech subject, the chosen predicate, ESCO object
@@ -112,7 +112,7 @@ def test_broad_means_the_esco_object_is_the_broader_concept() -> None:
     """skos:broadMatch from the JobTech subject says the object is broader (SKOS: `A
     skos:broadMatch B` = B is broader); so its sentence names ESCO as the broader one and the
     inverse, read from ESCO, is narrowMatch."""
-    broad, narrow = relation("3"), relation("4")
+    broad, narrow = relation_for("3"), relation_for("4")
     assert broad.predicate == "skos:broadMatch"
     assert narrow.predicate == "skos:narrowMatch"
     text = broad.sentence("Barnsjuksköterska", "sjuksköterska")
@@ -343,6 +343,7 @@ def test_unsure_about_nothing_is_refused(tmp_path: Path) -> None:
         ({"predicate_id": "skos:broader"}, "predicate_id", "not a SKOS mapping relation"),
         ({"predicate_id": "6"}, "predicate_id", "skos:relatedMatch"),
         ({"predicate_id": ""}, "predicate_id", "required to accept"),
+        ({"predicate_id": 3}, "predicate_id", "must be text"),
         ({"comment": "x" * (COMMENT_LIMIT + 1)}, "comment", "at most 2000"),
         ({"comment": "bell\x07"}, "comment", "control characters"),
         ({"comment": 12}, "comment", "must be text"),

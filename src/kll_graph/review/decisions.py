@@ -137,7 +137,7 @@ PREDICATES: Final = tuple(r.predicate for r in RELATIONS)
 _ALLOWED = ", ".join(PREDICATES)
 
 
-def relation(value: str) -> Relation:
+def relation_for(value: str) -> Relation:
     """A relation by name (``broad``), key (``3``), CURIE (``skos:broadMatch``) or SKOS IRI."""
     for candidate in RELATIONS:
         if value in (
@@ -152,13 +152,13 @@ def relation(value: str) -> Relation:
     )
 
 
-def sentence(relation_name: str, jobtech_label: str, esco_label: str, lang: str = "en") -> str:
+def sentence(relation: str, jobtech_label: str, esco_label: str, lang: str = "en") -> str:
     """The relation as a sentence about the two concepts, in English or Swedish.
 
     >>> sentence("broad", "Barnsjuksköterska", "sjuksköterska")
     "ESCO 'sjuksköterska' is broader than JobTech 'Barnsjuksköterska'"
     """
-    return relation(relation_name).sentence(jobtech_label, esco_label, lang)
+    return relation_for(relation).sentence(jobtech_label, esco_label, lang)
 
 
 # --- the decision -------------------------------------------------------------------------------
@@ -208,8 +208,9 @@ def _text(value: object, field_name: str, limit: int) -> str:
 @dataclass(frozen=True)
 class Decision:
     """What a reviewer decided about one pair, checked on construction (BadRequestError naming
-    the field). Ids are kept as full IRIs; the predicate as its CURIE (empty when the decision
-    takes the candidate's)."""
+    the field). Ids are kept as full IRIs (the object of "no term found" as
+    ``sssom:NoTermFound``); the predicate as its CURIE (empty when a reject or unsure takes the
+    candidate's)."""
 
     set: str
     subject_id: str
@@ -246,14 +247,18 @@ class Decision:
 
     def _predicate(self) -> str:
         value = self.predicate_id
-        if value in (None, "") and self.decision in (REJECT, UNSURE):
-            return ""  # the candidate's predicate
-        if not isinstance(value, str) or not value:
+        if value in (None, ""):
+            if self.decision in (REJECT, UNSURE):
+                return ""  # the candidate's predicate
             raise BadRequestError(
                 f"predicate_id is required to {self.decision}; use one of {_ALLOWED}",
                 parameter="predicate_id",
             )
-        return relation(value.strip()).predicate
+        if not isinstance(value, str):
+            raise BadRequestError(
+                f"predicate_id must be text, one of {_ALLOWED}", parameter="predicate_id"
+            )
+        return relation_for(value.strip()).predicate
 
     @classmethod
     def from_json(cls, data: MappingOf[str, Any]) -> Decision:

@@ -274,8 +274,9 @@ class SetFiles:
             raise PreconditionRequiredError(
                 f"send the set's ETag in If-Match to change {name!r} (GET the set to learn it)"
             )
-        path = self._existing(name)
+        self._existing(name)
         with self._locked(name):
+            path = self._existing(name)  # again: it may have gone while we waited
             data = path.read_bytes()
             etag = etag_of(data)
             if etag not in _etags(if_match):
@@ -426,21 +427,38 @@ def _check(text: str, path: Path) -> MappingSet:
 
 
 def _diff(old: list[Mapping], new: list[Mapping]) -> tuple[list[Row], list[Row]]:
-    """Rows that went and rows that came (as canonical dicts; multisets, in file order)."""
-    old_rows = [row_dict(m.slots) for m in old]
-    new_rows = [row_dict(m.slots) for m in new]
-    old_count = Counter(_key(r) for r in old_rows)
-    new_count = Counter(_key(r) for r in new_rows)
-    gone = old_count - new_count
-    came = new_count - old_count
+    """Rows that went and rows that came (as canonical dicts; multisets, in file order).
+
+    Rows are first matched as read (cheap: most rows of a big set are untouched and read back
+    alike); only the rest are put in canonical form and matched again.
+    """
+    old_left = _unmatched(old, new)
+    new_left = _unmatched(new, old)
+    old_rows = [row_dict(m.slots) for m in old_left]
+    new_rows = [row_dict(m.slots) for m in new_left]
+    gone = Counter(_key(r) for r in old_rows) - Counter(_key(r) for r in new_rows)
+    came = Counter(_key(r) for r in new_rows) - Counter(_key(r) for r in old_rows)
     return _take(old_rows, gone), _take(new_rows, came)
 
 
-def _key(row: Row) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(row.items()))
+def _unmatched(rows: list[Mapping], others: list[Mapping]) -> list[Mapping]:
+    """The rows of `rows` left over when each is paired with an identical one of `others`."""
+    available = Counter(frozenset(m.slots.items()) for m in others)
+    left = []
+    for m in rows:
+        key = frozenset(m.slots.items())
+        if available[key] > 0:
+            available[key] -= 1
+        else:
+            left.append(m)
+    return left
 
 
-def _take(rows: list[Row], wanted: Counter[tuple[tuple[str, str], ...]]) -> list[Row]:
+def _key(row: Row) -> frozenset[tuple[str, str]]:
+    return frozenset(row.items())
+
+
+def _take(rows: list[Row], wanted: Counter[frozenset[tuple[str, str]]]) -> list[Row]:
     out = []
     for row in rows:
         key = _key(row)
