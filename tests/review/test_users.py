@@ -43,7 +43,7 @@ def users(tmp_path: Path) -> Users:
     return Users(tmp_path / "config" / "users.json")
 
 
-# --- hashing ---------------------------------------------------------------------------------
+# --- hashing -------------------------------------------------------------------------------------
 
 
 def test_hash_round_trip_and_wrong_secret() -> None:
@@ -72,7 +72,7 @@ def test_hand_edited_hash_is_a_config_error() -> None:
         check_secret(PASSWORD, "$".join(stored))
 
 
-# --- users -----------------------------------------------------------------------------------
+# --- users ---------------------------------------------------------------------------------------
 
 
 def test_no_file_is_workbench_off(users: Users) -> None:
@@ -144,7 +144,7 @@ def test_duplicate_and_missing_users(users: Users) -> None:
     users.add("anna", "editor", PASSWORD)
     with pytest.raises(ConflictError, match="exists already"):
         users.add("anna", "admin", PASSWORD)
-    with pytest.raises(NotFoundError, match="no user 'bert'.*users: anna"):
+    with pytest.raises(NotFoundError, match=r"no user 'bert'.*users: anna"):
         users.remove("bert")
     with pytest.raises(NotFoundError):
         users.set_role("bert", "admin")
@@ -200,7 +200,7 @@ def test_malformed_file_is_a_config_error(users: Users) -> None:
         Users(users.path).list()
 
 
-# --- tokens ----------------------------------------------------------------------------------
+# --- tokens --------------------------------------------------------------------------------------
 
 
 def test_token_shown_once_and_verified(users: Users) -> None:
@@ -270,7 +270,7 @@ def test_token_hash_uses_token_cost(users: Users) -> None:
     assert stored.startswith(f"scrypt${TOKEN_COST.log_n}$")
 
 
-# --- the file on disk ------------------------------------------------------------------------
+# --- the file on disk ----------------------------------------------------------------------------
 
 
 def test_file_mode_is_0600(users: Users) -> None:
@@ -281,9 +281,7 @@ def test_file_mode_is_0600(users: Users) -> None:
     assert stat.S_IMODE(users.path.stat().st_mode) == 0o600
 
 
-def test_failed_write_leaves_the_old_file(
-    users: Users, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_failed_write_leaves_the_old_file(users: Users, monkeypatch: pytest.MonkeyPatch) -> None:
     users.add("anna", "editor", PASSWORD)
     before = users.path.read_bytes()
 
@@ -323,7 +321,7 @@ def test_roles_are_in_rank_order() -> None:
     assert users_module.NAME_PATTERN.fullmatch("anna.berg-2_x")
 
 
-# --- the command line ------------------------------------------------------------------------
+# --- the command line ----------------------------------------------------------------------------
 
 
 def cli(users_file: Path, *args: str, input: str | None = None) -> tuple[int, str, str]:

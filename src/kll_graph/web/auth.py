@@ -141,7 +141,7 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
-# --- who is asking ------------------------------------------------------------------------------
+# --- who is asking -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -357,7 +357,7 @@ def _set_login_cookie(response: Response) -> Response:
     return response
 
 
-# --- sessions -------------------------------------------------------------------------------------
+# --- sessions ------------------------------------------------------------------------------------
 
 
 def _start_session(users: Users, user: User) -> tuple[str, Session]:
@@ -399,7 +399,7 @@ def _clear_session_cookie(response: BaseResponse) -> None:
     )
 
 
-# --- requests and answers ----------------------------------------------------------------------
+# --- requests and answers ------------------------------------------------------------------------
 
 
 def _wants_html() -> bool:
@@ -527,7 +527,7 @@ def login_redirect_or_error(exc: KllError) -> ResponseReturnValue:
     return _with_headers(page, exc)
 
 
-# --- the views --------------------------------------------------------------------------------
+# --- the views -----------------------------------------------------------------------------------
 
 
 def _user_json(user: User | None) -> dict[str, Any] | None:
