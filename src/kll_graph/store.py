@@ -21,12 +21,13 @@ import json
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeVar, cast
+from typing import IO, Any, TypeVar, cast
 
 from pyoxigraph import Store
 
@@ -80,24 +81,43 @@ class StoreLayout:
         return sorted(p for p in self.builds.iterdir() if p.name.endswith(PARTIAL))
 
 
+#: How often a waiting :func:`build_lock` tries the lock again, in seconds.
+LOCK_POLL = 0.02
+
+
+def _try_lock(handle: IO[str], wait: float) -> bool:
+    """Take the lock on `handle`, trying for up to `wait` seconds (polling, so that a thread
+    waiting for it can give up: a blocking flock cannot be interrupted from another thread)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+        time.sleep(LOCK_POLL)
+
+
 @contextlib.contextmanager
-def build_lock(layout: StoreLayout) -> Iterator[None]:
-    """Hold the build lock; a second build gets a clear BuildLockedError at once.
+def build_lock(layout: StoreLayout, *, wait: float = 0.0) -> Iterator[None]:
+    """Hold the build lock; a second build gets a clear BuildLockedError at once, or after
+    `wait` seconds when the caller would rather wait its turn (a mapping refresh waits for a
+    running build or refresh to finish, then makes its own).
 
     flock is released by the kernel when the holder dies, even by SIGKILL, so a killed build
     never leaves a stale lock behind.
     """
     layout.root.mkdir(parents=True, exist_ok=True)
     with layout.lock.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _try_lock(handle, wait):
             handle.seek(0)
             holder = handle.read().strip() or "another process"
+            waited = f"; waited {wait:g} s" if wait else ""
             raise BuildLockedError(
-                f"another build is running on {layout.root} ({holder}); "
+                f"another build is running on {layout.root} ({holder}{waited}); "
                 "wait for it to finish, then build again"
-            ) from None
+            )
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}")
@@ -118,8 +138,13 @@ def switch_current(layout: StoreLayout, build_dir: Path) -> None:
     os.replace(tmp, layout.current)
 
 
-def prune(layout: StoreLayout, keep: int) -> list[Path]:
+def prune(layout: StoreLayout, keep: int, *, grace: float = 0.0) -> list[Path]:
     """Remove all but the newest `keep` finished builds (never the current one) and partials.
+
+    With `grace`, a build replaced less than `grace` seconds ago is kept too, whatever `keep`
+    says: a request or query that began on it may still be reading it, and a store whose files
+    vanish under a reader does not fail cleanly (the engine's memory runs away). Mapping
+    refreshes make builds seconds apart, so they pass the longest a query may run.
 
     Call only while holding the build lock: a partial directory is then certainly dead.
     """
@@ -130,12 +155,24 @@ def prune(layout: StoreLayout, keep: int) -> list[Path]:
         removed.append(partial)
     finished = layout.finished_builds()
     old = finished[: max(len(finished) - max(keep, 1), 0)]
-    for build in old:
+    for build, successor in zip(old, finished[1:], strict=False):
         if current is not None and build.resolve() == current:
             continue
+        if grace and _replaced_within(successor, grace):
+            break  # builds after it were replaced later still
         shutil.rmtree(build, ignore_errors=True)
         removed.append(build)
     return removed
+
+
+def _replaced_within(successor: Path, seconds: float) -> bool:
+    """Whether the build before `successor` stopped being the newest less than `seconds` ago
+    (its successor's manifest is written just before the switch)."""
+    try:
+        written = (successor / MANIFEST).stat().st_mtime
+    except OSError:
+        return False
+    return time.time() - written < seconds
 
 
 #: The layout of a build directory this code reads: `build.json`'s fields and the files next to
@@ -254,6 +291,9 @@ class Manifest:
     skipped_sources: tuple[str, ...]
     steps: Mapping[str, Any]
     warnings: tuple[str, ...]
+    #: The build this one was made from by a mapping refresh (:mod:`kll_graph.build.refresh`):
+    #: its vocabulary graphs are that build's, its mapping graphs new. None for a full build.
+    refreshed_from: str | None = None
 
     @classmethod
     def from_json(cls, data: object, source: str = MANIFEST) -> Manifest:
@@ -312,6 +352,9 @@ class Manifest:
             skipped_sources=_strings(data, "skipped_sources", source),
             steps=MappingProxyType(dict(steps)),
             warnings=_strings(data, "warnings", source),
+            refreshed_from=(
+                _require(data, "refreshed_from", str, source) if "refreshed_from" in data else None
+            ),
         )
 
     @property

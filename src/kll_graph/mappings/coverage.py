@@ -12,12 +12,15 @@ JobTech concept that an ESCO-first set maps with ``broadMatch`` counts under ``n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
 from pyoxigraph import Store, Variable
 
 from kll_graph.mappings.checks import namespace_scheme
+from kll_graph.mappings.sssom import MappingSet, expand
 from kll_graph.namespaces import (
     ESCO,
     ESCO_DATA,
@@ -96,22 +99,43 @@ def _report_name(iri: str) -> str:
     return iri
 
 
-def _concepts(rows: Any, deprecated: set[str], type_of: Any) -> dict[str, _Concept]:
+#: One concept row as read from the store: concept IRI, its type (or class), a preferred label
+#: and that label's language ("" without one; the label None when the concept has none).
+ConceptRow = tuple[str, str, str | None, str]
+
+
+def _rows(solutions: Any) -> tuple[ConceptRow, ...]:
+    """(concept, type or class, label) solutions as plain strings, to keep or to count."""
+    out = []
+    for row in solutions:
+        label = row[2]
+        out.append(
+            (
+                row[0].value,
+                row[1].value,
+                None if label is None else label.value,
+                "" if label is None else label.language or "",
+            )
+        )
+    return tuple(out)
+
+
+def _concepts(
+    rows: Iterable[ConceptRow], deprecated: AbstractSet[str], type_of: Any
+) -> dict[str, _Concept]:
     """The concepts of one side from (concept, type or class, label) rows, deprecated ones left
     out: the first specific type seen, and the first label in each language."""
     concepts: dict[str, _Concept] = {}
-    for row in rows:
-        iri = row[0].value
+    for iri, kind, label, language in rows:
         if iri in deprecated:
             continue
         concept = concepts.get(iri)
         if concept is None:
             concept = concepts[iri] = _Concept("")
         if not concept.type:
-            concept.type = type_of(row[1].value)
-        label = row[2]
+            concept.type = type_of(kind)
         if label is not None:
-            concept.labels.setdefault(label.language or "", label.value)
+            concept.labels.setdefault(language, label)
     return concepts
 
 
@@ -124,6 +148,29 @@ class _Mapping:
     predicate: str
     justification: str | None
     negated: bool
+
+
+def set_mappings(sets: Iterable[MappingSet]) -> list[_Mapping]:
+    """Every mapping row of the sets, as :func:`_mappings` reads their compiled nodes back from
+    a store: the same coverage without the store (a mapping refresh has the sets in hand)."""
+    out = []
+    for mset in sets:
+        prefixes = mset.prefixes()
+        for mapping in mset.mappings:
+            justification = mapping.get("mapping_justification")
+            try:
+                out.append(
+                    _Mapping(
+                        expand(mapping.get("subject_id"), prefixes),
+                        expand(mapping.get("object_id"), prefixes),
+                        _report_name(expand(mapping.get("predicate_id"), prefixes)),
+                        _report_name(expand(justification, prefixes)) if justification else None,
+                        bool(mapping.get("predicate_modifier")),
+                    )
+                )
+            except (KeyError, ValueError):
+                continue  # a row the build refuses to compile is not in the store either
+    return out
 
 
 def _mappings(store: Store) -> list[_Mapping]:
@@ -192,18 +239,46 @@ def _deprecated(store: Store) -> set[str]:
     return {row[0].value for row in rows}
 
 
+def _jobtech_rows(store: Store, base_iri: str) -> tuple[ConceptRow, ...]:
+    return _rows(
+        store.query(
+            named_query("mappings_coverage_jobtech"),
+            substitutions={Variable("conceptType"): kll(base_iri).conceptType},
+            use_default_graph_as_union=True,
+        )
+    )
+
+
+def _esco_rows(store: Store) -> tuple[ConceptRow, ...]:
+    return _rows(
+        store.query(named_query("mappings_coverage_esco"), use_default_graph_as_union=True)
+    )
+
+
+def _jobtech_side(
+    rows: Iterable[ConceptRow], mappings: list[_Mapping], deprecated: AbstractSet[str]
+) -> list[TypeCoverage]:
+    concepts = _concepts(rows, deprecated, lambda value: value)
+    _count_mappings(concepts, mappings, ESCO_DATA.iri)
+    return _tally("jobtech", concepts)
+
+
+def _esco_side(
+    rows: Iterable[ConceptRow], mappings: list[_Mapping], deprecated: AbstractSet[str]
+) -> list[TypeCoverage]:
+    concepts = _concepts(rows, deprecated, _esco_type)
+    _count_mappings(concepts, mappings, JOBTECH_CONCEPT.iri)
+    for iri, concept in concepts.items():
+        if not concept.type:  # no ESCO model class: name the type by the IRI path
+            concept.type = namespace_scheme(iri)
+    return _tally("esco", concepts)
+
+
 def jobtech_coverage(
     store: Store, base_iri: str, mappings: list[_Mapping], deprecated: set[str]
 ) -> list[TypeCoverage]:
     """Coverage of the mapped JobTech concept types by mappings to ESCO."""
-    rows = store.query(
-        named_query("mappings_coverage_jobtech"),
-        substitutions={Variable("conceptType"): kll(base_iri).conceptType},
-        use_default_graph_as_union=True,
-    )
-    concepts = _concepts(rows, deprecated, lambda value: value)
-    _count_mappings(concepts, mappings, ESCO_DATA.iri)
-    return _tally("jobtech", concepts)
+    return _jobtech_side(_jobtech_rows(store, base_iri), mappings, deprecated)
 
 
 def _esco_type(cls: str) -> str:
@@ -217,22 +292,38 @@ def esco_coverage(
     store: Store, mappings: list[_Mapping], deprecated: set[str]
 ) -> list[TypeCoverage]:
     """Coverage of the mapped ESCO concept types by mappings to JobTech."""
-    rows = store.query(named_query("mappings_coverage_esco"), use_default_graph_as_union=True)
-    concepts = _concepts(rows, deprecated, _esco_type)
-    _count_mappings(concepts, mappings, JOBTECH_CONCEPT.iri)
-    for iri, concept in concepts.items():
-        if not concept.type:  # no ESCO model class: name the type by the IRI path
-            concept.type = namespace_scheme(iri)
-    return _tally("esco", concepts)
+    return _esco_side(_esco_rows(store), mappings, deprecated)
+
+
+@dataclass(frozen=True)
+class ConceptSides:
+    """The concepts coverage counts on both sides, without the mappings: what only a change of
+    the vocabularies changes. Reading it is most of the cost of coverage (seconds on the real
+    data), so a mapping refresh keeps it and counts each new set of mappings against it."""
+
+    jobtech: tuple[ConceptRow, ...]
+    esco: tuple[ConceptRow, ...]
+    deprecated: frozenset[str]
+
+
+def concept_sides(store: Store, base_iri: str) -> ConceptSides:
+    """The concepts of both sides and the deprecated resources, read once."""
+    return ConceptSides(
+        _jobtech_rows(store, base_iri), _esco_rows(store), frozenset(_deprecated(store))
+    )
+
+
+def coverage_of(sides: ConceptSides, mappings: list[_Mapping]) -> dict[str, list[TypeCoverage]]:
+    """Both sides counted against `mappings` (from :func:`set_mappings` or a store)."""
+    return {
+        "jobtech": _jobtech_side(sides.jobtech, mappings, sides.deprecated),
+        "esco": _esco_side(sides.esco, mappings, sides.deprecated),
+    }
 
 
 def coverage(store: Store, base_iri: str) -> dict[str, list[TypeCoverage]]:
     """Both sides, from one read of the mapping nodes and of the deprecated resources."""
-    mappings, deprecated = _mappings(store), _deprecated(store)
-    return {
-        "jobtech": jobtech_coverage(store, base_iri, mappings, deprecated),
-        "esco": esco_coverage(store, mappings, deprecated),
-    }
+    return coverage_of(concept_sides(store, base_iri), _mappings(store))
 
 
 def coverage_json(
