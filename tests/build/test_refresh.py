@@ -390,6 +390,32 @@ def test_the_refresher_coalesces_requests_and_retries_a_held_lock(settings: Sett
         refresher.close(10)
 
 
+def test_the_refresher_warms_again_when_a_full_build_brings_new_vocabularies(
+    settings: Settings,
+) -> None:
+    refresher = Refresher(settings, rewarm=0.05)
+    refresher.start()
+    try:
+        assert refresher.wait_idle(30)
+        assert refresher.cache.origin == read_manifest(current(settings)).build_id
+        (settings.mappings_dir / "apps.sssom.tsv").write_text(
+            set_file("apps", row(NEW_JT, "exactMatch", NEW_ESCO)), encoding="utf-8"
+        )
+        refresher.request()
+        assert refresher.wait_idle(30)
+        built = read_manifest(current(settings)).refreshed_from
+        assert refresher.cache.origin == built  # a refresh keeps the vocabularies: same cache
+        rebuilt = build(settings).build_id
+        deadline = time.monotonic() + 20
+        while refresher.cache.origin != rebuilt:
+            assert time.monotonic() < deadline, "the cache was not warmed for the new build"
+            time.sleep(0.05)
+        assert refresher.wait_idle(30)
+        assert refresher.cache.vocabulary is not None and refresher.cache.sides is not None
+    finally:
+        refresher.close(10)
+
+
 def _sparql_ask(url: str, query: str) -> bool:
     request = urllib.request.Request(
         url + "sparql?" + urllib.parse.urlencode({"query": query}),

@@ -152,10 +152,9 @@ class RefreshCache:
                 sets = self.tables[key] = source_sets(source, path, base_iri)
             return sets
 
-    def warm(self, settings: Settings) -> None:
+    def warm(self, settings: Settings, current: Path | None = None) -> None:
         """Read what the next refresh needs from the current build, ahead of it."""
-        layout = StoreLayout(settings.store)
-        current = layout.current_build()
+        current = current or StoreLayout(settings.store).current_build()
         if current is None:
             return
         manifest = read_manifest(current)
@@ -633,6 +632,10 @@ class Refresher:
     when another build holds the lock for long, the refresh is tried again `retry` seconds
     later. Several server processes may each have one: the build lock orders them, and a
     refresh that finds the files as the current build read them makes nothing.
+
+    With `warm`, the cache is filled when the thread starts, and again when a full build
+    brings new vocabularies (looked for every `rewarm` seconds while idle), so that no
+    decision waits for it.
     """
 
     def __init__(
@@ -643,6 +646,7 @@ class Refresher:
         retry: float = 5.0,
         wait: float = LOCK_WAIT,
         warm: bool = True,
+        rewarm: float = 10.0,
         progress: Progress | None = None,
     ) -> None:
         self.settings = settings
@@ -650,6 +654,8 @@ class Refresher:
         self.retry = retry
         self.wait = wait
         self.warm = warm
+        self.rewarm = rewarm
+        self._seen: Path | None = None  # the build the cache was last checked against
         self.progress = progress or (lambda message: log.debug("%s", message))
         self.cache = RefreshCache()
         self.last_error: BaseException | None = None
@@ -697,10 +703,14 @@ class Refresher:
             self._warm()
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._pending or self._closed)
+                self._cond.wait_for(lambda: self._pending or self._closed, self.rewarm)
                 if self._closed:
                     return
                 self._busy = True
+                idle = not self._pending
+            if idle:
+                self._warm_if_new()
+                continue
             time.sleep(self.debounce)  # let writes that land together be refreshed together
             with self._cond:
                 self._pending = False
@@ -714,13 +724,33 @@ class Refresher:
 
     def _warm(self) -> None:
         try:
-            self.cache.warm(self.settings)
+            self._seen = StoreLayout(self.settings.store).current_build()
+            self.cache.warm(self.settings, self._seen)
         except Exception:  # a refresh will read what it needs itself
             log.exception("warming the mapping refresh cache failed")
         finally:
             with self._cond:
                 self._busy = False
                 self._cond.notify_all()
+
+    def _warm_if_new(self) -> None:
+        """Warm again when the current build has other vocabularies than the cache holds."""
+        if self.warm and self._new_vocabularies():
+            self._warm()  # ends busy itself
+            return
+        with self._cond:
+            self._busy = False
+            self._cond.notify_all()
+
+    def _new_vocabularies(self) -> bool:
+        try:
+            current = StoreLayout(self.settings.store).current_build()
+            if current is None or current == self._seen:
+                return False
+            self._seen = current
+            return vocabularies_from(read_manifest(current)) != self.cache.origin
+        except KllError:
+            return False
 
     def _refresh(self) -> bool:
         """One refresh; True when it should be tried again (the lock was held too long)."""
