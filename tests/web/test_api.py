@@ -76,6 +76,13 @@ def test_openapi_document_is_valid_openapi_3_1(server: LiveServer) -> None:
         "/api/v1/narrower",
         "/api/v1/schemes",
         "/api/v1/top-concepts",
+        "/api/v1/review/queue",
+        "/api/v1/review/sets",
+        "/api/v1/review/sets/{set}",
+        "/api/v1/review/decisions",
+        "/api/v1/review/undo",
+        "/api/v1/review/batch",
+        "/api/v1/review/import",
     }
 
 
@@ -94,7 +101,8 @@ def test_documented_examples_match_their_schemas() -> None:
                 schema = {"$ref": "urn:kll-openapi" + body["schema"]["$ref"]}
                 Draft202012Validator(schema, registry=_REGISTRY).validate(body["example"])
                 checked += 1
-    assert checked == 4  # autocomplete, search and resolve answers, resolve request
+    # autocomplete, search and resolve answers, resolve request; the review requests
+    assert checked == 9
 
 
 # --- lookups --------------------------------------------------------------------------------------

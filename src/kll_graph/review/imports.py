@@ -20,7 +20,7 @@ from kll_graph.exceptions import BadRequestError, SssomError
 from kll_graph.mappings.checks import file_errors
 from kll_graph.mappings.official_tables import convert_tables
 from kll_graph.mappings.sssom import Mapping, MappingSet, expand, parse_sssom
-from kll_graph.review.setfiles import ChangeResult, SetFiles, check_set_name
+from kll_graph.review.setfiles import ChangeResult, SetFiles, check_set_name, propagate
 
 FORMATS = ("sssom", "esco-csv")
 #: Rows a preview lists of each kind (the counts are always complete).
@@ -105,7 +105,7 @@ def _iri(value: str, prefixes: dict[str, str]) -> str:
 def preview(files: SetFiles, name: str, content: str, kind: str) -> Preview:
     """Compare the upload with the set's rows, by pair (subject and object as full IRIs)."""
     name = check_set_name(name)
-    upload = read_upload(content, kind, files.base_iri, name)
+    upload = propagate(read_upload(content, kind, files.base_iri, name))  # as sets are read
     exists = name in files.names()
     current = files.read(name)[0] if exists else MappingSet({}, {}, [])
     old = {_key(current, m): m for m in current.mappings}

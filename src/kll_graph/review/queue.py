@@ -138,6 +138,7 @@ class _Pairs:
 
     decided: set[tuple[str, str]] = field(default_factory=set)
     reviewed: set[tuple[str, str]] = field(default_factory=set)
+    unsure: set[tuple[str, str]] = field(default_factory=set)
     no_term: set[str] = field(default_factory=set)
     mapped: set[str] = field(default_factory=set)
 
@@ -172,9 +173,12 @@ def _pairs(sets: Mapping[str, MappingSet]) -> _Pairs:
         for row in mset.mappings:
             status = row_status(row)
             iris = _iris(mset, row)
-            if iris is None or status in (CANDIDATE, UNSURE):
+            if iris is None or status == CANDIDATE:
                 continue
             subject, target = iris
+            if status == UNSURE:
+                pairs.unsure.add((subject, target))  # shown once, as the unsure row
+                continue
             pairs.mapped.add(subject)
             if target == NO_TERM and status != REJECTED:
                 pairs.no_term.add(subject)
@@ -250,7 +254,8 @@ def _kind(
 ) -> str | None:
     pair = (subject, target)
     if status == CANDIDATE:
-        return None if pair in pairs.decided or subject in pairs.no_term else "candidate"
+        hidden = pair in pairs.decided or pair in pairs.unsure or subject in pairs.no_term
+        return None if hidden else "candidate"
     if status == UNSURE:
         return None if pair in pairs.decided else "unsure"
     if status not in (CURATED, REVIEWED) or target == NO_TERM:

@@ -21,6 +21,7 @@ from kll_graph.labels.lookup import (
     NONBLANK_PATTERN,
 )
 from kll_graph.namespaces import DEFAULT_BASE_IRI, JOBTECH_CONCEPT
+from kll_graph.web import openapi_review
 
 OCCUPATION_NAMES = DEFAULT_BASE_IRI + "scheme/jobtech/occupation-name"
 
@@ -774,8 +775,11 @@ def _document() -> dict[str, Any]:
             "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
         },
         "servers": [{"url": "/"}],
-        "paths": PATHS,
-        "components": {"schemas": SCHEMAS},
+        "paths": {**PATHS, **openapi_review.PATHS},
+        "components": {
+            "schemas": {**SCHEMAS, **openapi_review.SCHEMAS},
+            "securitySchemes": openapi_review.SECURITY_SCHEMES,
+        },
     }
 
 
