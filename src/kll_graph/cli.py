@@ -86,6 +86,11 @@ data_dir_option = click.option(
 store_option = click.option(
     "--store", type=click.Path(path_type=Path), help="Directory of the built stores."
 )
+mappings_dir_option = click.option(
+    "--mappings-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Directory of the SSSOM mapping sets (the review workbench writes here).",
+)
 
 
 @click.group(cls=KllGroup)
@@ -102,14 +107,21 @@ def main(config: Path | None) -> None:
 @main.command()
 @data_dir_option
 @store_option
+@mappings_dir_option
 @click.option("--strict", is_flag=True, default=None, help="Fail the build on check errors.")
 @click.pass_context
 def build(
-    ctx: click.Context, data_dir: Path | None, store: Path | None, strict: bool | None
+    ctx: click.Context,
+    data_dir: Path | None,
+    store: Path | None,
+    mappings_dir: Path | None,
+    strict: bool | None,
 ) -> None:
     """Build a new store from the configured sources and switch to it."""
 
-    settings = settings_from(ctx, data_dir=data_dir, store=store, strict=strict)
+    settings = settings_from(
+        ctx, data_dir=data_dir, store=store, mappings_dir=mappings_dir, strict=strict
+    )
     result = run_build(settings, progress=progress_printer())
     click.echo(build_summary(result.manifest))
 
@@ -117,6 +129,7 @@ def build(
 @main.command()
 @data_dir_option
 @store_option
+@mappings_dir_option
 @click.option("--host", help="Host to listen on.")
 @click.option("--port", type=int, help="Port to listen on; 0 picks a free one.")
 @click.pass_context
@@ -124,12 +137,15 @@ def serve(
     ctx: click.Context,
     data_dir: Path | None,
     store: Path | None,
+    mappings_dir: Path | None,
     host: str | None,
     port: int | None,
 ) -> None:
     """Serve the current store over HTTP (building first when there is none)."""
 
-    settings = settings_from(ctx, data_dir=data_dir, store=store, host=host, port=port)
+    settings = settings_from(
+        ctx, data_dir=data_dir, store=store, mappings_dir=mappings_dir, host=host, port=port
+    )
     ensure_built(settings, progress=progress_printer())
     run(settings, announce=lambda url: click.echo(f"kll-graph listening on {url}", err=False))
 

@@ -162,6 +162,13 @@ class Settings:
     session_hours: float = setting(
         12.0, "Hours a sign-in to the review workbench lasts.", _to_positive_float
     )
+    review_refresh: bool = setting(
+        True,
+        "After each write of the review workbench, make the mapping graphs again in a new build "
+        "made from the current one and switch to it, so SPARQL, the API and the pages show the "
+        "decision within seconds; off leaves them for the next `kll-graph build`.",
+        _to_bool,
+    )
     strict: bool = setting(False, "Fail the build on check errors.", _to_bool)
     compat_graphs: bool = setting(
         True,

@@ -138,6 +138,13 @@ def switch_current(layout: StoreLayout, build_dir: Path) -> None:
     os.replace(tmp, layout.current)
 
 
+def prune_grace(query_timeout: float) -> float:
+    """How long a replaced build is kept for the requests still reading it: twice the longest a
+    query may run (a query's answer streams while it runs). Removing a build a reader still has
+    open makes the engine's memory run away, so every prune keeps them this long."""
+    return 2 * query_timeout
+
+
 def prune(layout: StoreLayout, keep: int, *, grace: float = 0.0) -> list[Path]:
     """Remove all but the newest `keep` finished builds (never the current one) and partials.
 

@@ -65,7 +65,9 @@ def users_path(template_users: Path, tmp_path: Path) -> Path:
 def make_app(tmp_path: Path, users_file: Path, **changes: object) -> Flask:
     """The real app, plus test-only routes: an editor's write, a viewer's read, an HTML page
     whose blueprint sends browsers to the sign-in page."""
-    settings = make_settings(tmp_path / "store", None, users_file=users_file, **changes)
+    settings = make_settings(
+        tmp_path / "store", None, users_file=users_file, review_refresh=False, **changes
+    )
     app = create_app(settings)
 
     def edit() -> ResponseReturnValue:
@@ -554,7 +556,9 @@ def test_session_file_is_private(client: FlaskClient, users_path: Path) -> None:
 
 @pytest.fixture
 def live(tmp_path: Path, users_path: Path) -> Iterator[str]:
-    server = LiveServer(make_settings(tmp_path / "store", users_file=users_path))
+    server = LiveServer(
+        make_settings(tmp_path / "store", users_file=users_path, review_refresh=False)
+    )
     yield server.url
     server.close()
 

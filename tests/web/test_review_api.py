@@ -42,11 +42,17 @@ def bench(
     for name, role in (("vera", "viewer"), ("erik", "editor"), ("rita", "reviewer")):
         users.add(name, role, PASSWORD)
         tokens[name] = users.issue_token(name)
-    yield settings.replace(users_file=root / "users.json", mappings_dir=root / "unused"), tokens
+    # review_refresh off: the sample store is shared by the session and must not be switched
+    changed = settings.replace(
+        users_file=root / "users.json", mappings_dir=root / "unused", review_refresh=False
+    )
+    yield changed, tokens
 
 
 @pytest.fixture
-def app(bench: tuple[Settings, dict[str, str]], tmp_path: Path, sample_store: CurrentStore) -> Flask:
+def app(
+    bench: tuple[Settings, dict[str, str]], tmp_path: Path, sample_store: CurrentStore
+) -> Flask:
     settings, _tokens = bench
     mappings = tmp_path / "mappings"
     mappings.mkdir()
@@ -60,7 +66,9 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def auth(bench: tuple[Settings, dict[str, str]], name: str, etag: str | None = None) -> dict[str, str]:
+def auth(
+    bench: tuple[Settings, dict[str, str]], name: str, etag: str | None = None
+) -> dict[str, str]:
     headers = {"Authorization": f"Bearer {bench[1][name]}", "Accept": "application/json"}
     if etag is not None:
         headers["If-Match"] = etag
@@ -146,7 +154,11 @@ def test_unsure_shows_once_as_unsure(client: FlaskClient, bench: Any) -> None:
     )
     assert response.status_code == 201
     items = client.get("/api/v1/review/queue?limit=500", headers=auth(bench, "vera")).get_json()
-    same = [i for i in items["items"] if (i["subject"], i["object"]) == (item["subject"], item["object"])]
+    same = [
+        i
+        for i in items["items"]
+        if (i["subject"], i["object"]) == (item["subject"], item["object"])
+    ]
     assert [i["kind"] for i in same] == ["unsure"]
 
 
@@ -155,7 +167,9 @@ def test_without_if_match_428_and_stale_409_with_changes(
 ) -> None:
     etag = new_set(client, bench)
     item = first_candidate(client, bench)
-    response = client.post("/api/v1/review/decisions", json=decision(item), headers=auth(bench, "rita"))
+    response = client.post(
+        "/api/v1/review/decisions", json=decision(item), headers=auth(bench, "rita")
+    )
     assert response.status_code == 428
     first = client.post(
         "/api/v1/review/decisions", json=decision(item), headers=auth(bench, "rita", etag)
@@ -181,7 +195,9 @@ def test_roles_and_csrf(client: FlaskClient, app: Flask, bench: Any) -> None:
         "/api/v1/review/decisions", json=decision(item), headers=auth(bench, "vera", etag)
     )
     assert viewer.status_code == 403
-    nobody = client.post("/api/v1/review/decisions", json=decision(item), headers={"If-Match": etag})
+    nobody = client.post(
+        "/api/v1/review/decisions", json=decision(item), headers={"If-Match": etag}
+    )
     assert nobody.status_code == 401
     editor_batch = client.post(
         "/api/v1/review/batch",
@@ -192,9 +208,7 @@ def test_roles_and_csrf(client: FlaskClient, app: Flask, bench: Any) -> None:
     # a signed-in browser session: a write without the CSRF token is refused
     page = app.test_client()
     token = page.get("/login").get_json()["csrf_token"]
-    signed = page.post(
-        "/login", json={"name": "erik", "password": PASSWORD, "csrf_token": token}
-    )
+    signed = page.post("/login", json={"name": "erik", "password": PASSWORD, "csrf_token": token})
     assert signed.status_code == 200, signed.get_json()
     headers = {"If-Match": etag, "Accept": "application/json"}
     refused = page.post("/api/v1/review/decisions", json=decision(item), headers=headers)
@@ -216,7 +230,9 @@ def test_roles_and_csrf(client: FlaskClient, app: Flask, bench: Any) -> None:
 @pytest.mark.parametrize(
     "name", ["../etc/passwd", "a/b", ".hidden", "", "x" * 200, "..", "nurses.sssom.tsv", "NURSES"]
 )
-def test_set_names_never_reach_a_path(client: FlaskClient, app: Flask, bench: Any, name: str) -> None:
+def test_set_names_never_reach_a_path(
+    client: FlaskClient, app: Flask, bench: Any, name: str
+) -> None:
     created = client.post("/api/v1/review/sets", json={"name": name}, headers=auth(bench, "erik"))
     assert created.status_code in (400, 404), created.get_json()
     assert created.get_json()["error"]["message"]
@@ -279,7 +295,12 @@ def test_undo_restores_the_file(client: FlaskClient, app: Flask, bench: Any) -> 
     )
     assert undone.status_code == 200, undone.get_json()
     assert undone.get_json()["undone"]["action"] == "undo"
-    assert [r for r in client.get("/api/v1/review/sets/nurses", headers=auth(bench, "vera")).get_json()["rows"]] == []
+    assert [
+        r
+        for r in client.get("/api/v1/review/sets/nurses", headers=auth(bench, "vera")).get_json()[
+            "rows"
+        ]
+    ] == []
     assert set_file(app).read_bytes() == before
 
 

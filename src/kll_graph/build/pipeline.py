@@ -34,6 +34,7 @@ from kll_graph.store import (
     StoreLayout,
     build_lock,
     prune,
+    prune_grace,
     read_manifest,
     switch_current,
     write_manifest,
@@ -165,7 +166,9 @@ def build(settings: Settings, *, progress: Progress = lambda message: None) -> B
             "building the bundled SAMPLE instead (set --data-dir or $KLL_DATA_DIR to the real data)"
         )
     with build_lock(layout):
-        prune(layout, settings.keep_builds)  # clears partials a killed build left
+        prune(
+            layout, settings.keep_builds, grace=prune_grace(settings.query_timeout)
+        )  # clears partials a killed build left
         started = _now()
         clock = time.perf_counter()
         build_id = new_build_id()
@@ -179,7 +182,7 @@ def build(settings: Settings, *, progress: Progress = lambda message: None) -> B
         final = layout.builds / build_id
         work.rename(final)
         switch_current(layout, final)
-        removed = prune(layout, settings.keep_builds)
+        removed = prune(layout, settings.keep_builds, grace=prune_grace(settings.query_timeout))
         if removed:
             progress(f"removed {len(removed)} old build(s)")
         return BuildResult(build_id, final, result)

@@ -84,6 +84,7 @@ from kll_graph.store import (
     build_lock,
     open_build,
     prune,
+    prune_grace,
     read_manifest,
     switch_current,
     write_manifest,
@@ -234,15 +235,9 @@ def refresh_mappings(
         final = layout.builds / build_id
         work.rename(final)
         switch_current(layout, final)
-        prune(layout, settings.keep_builds, grace=prune_grace(settings))
+        prune(layout, settings.keep_builds, grace=prune_grace(settings.query_timeout))
         progress(f"build {build_id} is current (refreshed from {made.old.build_id})")
         return final
-
-
-def prune_grace(settings: Settings) -> float:
-    """How long a replaced build is kept for the requests still reading it: twice the longest a
-    query may run (a query's answer streams while it runs)."""
-    return 2 * settings.query_timeout
 
 
 class _Refresh:

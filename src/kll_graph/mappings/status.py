@@ -3,7 +3,7 @@
 SSSOM has no status slot yet, so the status is derived, never stored: the same file always means
 the same status, and a row written by any SSSOM tool gets one too.
 
-- ``rejected``: ``predicate_modifier: Not`` (a reviewer said no; the matcher never proposes it again);
+- ``rejected``: ``predicate_modifier: Not`` (a reviewer said no; never proposed again);
 - ``unsure``: a reviewer looked and could not decide (``reviewer_agreement`` 0);
 - ``reviewed``: a reviewer other than the author accepted it (``reviewer_id`` set);
 - ``candidate``: made by a tool (lexical or other automatic justification) and not reviewed;

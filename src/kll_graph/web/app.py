@@ -6,10 +6,11 @@ from collections.abc import Callable
 
 from flask import Blueprint, Flask
 
-from kll_graph.settings import Settings, load_settings
-from kll_graph.store import CurrentStore
+from kll_graph.build.refresh import Refresher
 from kll_graph.review.setfiles import SetFiles
 from kll_graph.review.workbench import Workbench
+from kll_graph.settings import Settings, load_settings
+from kll_graph.store import CurrentStore
 from kll_graph.web import api, auth, health, pages, quality, reconcile, review, review_api, sparql
 from kll_graph.web.errors import register_error_handlers
 from kll_graph.web.response_cache import ResponseCache
@@ -38,6 +39,8 @@ def create_app(settings: Settings | None = None, *, store: CurrentStore | None =
     app.extensions["kll"] = settings
     app.extensions["kll.store"] = current = store or CurrentStore(settings.store)
     app.extensions["kll.workbench"] = Workbench(SetFiles(settings.mappings_dir, settings.base_iri))
+    if settings.review_refresh and settings.users_file.is_file():  # only when the workbench is on
+        app.extensions["kll.refresher"] = Refresher.for_app(settings)
     register_error_handlers(app)
     register_security_headers(app)
     for factory in BLUEPRINTS:

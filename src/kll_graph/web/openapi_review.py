@@ -25,7 +25,7 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "session's CSRF token in the `X-CSRF-Token` header.",
     },
 }
-SECURITY = [{"bearer": []}, {"session": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"session": []}]
 _SET = {"type": "string", "pattern": SET_NAME.pattern}
 
 

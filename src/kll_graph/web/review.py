@@ -195,9 +195,7 @@ def _import_post(bench: Workbench, user: User) -> dict[str, Any]:
     name = form.get("set", "")
     kind = form.get("format", "sssom")
     upload = request.files.get("file")
-    content = (
-        upload.read().decode("utf-8", errors="strict") if upload else form.get("content", "")
-    )
+    content = upload.read().decode("utf-8", errors="strict") if upload else form.get("content", "")
     try:
         found = imports.preview(bench.files, name, content, kind)
         if form.get("confirm") != "yes":
