@@ -387,3 +387,15 @@ def test_review_api_is_in_the_openapi_description(client: FlaskClient) -> None:
         "/api/v1/review/import",
     ):
         assert path in paths, path
+
+
+def test_answers_are_private_and_never_served_from_the_response_cache(
+    client: FlaskClient, bench: Any
+) -> None:
+    for _ in range(3):  # a repeat of a cacheable GET would be answered from memory
+        signed = client.get("/api/v1/review/queue?limit=1", headers=auth(bench, "vera"))
+        assert signed.status_code == 200
+        assert signed.headers["Cache-Control"] == "no-store"
+    anonymous = client.get("/api/v1/review/queue?limit=1", headers={"Accept": "application/json"})
+    assert anonymous.status_code == 401
+    assert "items" not in anonymous.get_json()
