@@ -135,6 +135,21 @@ class BatchPlan:
     items: list[tuple[Decision, Mapping | None]]
     prefixes: dict[str, str]
 
+    def preview_rows(self) -> list[dict[str, str]]:
+        """What each decision would write, briefly, for the person to confirm."""
+        return [
+            {
+                "subject_id": d.subject_id,
+                "object_id": d.object_id,
+                "predicate_id": d.predicate_id or (row.get("predicate_id") if row else ""),
+                "decision": d.decision,
+                "subject_label": row.get("subject_label") if row else "",
+                "object_label": row.get("object_label") if row else "",
+                "predicate_modifier": "Not" if d.decision == "reject" else "",
+            }
+            for d, row in self.items
+        ]
+
 
 #: Most rows one batch decision may write.
 MAX_BATCH = 2000

@@ -100,7 +100,7 @@ def _curie(uri: str | None) -> str | None:
     return uri
 
 
-def _relations(item: Item | None, subject: str, target: str, lang: str) -> list[dict[str, str]]:
+def _relations(subject: str, target: str, lang: str) -> list[dict[str, str]]:
     return [
         {
             "key": r.key,
@@ -236,7 +236,7 @@ def _common(
         "kinds": KINDS,
         "kind_names": KIND_NAMES[lang],
         "evidence_slots": EVIDENCE_SLOTS,
-        "relations": _relations(None, "JobTech", "ESCO", lang),
+        "relations": _relations("JobTech", "ESCO", lang),
     }
 
 
@@ -256,7 +256,7 @@ def _item_context(
         "subject_curie": _curie(item.subject),
         "object_curie": _curie(item.object),
         "others": others_for(everything, item)[:10],
-        "relations": _relations(item, subject_label, object_label, lang),
+        "relations": _relations(subject_label, object_label, lang),
     }
 
 

@@ -188,24 +188,7 @@ def blueprint(app: Flask) -> Blueprint:
         served = served_build()
         plan = batch_decisions(bench, served, name, data)
         if data.get("preview", True):
-            return jsonify(
-                {
-                    "preview": True,
-                    "keys": plan.keys,
-                    "rows": [
-                        {
-                            "subject_id": d.subject_id,
-                            "object_id": d.object_id,
-                            "predicate_id": d.predicate_id or (c.get("predicate_id") if c else ""),
-                            "decision": d.decision,
-                            "subject_label": c.get("subject_label") if c else "",
-                            "object_label": c.get("object_label") if c else "",
-                            "predicate_modifier": "Not" if d.decision == "reject" else "",
-                        }
-                        for d, c in plan.items
-                    ],
-                }
-            )
+            return jsonify({"preview": True, "keys": plan.keys, "rows": plan.preview_rows()})
         result, rows = decide_batch(
             bench.files,
             name,
