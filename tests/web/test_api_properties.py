@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kll_graph.labels.lookup import index_for
+from kll_graph.review.users import Users
 from kll_graph.testing import LiveServer
 from kll_graph.web import create_app
 from kll_graph.web.openapi import document
@@ -147,9 +148,18 @@ schema = schemathesis.openapi.from_dict(document(index_for(fixture_build()[1].ge
 
 
 @pytest.fixture(scope="module")
-def live() -> Iterator[LiveServer]:
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The fixture store served with the review workbench on (a users file exists), so the
+    review routes answer generated requests as deployed: nobody signed in is a 401."""
     app_settings, store = fixture_build()
-    server = LiveServer(app_settings, store)
+    users_file = tmp_path_factory.mktemp("workbench") / "users.json"
+    Users(users_file).add("rita", "reviewer", "a long passphrase for tests")
+    on = app_settings.replace(
+        users_file=users_file,
+        mappings_dir=users_file.parent,
+        review_refresh=False,  # the fixture store is shared: never switched here
+    )
+    server = LiveServer(on, store)
     yield server
     server.close()
 

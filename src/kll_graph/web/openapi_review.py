@@ -43,7 +43,9 @@ def _errors(*codes: str) -> dict[str, Any]:
         "409": "The set changed since the ETag sent: `error.changes` lists the audit entries "
         "since; reload and decide again.",
         "428": "A write without `If-Match`: send the set's ETag.",
+        "429": "Too many wrong sign-ins or tokens from this address; see `Retry-After`.",
     }
+    codes = tuple(sorted({*codes, "401", "403", "404", "429"}))
     return {
         code: {
             "description": text[code],
