@@ -78,7 +78,11 @@ class Workbench:
     def queue(self, served: ServedBuild) -> list[Item]:
         """The whole open queue for the served build (kept until a file or the build changes)."""
         sets = self.sets()
-        key = (served.build_id, tuple(sorted((n, id(m)) for n, m in sets.items())))
+        with self._lock:  # the file versions the sets were parsed from (size, time, inode)
+            versions = tuple(
+                (name, self._sets[name][0] if name in self._sets else None) for name in sorted(sets)
+            )
+        key = (served.build_id, versions)
         cached = self._queue
         if cached is not None and cached[0] == key:
             return cached[1]
