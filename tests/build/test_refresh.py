@@ -26,6 +26,7 @@ from kll_graph.build.refresh import (
     refresh_mappings,
 )
 from kll_graph.exceptions import BuildLockedError, SourceError, StoreNotFoundError
+from kll_graph.mappings.coverage import COVERAGE_FILE, coverage, coverage_json
 from kll_graph.settings import Settings
 from kll_graph.store import (
     MANIFEST,
@@ -466,3 +467,25 @@ def test_a_decision_is_visible_over_http_within_five_seconds(settings: Settings)
     finally:
         refresher.close(10)
     print(f"decision visible in SPARQL after {seconds:.2f} s")
+
+
+def test_candidates_and_unsure_rows_do_not_count_as_mapped(settings: Settings) -> None:
+    """Coverage counts what a person stands behind: the refresh's coverage (from the sets) and
+    the store's (from the mapping nodes) agree that a candidate maps nothing yet."""
+    lonely = "7Ngz_tJ4_hZ3"  # a sample occupation name no set maps
+    (settings.mappings_dir / "candidates.sssom.tsv").write_text(
+        set_file("candidates", row(lonely, "exactMatch", NEW_ESCO, "candidate")), encoding="utf-8"
+    )
+    build_dir = refresh_mappings(settings)
+    report = coverage(open_build(build_dir), settings.base_iri)
+    unmapped = {uri for entry in report["jobtech"] for uri, _label in entry.unmapped}
+    assert f"{JT}{lonely}" in unmapped
+    assert f"{JT}{KEPT_JT}" not in unmapped
+    written = json.loads((build_dir / COVERAGE_FILE).read_text(encoding="utf-8"))
+    assert written == coverage_json(report, limit=0)
+    # reviewed, the same row maps it
+    (settings.mappings_dir / "candidates.sssom.tsv").write_text(
+        set_file("candidates", row(lonely, "exactMatch", NEW_ESCO, "reviewed")), encoding="utf-8"
+    )
+    report = coverage(open_build(refresh_mappings(settings)), settings.base_iri)
+    assert f"{JT}{lonely}" not in {u for e in report["jobtech"] for u, _label in e.unmapped}

@@ -21,6 +21,7 @@ from pyoxigraph import Store, Variable
 
 from kll_graph.mappings.checks import namespace_scheme
 from kll_graph.mappings.sssom import MappingSet, expand
+from kll_graph.mappings.status import CANDIDATE, UNSURE, row_status
 from kll_graph.namespaces import (
     ESCO,
     ESCO_DATA,
@@ -162,6 +163,8 @@ def set_mappings(sets: Iterable[MappingSet]) -> list[_Mapping]:
     for mset in sets:
         prefixes = mset.prefixes()
         for mapping in mset.mappings:
+            if row_status(mapping) in (CANDIDATE, UNSURE):
+                continue  # not a mapping yet: a tool's proposal, or a reviewer's doubt
             justification = mapping.get("mapping_justification")
             try:
                 out.append(
@@ -178,18 +181,25 @@ def set_mappings(sets: Iterable[MappingSet]) -> list[_Mapping]:
     return out
 
 
-def _mappings(store: Store) -> list[_Mapping]:
-    """Every mapping node of the store (a row per justification)."""
-    rows = select_named(store, "mappings_coverage_axioms")
+def _mappings(store: Store, base_iri: str) -> list[_Mapping]:
+    """Every mapping node of the store (a row per justification) but candidates and unsure rows."""
+    k = kll(base_iri)
+    rows = select_named(
+        store,
+        "mappings_coverage_axioms",
+        statusProperty=k.reviewStatus,
+        candidate=k.Candidate,
+        unsure=k.Unsure,
+    )
     return [
         _Mapping(
-            source.value,
-            target.value,
-            _report_name(predicate.value),
-            None if justification is None else _report_name(justification.value),
-            negated.value == "true",
+            row["source"].value,
+            row["target"].value,
+            _report_name(row["predicate"].value),
+            None if row["justification"] is None else _report_name(row["justification"].value),
+            row["negated"].value == "true",
         )
-        for source, target, predicate, justification, negated in rows
+        for row in rows
     ]
 
 
@@ -239,9 +249,12 @@ def _tally(side: str, concepts: dict[str, _Concept]) -> list[TypeCoverage]:
     return sorted(reported, key=lambda c: c.type)
 
 
-def _deprecated(store: Store) -> set[str]:
+def _left_out(store: Store, base_iri: str) -> set[str]:
+    """Deprecated concepts, and those of older releases only (kll:lastSeenIn): coverage is
+    measured on the current release."""
     rows = select_named(store, "mappings_coverage_deprecated")
-    return {row[0].value for row in rows}
+    older = select_named(store, "check_older_release", lastSeenIn=kll(base_iri).lastSeenIn)
+    return {row[0].value for row in rows} | {row[0].value for row in older}
 
 
 def _jobtech_rows(store: Store, base_iri: str) -> tuple[ConceptRow, ...]:
@@ -314,7 +327,7 @@ class ConceptSides:
 def concept_sides(store: Store, base_iri: str) -> ConceptSides:
     """The concepts of both sides and the deprecated resources, read once."""
     return ConceptSides(
-        _jobtech_rows(store, base_iri), _esco_rows(store), frozenset(_deprecated(store))
+        _jobtech_rows(store, base_iri), _esco_rows(store), frozenset(_left_out(store, base_iri))
     )
 
 
@@ -328,7 +341,7 @@ def coverage_of(sides: ConceptSides, mappings: list[_Mapping]) -> dict[str, list
 
 def coverage(store: Store, base_iri: str) -> dict[str, list[TypeCoverage]]:
     """Both sides, from one read of the mapping nodes and of the deprecated resources."""
-    return coverage_of(concept_sides(store, base_iri), _mappings(store))
+    return coverage_of(concept_sides(store, base_iri), _mappings(store, base_iri))
 
 
 def coverage_json(
