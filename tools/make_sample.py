@@ -29,6 +29,13 @@ JT = "http://data.jobtechdev.se/taxonomy/concept/"
 SSYK_GROUPS = ("2512", "2221", "5120")
 MAX_SKILLS = 30
 MAX_KEYWORDS = 8
+#: Dump entries kept although the datasets lack them: concepts of an older release (a manager
+#: in social care, legacy id 6521, that the occupation mapping table of taxonomy v18 names).
+OLDER_RELEASE = ("6TQs_8i6_per",)
+#: Occupations of an older release whose occupation-table rows are kept (with the ESCO concepts
+#: they map to, but not those concepts' skills): the one above, and a lift operator that only the
+#: table names (neither the dump nor the datasets have it).
+OLDER_MAPPED = ("6TQs_8i6_per", "PNes_JEh_hiT")
 csv.field_size_limit(1 << 30)
 PROSE = {"definition", "description", "scopeNote", "Description", "Scope note"}
 
@@ -138,6 +145,8 @@ def main() -> None:
     occ_head, occ_lines = mapping_lines(occ_table)
     occ_kept = [ln for ln in occ_lines if any(f"{JT}{i}," in ln for i in occupations)]
     esco_occ = {mapping_row(ln)[0] for ln in occ_kept if "/esco/occupation/" in ln}
+    older_kept = [ln for ln in occ_lines if any(f"{JT}{i}," in ln for i in OLDER_MAPPED)]
+    occ_kept += older_kept
 
     # Their essential skills that Sweden's skills table maps to JobTech skills.
     _, relations = read_csv(esco_dir / "relations" / "occupationSkillRelations.csv.gz")
@@ -214,7 +223,11 @@ def main() -> None:
     out_legacy = OUT / "jobtech" / "legacy-id-mapping" / "concept-to-taxonomy.json"
     out_legacy.parent.mkdir(parents=True, exist_ok=True)
     out_legacy.write_text(
-        json.dumps({k: v for k, v in legacy.items() if k in keep}, ensure_ascii=False, indent=1)
+        json.dumps(
+            {k: v for k, v in legacy.items() if k in keep or k in OLDER_RELEASE},
+            ensure_ascii=False,
+            indent=1,
+        )
         + "\n",
         encoding="utf-8",
     )
@@ -227,7 +240,7 @@ def main() -> None:
     # ESCO: occupations and their ancestors, skills and theirs, relations among what is kept.
     _, occ_broader = read_csv(esco_dir / "relations" / "broaderRelationsOccPillar.csv")
     _, skill_broader = read_csv(esco_dir / "relations" / "broaderRelationsSkillPillar.csv.gz")
-    esco_keep = set(esco_occ) | esco_skills
+    esco_keep = set(esco_occ) | esco_skills | {mapping_row(ln)[0] for ln in older_kept}
     for edges in (occ_broader, skill_broader):
         changed = True
         while changed:

@@ -6,7 +6,9 @@ asked of the built store with SPARQL, the way an integrator would ask them.
 
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -381,6 +383,7 @@ def test_legacy_only_types_are_imported_and_marked(
     query = """
     SELECT ?t (COUNT(DISTINCT ?c) AS ?n) WHERE {
       ?c kll:sourceDataset ?g ; kll:conceptType ?t ; skos:inScheme ?s ; skos:prefLabel ?l .
+      FILTER NOT EXISTS { ?c kll:lastSeenIn ?release }
     } GROUP BY ?t ORDER BY ?t"""
     rows = {r["t"]: int(r["n"]) for r in q.rows(query, g=legacy_graph)}
     assert rows == {
@@ -391,9 +394,48 @@ def test_legacy_only_types_are_imported_and_marked(
     counts = built.sources["jobtech-legacy"].counts
     assert (counts["entries"], counts["legacy ids"]) == (14329, 14328)
     not_legacy = (
-        "SELECT (COUNT(*) AS ?n) WHERE { ?c kll:sourceDataset ?g ; kll:conceptType 'skill' }"
+        "SELECT (COUNT(*) AS ?n) WHERE { ?c kll:sourceDataset ?g ; kll:conceptType 'skill' "
+        "FILTER NOT EXISTS { ?c kll:lastSeenIn ?release } }"
     )
     assert q.one(not_legacy, g=legacy_graph) == 0
+
+
+def _dataset_ids(folder: Path) -> set[str]:
+    """Every concept id the dataset files mention, read plainly from the JSON text."""
+    found: set[str] = set()
+    for path in folder.glob("*.json"):
+        found |= set(re.findall(r'"id"\s*:\s*"([^"]+)"', path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_concepts_of_older_releases_get_type_label_and_last_seen(
+    q: Ask, built, jt_settings, shared_data: Path
+) -> None:
+    """A dump concept of a type the datasets have, absent from them, is of an older release:
+    counted per type against a plain reading of the files, with its label in the dump's graph."""
+    legacy_graph = graph_iri(jt_settings.base_iri, "jobtech-legacy", "2020-06-24")
+    dump = json.loads(
+        (shared_data / "jobtech/legacy-id-mapping/concept-to-taxonomy.json").read_text("utf-8")
+    )
+    current = _dataset_ids(shared_data / "jobtech/taxonomy-datasets")
+    current_types = {dump[i]["type"] for i in current if i in dump}
+    expected = Counter(
+        e["type"] for i, e in dump.items() if i not in current and e["type"] in current_types
+    )
+    query = """
+    SELECT ?t (COUNT(DISTINCT ?c) AS ?n) WHERE { GRAPH ?g {
+      ?c kll:lastSeenIn ?g ; kll:conceptType ?t ; skos:prefLabel ?l ; skos:inScheme ?s .
+    } } GROUP BY ?t"""
+    assert {r["t"]: int(r["n"]) for r in q.rows(query, g=legacy_graph)} == dict(expected)
+    assert expected["occupation-name"] > 1000
+    label = "SELECT ?l WHERE { GRAPH ?g { <%s> skos:prefLabel ?l ; kll:lastSeenIn ?g } }"
+    assert q.rows(label % (JT + "6TQs_8i6_per"), g=legacy_graph) == [
+        {"l": "Enhetschef inom social omsorg/Föreståndare inom social omsorg"}
+    ]
+    counts = built.sources["jobtech-legacy"].counts
+    assert counts["concepts of older releases"] == sum(expected.values())
+    current_marked = "SELECT (COUNT(*) AS ?n) WHERE { ?c kll:lastSeenIn ?r ; kll:conceptType ?t }"
+    assert q.one(current_marked) == sum(expected.values())
 
 
 # --- build summary and catalog ------------------------------------------------------------------

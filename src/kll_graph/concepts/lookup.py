@@ -182,7 +182,8 @@ def concept(served: ServedBuild, uri: str, lang: str | None = None) -> dict[str,
     (by language), notations, types, type, schemes, top_concept_of, broader, narrower, related,
     mappings (with provenance and the graph stating them), essential/optional skills and the
     occupations needing a skill, substitutability with percentages, deprecated, replaced_by,
-    replaces, jobtech_id, legacy_ids, other statements, and a JSON-LD `@context`.
+    replaces, not_current and last_seen (a concept of an older release only: the release that
+    last held it), jobtech_id, legacy_ids, other statements, and a JSON-LD `@context`.
     """
     node = parse_uri(uri)
     index = index_for(served)
@@ -198,6 +199,7 @@ def concept(served: ServedBuild, uri: str, lang: str | None = None) -> dict[str,
     _outgoing(doc, rows, links, k, prefixes, index, lang)
     _incoming(served.store, node, links, k)
     doc["mappings"] = _mappings(served, node, index, lang, prefixes)
+    _last_seen(doc, served)
     doc["substitutability"] = _substitutability(served.store, node, k, index, lang)
     for name in LINK_LISTS:
         doc[name] = links.listed(name)
@@ -223,6 +225,8 @@ def _document(uri: str, index: LabelIndex, lang: str | None) -> dict[str, Any]:
         "schemes": [],
         "top_concept_of": [],
         "deprecated": False,
+        "not_current": False,
+        "last_seen": None,
         "jobtech_id": None,
         "legacy_ids": [],
         "other": [],
@@ -284,6 +288,9 @@ def _outgoing(
             doc["jobtech_id"] = o.value
         elif p == k.legacyAmsId.value and isinstance(o, Literal):
             doc["legacy_ids"].append(o.value)
+        elif p == k.lastSeenIn.value and isinstance(o, NamedNode):
+            doc["not_current"] = True
+            doc["last_seen"] = max(o.value, doc["last_seen"] or "")
         elif p == k.conceptType.value or p in skipped:
             continue
         elif not isinstance(o, BlankNode):
@@ -294,6 +301,20 @@ def _outgoing(
     doc["notations"] = _notations(notations, index, lang)
     doc["schemes"] = [_scheme(index, s, lang) for s in sorted(schemes)]
     doc["top_concept_of"] = [_scheme(index, s, lang) for s in sorted(tops)]
+
+
+def _last_seen(doc: dict[str, Any], served: ServedBuild) -> None:
+    """The release that last held a concept of older releases only, named from the manifest."""
+    graph = doc["last_seen"]
+    if graph is None:
+        return
+    info = {g.iri: g for g in served.manifest.graphs}.get(graph)
+    doc["last_seen"] = {
+        "graph": graph,
+        "source": info.source if info else None,
+        "version": info.version if info else None,
+        "title": info.title if info else None,
+    }
 
 
 def _add_label(doc: dict[str, Any], key: str, literal: Literal) -> None:

@@ -7,6 +7,12 @@ not (municipality, continent, occupation-field, skill-headline, driving-licence 
 those types are imported in full (class, scheme, Swedish label, type, id) and marked with
 `kll:sourceDataset` = this source's graph, because they come only from this 2020 snapshot.
 
+A concept of a type the datasets do have, but which the datasets lack, belongs to an older
+release: it is imported in full as well (in scheme, without a place in the hierarchy, which the
+dump does not give), and `kll:lastSeenIn` this source's graph says that the current release does
+not hold it and which release last did. Concepts of types the datasets lack are not so marked:
+the datasets say nothing about whether those are current.
+
 Which types the datasets have is read from the store being built (the `jobtech` source is
 imported first, as `kll-graph.toml` lists it), so this importer needs no path to the datasets.
 """
@@ -86,9 +92,11 @@ def import_jobtech_legacy(ctx: ImportContext) -> None:
     k = kll(ctx.base_iri)
     g = ctx.graph
     present = _store_values(ctx, f"?concept <{k.conceptType.value}> ?type", "type")
+    current = _store_values(ctx, f"?concept <{k.jobtechId.value}> ?id", "concept")
     schemes = _store_values(ctx, f"?scheme a <{k.ConceptType.value}>", "scheme")
     quads: list[Quad] = []
     full: Counter[str] = Counter()
+    older: Counter[str] = Counter()
     unknown: Counter[str] = Counter()
     entries = without_legacy = 0
     for entry in _entries(ctx, read_json(ctx, ctx.path)):
@@ -101,15 +109,18 @@ def import_jobtech_legacy(ctx: ImportContext) -> None:
             quads.append(Quad(s, k.legacyAmsId, Literal(entry.legacy_id), g))
         for system, code in entry.codes:
             quads.append(Quad(s, SKOS.notation, Literal(code, datatype=k[system]), g))
-        if concept_type in present or not concept_type:
+        if not concept_type or s.value in current:
             continue
-        full[concept_type] += 1
+        is_older = concept_type in present
+        (older if is_older else full)[concept_type] += 1
         quads += [
             Quad(s, RDF.type, SKOS.Concept, g),
             Quad(s, k.jobtechId, Literal(concept_id), g),
             Quad(s, k.conceptType, Literal(concept_type), g),
             Quad(s, k.sourceDataset, g, g),
         ]
+        if is_older:
+            quads.append(Quad(s, k.lastSeenIn, g, g))
         if label:
             quads.append(Quad(s, SKOS.prefLabel, Literal(label, language="sv"), g))
         if concept_type in CONCEPT_TYPES:
@@ -117,10 +128,14 @@ def import_jobtech_legacy(ctx: ImportContext) -> None:
             quads += [
                 Quad(s, RDF.type, k[type_class_name(concept_type)], g),
                 Quad(s, SKOS.inScheme, scheme, g),
-                # the dump has no relations: nothing is broader within the scheme
-                Quad(s, SKOS.topConceptOf, scheme, g),
-                Quad(scheme, SKOS.hasTopConcept, s, g),
             ]
+            if not is_older:
+                # the dump has no relations: nothing is broader within the scheme (an older
+                # concept's place in today's hierarchy is unknown, so it is no top concept)
+                quads += [
+                    Quad(s, SKOS.topConceptOf, scheme, g),
+                    Quad(scheme, SKOS.hasTopConcept, s, g),
+                ]
             if scheme.value not in schemes:
                 schemes.add(scheme.value)
                 quads += [
@@ -141,6 +156,12 @@ def import_jobtech_legacy(ctx: ImportContext) -> None:
         ctx.report.note(
             "imported in full (types the datasets lack): "
             + ", ".join(f"{t} {n:,}" for t, n in sorted(full.items()))
+        )
+    ctx.report.counts["concepts of older releases"] = sum(older.values())
+    if older:
+        ctx.report.note(
+            "absent from the current datasets, imported as of older releases: "
+            + ", ".join(f"{t} {n:,}" for t, n in sorted(older.items()))
         )
     if not present:
         ctx.report.note("no JobTech concepts in the store yet: every type was imported in full")

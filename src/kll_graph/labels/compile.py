@@ -139,11 +139,16 @@ class _Builder:
         languages: list[str] = [""]
         entries = self._entries(languages, notation_system)
         deprecated = np.array([self.raw.concepts[u].deprecated for u in self.uris], dtype=bool)
+        not_current = np.array(
+            [bool(self.raw.concepts[u].last_seen) for u in self.uris], dtype=bool
+        )
         entry_concept = np.array([e[0] for e in entries], dtype=np.int32)
         entry_kind = np.array([e[1] for e in entries], dtype=np.int8)
         entry_text = [e[3] for e in entries]
         type_rank = np.array(self._type_rank(types), dtype=np.int64)[concept_type]
-        static = _static_scores(entry_concept, entry_kind, entry_text, type_rank, deprecated)
+        static = _static_scores(
+            entry_concept, entry_kind, entry_text, type_rank, deprecated | not_current
+        )
         keys = self._key_lists(entries)
         return IndexData(
             base_iri=self.raw.base_iri,
@@ -156,6 +161,12 @@ class _Builder:
             concept_scheme=np.array(primary, dtype=np.int32),
             concept_schemes=concept_schemes,
             concept_deprecated=deprecated,
+            concept_not_current=not_current,
+            last_seen={
+                i: max(self.raw.concepts[u].last_seen)
+                for i, u in enumerate(self.uris)
+                if self.raw.concepts[u].last_seen
+            },
             replaced_by={
                 i: sorted(self.raw.concepts[u].replaced_by)
                 for i, u in enumerate(self.uris)
@@ -345,10 +356,11 @@ def _static_scores(
     kind: np.ndarray,
     texts: list[str],
     type_rank: np.ndarray,
-    deprecated: np.ndarray,
+    retired: np.ndarray,
 ) -> np.ndarray:
-    """The part of each entry's ranking score that does not depend on the query: deprecated,
-    kind, its concept's type rank (`type_rank` per concept), label length, alphabetic order."""
+    """The part of each entry's ranking score that does not depend on the query: retired
+    (deprecated, or of an older release only), kind, its concept's type rank (`type_rank` per
+    concept), label length, alphabetic order."""
     sort_keys = [t.casefold() for t in texts]
     alpha = np.empty(len(texts), dtype=np.int64)
     alpha[sorted(range(len(texts)), key=sort_keys.__getitem__)] = np.arange(
@@ -356,7 +368,7 @@ def _static_scores(
     )
     length = np.minimum(np.array([len(t) for t in texts], dtype=np.int64), 4095)
     static: np.ndarray = (
-        (deprecated[concept].astype(np.int64) << DEPRECATED_SHIFT)
+        (retired[concept].astype(np.int64) << DEPRECATED_SHIFT)
         | (kind.astype(np.int64) << KIND_SHIFT)
         | (type_rank[concept] << TYPE_SHIFT)
         | (length << LENGTH_SHIFT)

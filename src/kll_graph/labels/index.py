@@ -119,6 +119,8 @@ class LabelIndex:
         self.concept_scheme = data.concept_scheme
         self.concept_schemes = data.concept_schemes
         self.concept_deprecated = data.concept_deprecated
+        self.concept_not_current = data.concept_not_current
+        self.last_seen = data.last_seen
         self.replaced_by = data.replaced_by
         self.concept_broader = data.concept_broader
         self.narrower_count = data.narrower_count
@@ -609,7 +611,14 @@ class LabelIndex:
         """A linked concept as results show it: URI, label, type, scheme (None when unknown)."""
         concept = self.position.get(uri)
         if concept is None:
-            return {"uri": uri, "label": None, "type": None, "scheme": None, "deprecated": False}
+            return {
+                "uri": uri,
+                "label": None,
+                "type": None,
+                "scheme": None,
+                "deprecated": False,
+                "not_current": False,
+            }
         scheme = int(self.concept_scheme[concept])
         return {
             "uri": uri,
@@ -617,6 +626,7 @@ class LabelIndex:
             "type": self.type_info(concept, lang),
             "scheme": self.scheme_info(scheme, lang) if scheme >= 0 else None,
             "deprecated": bool(self.concept_deprecated[concept]),
+            "not_current": bool(self.concept_not_current[concept]),
         }
 
     def hit_dict(self, hit: Hit, lang: str | None) -> dict[str, Any]:
@@ -650,12 +660,23 @@ class LabelIndex:
             "notations": notations,
             "deprecated": bool(self.concept_deprecated[c]),
             "replaced_by": [self.brief(u, lang) for u in self.replaced_by.get(c, [])],
+            "not_current": bool(self.concept_not_current[c]),
+            "last_seen": self.release(self.last_seen[c]) if c in self.last_seen else None,
             "broader": (
                 {"uri": self.uris[broader], "label": self.label(broader, lang)}
                 if broader >= 0
                 else None
             ),
         }
+
+    def release(self, graph: str) -> dict[str, str | None]:
+        """A release named by its graph: the source id and version read from the graph IRI
+        (`{base}graph/{source}/{version}`), or None for a graph named otherwise."""
+        prefix = f"{self.base_iri}graph/"
+        source, _, version = graph.removeprefix(prefix).partition("/")
+        if not graph.startswith(prefix) or not version:
+            return {"graph": graph, "source": None, "version": None}
+        return {"graph": graph, "source": source, "version": version}
 
     def facet_dicts(
         self, facets: dict[str, list[tuple[int, int]]], lang: str | None

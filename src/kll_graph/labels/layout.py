@@ -17,7 +17,7 @@ import numpy as np
 
 INDEX_FILE = "labels.idx"
 #: Bumped whenever the pickled layout changes; an index of another format is rebuilt in memory.
-FORMAT = 6
+FORMAT = 7
 
 # Kinds of entries, in the order they rank within one tier.
 KINDS = ("uri", "id", "notation", "prefLabel", "legacyId", "altLabel", "hiddenLabel")
@@ -30,7 +30,8 @@ EXACT, EXACT_ALT, PREFIX, WORD, COMPOUND, TYPO, TYPO_PART = range(len(TIERS))
 TIER_SCORES = (100, 95, 80, 70, 60, 50, 45)
 
 # Bit layout of the int64 ranking score (smaller is better): the tier a query matched in, then
-# the entry's static part (deprecated, kind, concept type rank, label length, alphabetic order).
+# the entry's static part (deprecated or of an older release only, kind, concept type rank, label
+# length, alphabetic order): within one tier, current concepts come first.
 TIER_SHIFT = 59
 DEPRECATED_SHIFT = 58
 KIND_SHIFT = 55
@@ -112,6 +113,10 @@ class IndexData:
     concept_scheme: np.ndarray  # int32: the largest scheme, or -1
     concept_schemes: list[tuple[int, ...]]  # every scheme, largest first
     concept_deprecated: np.ndarray  # bool
+    #: bool: absent from the current release of its vocabulary (it has kll:lastSeenIn)
+    concept_not_current: np.ndarray
+    #: concept -> the graph of the newest release that still held it (its kll:lastSeenIn)
+    last_seen: dict[int, str]
     replaced_by: dict[int, list[str]]
     concept_broader: np.ndarray  # int32: one broader concept, or -1
     narrower_count: np.ndarray  # int32

@@ -29,6 +29,7 @@ class RawConcept:
     schemes: set[str] = field(default_factory=set)
     concept_type: str | None = None
     deprecated: bool = False
+    last_seen: set[str] = field(default_factory=set)  # graphs of releases (kll:lastSeenIn)
     replaced_by: set[str] = field(default_factory=set)
     broader: set[str] = field(default_factory=set)
     narrower: set[str] = field(default_factory=set)
@@ -67,7 +68,9 @@ def read_vocabulary(
             types[s.value].add(o.value)
     concept_iris = {s for s, t in types.items() if SKOS.Concept.value in t}
     by_predicate: dict[str, list[tuple[str, Any]]] = {}
-    for predicate in (SKOS.inScheme, k.conceptType):
+    # a concept of an older release that only a mapping table names has no type: kll:lastSeenIn
+    # makes it a concept here, so that it can be found (flagged) by its label
+    for predicate in (SKOS.inScheme, k.conceptType, k.lastSeenIn):
         rows = [(s.value, o) for s, o in _pairs(store, predicate) if isinstance(s, NamedNode)]
         by_predicate[predicate.value] = rows
         concept_iris.update(s for s, _ in rows)
@@ -77,6 +80,9 @@ def read_vocabulary(
     for s, o in by_predicate[SKOS.inScheme.value]:
         if s in concepts and isinstance(o, NamedNode):
             concepts[s].schemes.add(o.value)
+    for s, o in by_predicate[k.lastSeenIn.value]:
+        if s in concepts and isinstance(o, NamedNode):
+            concepts[s].last_seen.add(o.value)
     for s, o in by_predicate[k.conceptType.value]:
         if s in concepts and isinstance(o, Literal):
             concepts[s].concept_type = o.value

@@ -4,7 +4,10 @@
   "mappings"); each file is one set and one named graph ``{source graph}/{file name}``.
 - ``esco-mapping-table``: one ESCO mapping-tool CSV export configured in ``kll-graph.toml``,
   converted at build time (never committed) into one set in the source's own graph; option
-  ``set_id`` overrides the set IRI ``{base}mappings/{source id}``.
+  ``set_id`` overrides the set IRI ``{base}mappings/{source id}``. A concept the table names
+  that no source imported before it labels (one of an older release the loaded data lacks) gets
+  the table's label in the table's graph, with `kll:lastSeenIn` that graph, so it can be found;
+  it gets no type, so the mapping checks still say it is in no loaded vocabulary.
 
 A file with errors (see :mod:`kll_graph.mappings.checks`) stops the build with its file, line and
 what was expected; the checks that need the loaded vocabularies run later as a build step.
@@ -15,15 +18,22 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode, Quad
 
 from kll_graph.exceptions import SourceError, SssomError
 from kll_graph.importers import ImportContext
 from kll_graph.mappings.checks import file_errors
+from kll_graph.mappings.official_tables import EscoTable
 from kll_graph.mappings.rdf import set_quads
 from kll_graph.mappings.sources import table_set
-from kll_graph.mappings.sssom import MappingSet, mapping_set_files, read_sssom
-from kll_graph.namespaces import catalog_iri
+from kll_graph.mappings.sssom import (
+    NO_TERM_FOUND,
+    MappingSet,
+    expand,
+    mapping_set_files,
+    read_sssom,
+)
+from kll_graph.namespaces import JOBTECH_CONCEPT, SKOS, catalog_iri, kll
 
 
 def _source_error(ctx: ImportContext, exc: SssomError) -> SourceError:
@@ -107,3 +117,39 @@ def import_esco_table(ctx: ImportContext) -> None:
     for warning in table.warnings:
         ctx.report.warn(f"{ctx.path.name}: {warning}")
     _compile(ctx, mset, ctx.graph)
+    _label_unlabelled(ctx, mset, table)
+
+
+#: The side of a row (SSSOM slot prefix) -> the preamble key of its labels' language (the table
+#: states ESCO -> Swedish, so classification 1 is ESCO, the object here).
+_LABEL_LANGUAGE = {"subject": "Classification 2 Language", "object": "Classification 1 Language"}
+
+
+def _label_unlabelled(ctx: ImportContext, mset: MappingSet, table: EscoTable) -> None:
+    """The table's label for each concept it names that nothing loaded so far labels."""
+    prefixes = mset.prefixes()
+    named: dict[str, Literal] = {}
+    for mapping in mset.mappings:
+        for side, key in _LABEL_LANGUAGE.items():
+            value, label = mapping.get(f"{side}_id"), mapping.get(f"{side}_label")
+            if not value or value == NO_TERM_FOUND or not label:
+                continue
+            try:
+                iri = expand(value, prefixes)
+            except (KeyError, ValueError):
+                continue
+            language = table.preamble.get(key, "").strip().lower() or None
+            named.setdefault(iri, Literal(label, language=language))
+    k, g = kll(ctx.base_iri), ctx.graph
+    quads: list[Quad] = []
+    labelled = 0
+    for iri, literal in sorted(named.items()):
+        node = NamedNode(iri)
+        if next(ctx.store.quads_for_pattern(node, SKOS.prefLabel, None), None) is not None:
+            continue
+        labelled += 1
+        quads += [Quad(node, SKOS.prefLabel, literal, g), Quad(node, k.lastSeenIn, g, g)]
+        if iri.startswith(JOBTECH_CONCEPT.iri):
+            quads.append(Quad(node, k.jobtechId, Literal(iri[len(JOBTECH_CONCEPT.iri) :]), g))
+    ctx.add(quads)
+    ctx.report.counts["concepts labelled only by this table"] = labelled

@@ -346,7 +346,7 @@ def _targets(vocabulary: RawVocabulary) -> dict[str, list[Concept]]:
     out: dict[str, list[Concept]] = {OCCUPATION: [], SKILL: [], ISCO: []}
     for iri in sorted(concepts):
         raw = concepts[iri]
-        if not iri.startswith(ESCO_DATA.iri) or raw.deprecated:
+        if not iri.startswith(ESCO_DATA.iri) or raw.deprecated or raw.last_seen:
             continue
         labels = _labels(raw, ("sv", "en"))
         if not labels:
@@ -408,7 +408,9 @@ def _subjects(
     out: dict[str, list[Concept]] = {name: [] for name in types}
     for iri in sorted(concepts):
         raw = concepts[iri]
-        if raw.concept_type not in out or raw.deprecated or not iri.startswith(JOBTECH_CONCEPT.iri):
+        # concepts of older releases only (raw.last_seen) are not matched: nobody maps them anew
+        retired = raw.deprecated or bool(raw.last_seen)
+        if raw.concept_type not in out or retired or not iri.startswith(JOBTECH_CONCEPT.iri):
             continue
         labels = _labels(raw, ("sv", "en", ""), split=True) + sorted(set(keywords.get(iri, ())))
         if labels:

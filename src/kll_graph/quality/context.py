@@ -167,6 +167,15 @@ class CheckContext:
         return {value_of(row["concept"]) for row in self.select("check_deprecated")}
 
     @cached_property
+    def older(self) -> set[str]:
+        """Concepts of older releases only (kll:lastSeenIn): absent from the current release."""
+        last_seen = kll(self.settings.base_iri).lastSeenIn
+        return {
+            value_of(row["concept"])
+            for row in self.select("check_older_release", lastSeenIn=last_seen)
+        }
+
+    @cached_property
     def replacements(self) -> dict[str, set[str]]:
         """Old concept -> the concepts that replace it."""
         links: dict[str, set[str]] = defaultdict(set)

@@ -126,10 +126,14 @@ def _cycle_edges(edges: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     and applications that expand a search along relations never find it. It may be intended
     (a flat list), but often a link was lost in an import. Fix it by placing the concept under a
     broader concept, relating it, or mapping it; if the list is flat on purpose, set this check
-    to "off" or "info".""",
+    to "off" or "info". Concepts of older releases only (absent from the current one) are left
+    out: the sources that name them do not say where they stood.""",
 )
 def orphan_concepts(ctx: CheckContext) -> Iterator[Flag]:
+    older = ctx.older
     for row in ctx.select("check_orphan_concept"):
+        if value_of(row["concept"]) in older:
+            continue
         yield Flag(value_of(row["concept"]), "has no broader, narrower, related or mapped concept")
 
 
@@ -226,7 +230,8 @@ def label_overlap(ctx: CheckContext) -> Iterator[Flag]:
     "The same preferred label for two concepts of one scheme",
     "warning",
     """Two or more concepts of one concept scheme share a preferred label (same language,
-    ignoring case; deprecated concepts left out). Someone choosing by name cannot tell them apart,
+    ignoring case; deprecated concepts and those of older releases only left out: a successor
+    often keeps the label). Someone choosing by name cannot tell them apart,
     and matching a label to a URI becomes ambiguous. Fix it by making the labels say what tells
     the concepts apart (e.g. "Montör, el" and "Montör, verkstad"), or merge the concepts if they
     are the same.""",
@@ -234,9 +239,9 @@ def label_overlap(ctx: CheckContext) -> Iterator[Flag]:
 def duplicate_preflabels(ctx: CheckContext) -> Iterator[Flag]:
     groups: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     samples: dict[tuple[str, str, str], str] = {}
-    deprecated = ctx.deprecated
+    left_out = ctx.deprecated | ctx.older
     for concept, schemes in ctx.schemes.items():
-        if concept in deprecated:
+        if concept in left_out:
             continue
         for lang, text in ctx.labels.get(concept, ()):
             for scheme in schemes:

@@ -201,6 +201,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "sv": "Det här begreppet är utgånget och ska inte användas.",
         "en": "This concept is deprecated and should not be used.",
     },
+    "concept.not_current": {
+        "sv": "Det här begreppet finns inte i den aktuella utgåvan; det är känt från en äldre.",
+        "en": "This concept is not in the current release; it is known from an older one.",
+    },
+    "concept.not_current_short": {
+        "sv": "Finns inte i den aktuella utgåvan",
+        "en": "Not in the current release",
+    },
+    "concept.older_release": {"sv": "äldre utgåva", "en": "older release"},
+    "concept.last_seen": {"sv": "Senast sett i", "en": "Last seen in"},
     "concept.replaced_by": {"sv": "Ersatt av", "en": "Replaced by"},
     "concept.replaces": {"sv": "Ersätter", "en": "Replaces"},
     "concept.jobtech_id": {"sv": "JobTech-id", "en": "JobTech id"},

@@ -36,6 +36,11 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 STRING = {"type": "string"}
 NULLABLE_STRING = {"type": ["string", "null"]}
+NOT_CURRENT = {
+    "type": "boolean",
+    "description": "True for a concept that the current release of its vocabulary lacks: known "
+    "from an older release only (see last_seen). Such concepts rank after current ones.",
+}
 LANG_MAP = {"type": "object", "additionalProperties": STRING}
 LANG_LISTS = {"type": "object", "additionalProperties": {"type": "array", "items": STRING}}
 
@@ -101,6 +106,18 @@ SCHEMAS: dict[str, Any] = {
             "datatype": NULLABLE_STRING,
         },
     },
+    "Release": {
+        "type": "object",
+        "description": "A loaded release: its graph, and the source and version the graph "
+        "IRI names.",
+        "required": ["graph", "source", "version"],
+        "properties": {
+            "graph": STRING,
+            "source": NULLABLE_STRING,
+            "version": NULLABLE_STRING,
+            "title": {**NULLABLE_STRING, "description": "The graph's title (concept pages)."},
+        },
+    },
     "ConceptBrief": {
         "type": "object",
         "required": ["uri", "label", "type", "scheme", "deprecated"],
@@ -110,6 +127,7 @@ SCHEMAS: dict[str, Any] = {
             "type": _nullable(_ref("TypeRef")),
             "scheme": _nullable(_ref("SchemeRef")),
             "deprecated": {"type": "boolean"},
+            "not_current": NOT_CURRENT,
             "narrower_count": {"type": "integer", "minimum": 0},
             "percentage": {"type": ["number", "null"]},
         },
@@ -149,6 +167,8 @@ SCHEMAS: dict[str, Any] = {
             "notations",
             "deprecated",
             "replaced_by",
+            "not_current",
+            "last_seen",
             "broader",
         ],
         "additionalProperties": False,
@@ -168,6 +188,8 @@ SCHEMAS: dict[str, Any] = {
             "notations": {"type": "array", "items": _ref("Notation")},
             "deprecated": {"type": "boolean"},
             "replaced_by": {"type": "array", "items": _ref("ConceptBrief")},
+            "not_current": NOT_CURRENT,
+            "last_seen": _nullable(_ref("Release")),
             "broader": _nullable(
                 {
                     "type": "object",
@@ -375,6 +397,8 @@ SCHEMAS: dict[str, Any] = {
             "deprecated": {"type": "boolean"},
             "replaced_by": {"type": "array", "items": _ref("ConceptBrief")},
             "replaces": {"type": "array", "items": _ref("ConceptBrief")},
+            "not_current": NOT_CURRENT,
+            "last_seen": _nullable(_ref("Release")),
             "jobtech_id": NULLABLE_STRING,
             "legacy_ids": {"type": "array", "items": STRING},
             "other": {
@@ -545,6 +569,8 @@ HIT_EXAMPLE = {
     "notations": [],
     "deprecated": False,
     "replaced_by": [],
+    "not_current": False,
+    "last_seen": None,
     "broader": {
         "uri": JOBTECH_CONCEPT.iri + "DJh5_yyF_hEM",
         "label": "Mjukvaru- och systemutvecklare m.fl.",
@@ -558,7 +584,8 @@ PATHS: dict[str, Any] = {
             "summary": "Suggest concepts for what a user has typed so far.",
             "description": "Ranked: exact preferred label, exact alternative label, label "
             "prefix, word prefix, compound part, one typo. Deprecated concepts are left out "
-            "unless asked for.",
+            "unless asked for; concepts of older releases only come after current ones with the "
+            "same match, flagged not_current.",
             "parameters": [Q, LANG, SCHEME, TYPE, _limit(MAX_AUTOCOMPLETE, 10), DEPRECATED],
             "responses": {
                 "200": _ok(
