@@ -169,3 +169,41 @@ def test_the_display_language_names_candidates_and_the_query_language_wins_ties(
     assert en.ranked[0].lang_match and "«software developer» @en" in rec.description(
         en.ranked[0], "en"
     )
+
+
+def test_a_slash_separated_part_equal_to_the_query_ranks_first(rec: Reconciler) -> None:
+    """ "Systemutvecklare" is one part of JobTech's "Systemutvecklare/Programmerare": that beats
+    ESCO's "IKT-systemutvecklare", which only resembles the query, but is not auto-matched."""
+    ranked = _ask(rec, query="Systemutvecklare", limit=5)
+    top = ranked[0]
+    assert rec.index.uris[top.concept] == "http://data.jobtechdev.se/taxonomy/concept/fg7B_yov_smw"
+    assert top.name_part_exact and top.label == "Systemutvecklare/Programmerare"
+    assert not top.match and top.score < 95
+    ikt = next(s for s in ranked if s.label == "IKT-systemutvecklare")
+    assert not ikt.name_part_exact and ikt.score < top.score
+    other_part = _ask(rec, query="programmerare", type="occupation-name")[0]
+    assert other_part.concept == top.concept and other_part.name_part_exact
+
+
+def test_one_wide_lookup_for_type_strict_should_finds_what_two_lookups_find(
+    rec: Reconciler,
+) -> None:
+    """The single untyped lookup (with a typed one only when needed) gives the same concepts,
+    in the same order, as a typed lookup followed by an untyped one for the other types."""
+    index = rec.index
+    occupations = rec.types.get("occupations")
+    assert occupations is not None
+    covers = frozenset(occupations.covers)
+    texts = [index.entry_text[e] for e in _entries(rec, PREF, 150)]
+    texts += ["utvecklare", "lärare", "sjuksköterska", "python", "ingenjör", "chef"]
+    for text in texts:
+        typed = index.top(text, rec.filters_for(covers), 10)
+        seen = {h.concept for h in typed}
+        others = [
+            h.concept
+            for h in index.top(text, index.filters(), 10)
+            if h.concept not in seen and int(index.concept_type[h.concept]) not in covers
+        ]
+        expected = [(h.concept, True) for h in typed] + [(c, False) for c in others]
+        got = [(h.concept, in_type) for h, in_type in rec._index_hits(text, covers, True, True, 10)]
+        assert got == expected, text

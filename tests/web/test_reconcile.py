@@ -368,3 +368,33 @@ def test_cors_on_every_route_errors_and_preflight(root: str) -> None:
         requests.get(root + "/v1/match", timeout=30),
     ):
         _cors(r)
+
+
+def test_10_match_qualifiers_apply_and_an_unknown_one_is_a_400(root: str) -> None:
+    def ask(value: str, qualifier: str) -> requests.Response:
+        condition = {
+            "matchType": "property",
+            "propertyId": "ssyk",
+            "propertyValue": value,
+            "matchQualifier": qualifier,
+            "required": True,
+        }
+        name = {"matchType": "name", "propertyValue": "Mjukvaruutvecklare"}
+        query = {"type": "occupation-name", "limit": 3, "conditions": [name, condition]}
+        return requests.post(root + "/v1/match", json={"queries": [query]}, timeout=30)
+
+    found = ask("25*", "WildcardMatch")
+    assert found.status_code == 200, found.text
+    spec.check("1.0-draft", "reconciliation-result-batch", found.json())
+    assert found.json()["results"][0]["candidates"]
+    assert ask("SSYK 2512", "ExactMatch").json()["results"][0]["candidates"] == []
+    refused = ask("2512", "RegexMatch")
+    assert refused.status_code == 400
+    assert "WildcardMatch" in refused.json()["error"]["message"]
+    _cors(refused)
+    props = requests.get(root + "/v1/suggest/property", params={"prefix": "ssyk"}, timeout=30)
+    spec.check("1.0-draft", "suggest-properties-response", props.json())
+    (ssyk,) = props.json()["result"]
+    assert [q["id"] for q in ssyk["matchQualifiers"]] == ["ExactMatch", "WildcardMatch"]
+    old = requests.get(root + "/suggest/property", params={"prefix": "ssyk"}, timeout=30)
+    assert "matchQualifiers" not in old.json()["result"][0]

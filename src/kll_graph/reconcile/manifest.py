@@ -15,7 +15,7 @@ from kll_graph.labels.index import Hit
 from kll_graph.namespaces import JOBTECH_CONCEPT, kll
 from kll_graph.reconcile.extend import SETTINGS_02, SETTINGS_10
 from kll_graph.reconcile.properties import PROPERTIES, as_dict
-from kll_graph.reconcile.query import MAX_BATCH
+from kll_graph.reconcile.query import MAX_BATCH, QUALIFIERS
 from kll_graph.reconcile.service import Reconciler
 
 NAME = "kll-graph: JobTech Taxonomy and ESCO"
@@ -130,10 +130,24 @@ def suggest_types(
     ]
 
 
-def suggest_properties(prefix: str, lang: str, offset: int, limit: int) -> list[dict[str, Any]]:
+#: The 1.0 `matchQualifiers` a matchable property announces in property suggestions.
+QUALIFIER_NAMES = {
+    "ExactMatch": "the value as written is the URI, id, code or preferred label",
+    "WildcardMatch": "* and ? in the value stand for any run and any one character, case aside",
+}
+
+
+def suggest_properties(
+    prefix: str, lang: str, offset: int, limit: int, version: str = "0.2"
+) -> list[dict[str, Any]]:
+    """Properties whose id or name contains the prefix; in 1.0 with the qualifiers they take."""
     text = prefix.casefold().strip()
+    qualifiers = [{"id": q, "name": QUALIFIER_NAMES[q]} for q in QUALIFIERS]
     found = [
-        as_dict(p, lang)
+        {
+            **as_dict(p, lang),
+            **({"matchQualifiers": qualifiers} if version == "1.0" and p.match else {}),
+        }
         for p in PROPERTIES
         if not text
         or text in p.id.casefold()

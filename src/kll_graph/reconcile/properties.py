@@ -7,6 +7,11 @@ above it (and, for `isco`, of the concepts it is mapped to); `esco` and `jobtech
 candidate and its mappings; `broader` and `occupation_field` at the groups above; `scheme` at its
 schemes. Each check says agree, disagree (the candidate has values, none agrees) or unknown (it
 has none), so a column with gaps never counts against a candidate.
+
+A 1.0 condition's `matchQualifier` narrows how a value agrees: `ExactMatch` wants the value as
+written to be a reached concept's URI, id, code or preferred label (no case folding, no "SSYK"
+prefix dropped, no label lookup); `WildcardMatch` reads `*` (any run) and `?` (one character) in
+the value and matches those same strings, case aside. The query reader refuses any other qualifier.
 """
 
 from __future__ import annotations
@@ -91,6 +96,7 @@ class PropertyMatcher:
         }
         self.field_type = index.type_by_id.get("occupation-field", -1)
         self._codes = functools.lru_cache(maxsize=65536)(self._concept_codes)
+        self._raw_codes = functools.lru_cache(maxsize=65536)(self._concept_raw_codes)
 
     def _concept_codes(self, concept: int) -> tuple[tuple[int, str], ...]:
         index = self.index
@@ -101,6 +107,16 @@ class PropertyMatcher:
             )
             for e in index.entries_of(concept)
             if index.entry_kind[e] in (NOTATION, ID)
+        )
+
+    def _concept_raw_codes(self, concept: int) -> tuple[tuple[int, str], ...]:
+        """Like :meth:`_concept_codes`, with each code as written (for the qualifiers)."""
+        index = self.index
+        return tuple(
+            (int(index.entry_system[e]) if index.entry_kind[e] == NOTATION else -2, text)
+            for e in index.entries_of(concept)
+            if index.entry_kind[e] in (NOTATION, ID)
+            for text in (index.entry_text[e].strip(),)
         )
 
     def resolve_value(self, value: Value) -> int | None:
@@ -124,30 +140,32 @@ class PropertyMatcher:
                 return found
         return None
 
-    def targets(self, pid: str, concept: int) -> tuple[list[int], set[str]]:
-        """The concepts a property reaches from a candidate, and the code keys it agrees with."""
+    def targets(self, pid: str, concept: int, *, raw: bool = False) -> tuple[list[int], set[str]]:
+        """The concepts a property reaches from a candidate, and the code keys it agrees with
+        (the codes as written when `raw`)."""
         tables = self.tables
+        codes_of = self._raw_codes if raw else self._codes
         if pid == "ssyk" or pid == "isco":
             reach = [concept, *tables.ancestors(concept)]
             if pid == "isco":
                 mapped = [m for _, m in tables.mappings.get(concept, ())]
                 reach += mapped + [a for m in mapped for a in tables.ancestors(m)]
             systems = self.systems[pid]
-            codes = {k for c in reach for s, k in self._codes(c) if s in systems}
-            return [c for c in reach if any(s in systems for s, _ in self._codes(c))], codes
+            codes = {k for c in reach for s, k in codes_of(c) if s in systems}
+            return [c for c in reach if any(s in systems for s, _ in codes_of(c))], codes
         if pid in ("esco", "jobtech_id"):
             reach = [concept, *(m for _, m in tables.mappings.get(concept, ()))]
             if pid == "esco":
                 reach = [c for c in reach if "europa.eu/esco" in self.index.uris[c]]
                 codes = {self.index.uris[c].rsplit("/", 1)[-1] for c in reach}
-                codes |= {k for c in reach for s, k in self._codes(c) if s >= 0}
+                codes |= {k for c in reach for s, k in codes_of(c) if s >= 0}
             else:
-                reach = [c for c in reach if any(s == -2 for s, _ in self._codes(c))]
-                codes = {k for c in reach for s, k in self._codes(c) if s == -2}
+                reach = [c for c in reach if any(s == -2 for s, _ in codes_of(c))]
+                codes = {k for c in reach for s, k in codes_of(c) if s == -2}
             return reach, codes
         if pid == "broader":
             reach = tables.ancestors(concept)
-            return reach, {k for c in reach for s, k in self._codes(c) if s >= 0}
+            return reach, {k for c in reach for s, k in codes_of(c) if s >= 0}
         if pid == "occupation_field":
             reach = [
                 c
@@ -165,9 +183,15 @@ class PropertyMatcher:
         info = BY_ID.get(condition.pid)
         if info is None or not info.match:
             return None
-        reach, codes = self.targets(condition.pid, concept)
+        qualified = condition.qualifier is not None
+        reach, codes = self.targets(condition.pid, concept, raw=qualified)
         if not reach and not codes:
             return None
+        if qualified:
+            forms = codes | {self.index.uris[c] for c in reach}
+            forms |= {label for c in reach for label in self.index.pref[c].values()}
+            hits = [_qualified(v, forms, condition.qualifier) for v in condition.values]
+            return _quantify(hits, condition.quantifier)
         labels = {fold(label) for c in reach for label in self.index.pref[c].values()}
         reach_set = set(reach)
         hits = [self._agrees(v, reach_set, codes, labels) for v in condition.values]
@@ -186,6 +210,10 @@ class PropertyMatcher:
         schemes = [self.index.schemes[s] for s in self.index.concept_schemes[concept]]
         if not schemes:
             return None
+        if condition.qualifier is not None:
+            forms = {k for s in schemes for k in (s.id, s.uri, *s.labels.values())}
+            found = [_qualified(v, forms, condition.qualifier) for v in condition.values]
+            return _quantify(found, condition.quantifier)
         keys = {k for s in schemes for k in (s.id.casefold(), s.uri, *map(fold, s.labels.values()))}
         hits = [
             any(
@@ -195,6 +223,25 @@ class PropertyMatcher:
             for v in condition.values
         ]
         return _quantify(hits, condition.quantifier)
+
+
+def _qualified(value: Value, forms: set[str], qualifier: str | None) -> bool:
+    """Whether a value agrees with one of these strings as `ExactMatch` or `WildcardMatch` asks."""
+    raws = [r.strip() for r in (value.id, value.text) if r and r.strip()]
+    if qualifier == "WildcardMatch":
+        folded = {f.casefold() for f in forms}
+        return any(any(_wildcard(r).fullmatch(f) for f in folded) for r in raws)
+    return any(r in forms for r in raws)
+
+
+@functools.lru_cache(maxsize=1024)
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    """A `*`/`?` pattern as a case-folded regular expression; everything else is literal."""
+    parts = re.split(r"([*?])", pattern.casefold())
+    return re.compile(
+        "".join(".*" if p == "*" else "." if p == "?" else re.escape(p) for p in parts),
+        re.DOTALL,
+    )
 
 
 def _quantify(hits: Iterable[bool], quantifier: str) -> bool:

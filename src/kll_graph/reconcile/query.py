@@ -6,9 +6,10 @@ Version 0.2 sends an object of queries keyed by id (`{"q0": {"query", "type", "t
 "matchQuantifier", "matchQualifier"}]}]}`. Each is checked against its version's schema as the
 official JSON schemas state it: what a schema forbids (a misspelt key in a query, a missing query
 text and properties, an empty `conditions`, a type list in 1.0) is a 400 naming the place; what a
-schema leaves open (keys beside a condition, keys beside `queries`) is ignored. A query string
-that is blank or absurdly long is not an error: it gets an empty candidate list, so one bad cell
-never fails a batch of a thousand.
+schema leaves open (keys beside a condition, keys beside `queries`) is ignored, but a
+`matchQualifier` we do not support (see :data:`QUALIFIERS`) is a 400 rather than ignored. A query
+string that is blank or absurdly long is not an error: it gets an empty candidate list, so one bad
+cell never fails a batch of a thousand.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ MAX_VALUES = 50
 _QUERY_KEYS_02 = frozenset({"query", "type", "limit", "properties", "type_strict"})
 _QUERY_KEYS_10 = frozenset({"type", "limit", "lang", "dir", "conditions"})
 _STRICT = ("any", "should", "all")
+#: The 1.0 draft's `matchQualifier` values we support (the ones its examples use). ExactMatch: a
+#: value equals an id, URI, code or preferred label as written; WildcardMatch: `*` and `?` in the
+#: value, case aside. Any other qualifier is a 400, never silently ignored.
+QUALIFIERS = ("ExactMatch", "WildcardMatch")
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,18 @@ def _values(raw: Any, where: str) -> tuple[Value, ...]:
     if len(items) > MAX_VALUES:
         raise _bad(f"'{where}' holds {len(items)} values; at most {MAX_VALUES}", where)
     return tuple(_value(item, f"{where}[{i}]") for i, item in enumerate(items))
+
+
+def _qualifier(raw: Any, where: str) -> str | None:
+    if raw is None:
+        return None
+    if raw not in QUALIFIERS:
+        raise _bad(
+            f"'{where}' {raw!r} is not supported; supported: {', '.join(QUALIFIERS)} "
+            "(or none, for the default matching of ids, codes and labels)",
+            where,
+        )
+    return str(raw)
 
 
 def parse_batch_02(batch: Any) -> list[Query]:
@@ -224,16 +241,8 @@ def _query_10(i: int, item: Any) -> Query:
             pid = cond.get("propertyId")
             if not isinstance(pid, str):
                 raise _bad(f"'{at}.propertyId' is required for matchType property", at)
-            qualifier = cond.get("matchQualifier")
-            conditions.append(
-                Condition(
-                    pid,
-                    values,
-                    required,
-                    quantifier,
-                    qualifier if isinstance(qualifier, str) else None,
-                )
-            )
+            qualifier = _qualifier(cond.get("matchQualifier"), f"{at}.matchQualifier")
+            conditions.append(Condition(pid, values, required, quantifier, qualifier))
         else:
             raise _bad(f"'{at}.matchType' must be name, id or property", f"{at}.matchType")
     return Query(

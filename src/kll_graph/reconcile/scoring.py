@@ -5,6 +5,8 @@ A candidate's features (the 1.0 `features` array returns them, 0.2 too):
 =================  =================================================================================
 name_exact         the query is the matched label, case aside (diacritics count)
 name_norm_exact    the same once case, diacritics, punctuation and the inverted form ("X, Y") fold
+name_part_exact    the query equals, once normalised, one "/"-separated part of the matched label
+                   ("Systemutvecklare" in "Systemutvecklare/Programmerare")
 label_sim          similarity of query and matched label, 0-1 (word order ignored)
 label_kind         1 preferred label or identifier, 0.9 alternative, 0.7 hidden label
 lang_match         the matched label is in the query's language
@@ -16,17 +18,19 @@ deprecated         the query named a deprecated concept; the candidate is its su
 =================  =================================================================================
 
 The name score: an identifier 100 (90 when the same code names several concepts); an exact
-preferred label 96, alternative 93, hidden 85; normalised exact 94, 91, 83; anything else at most
-85 by similarity; +1 for a label in the query's language (so it wins ties); -2 per other concept
-sharing the label (at most -6). Another type at half. Properties add 4 each (at most 8) and take
-5 for each that disagrees (at most 10), within 0-100.
+preferred label 96, alternative 93, hidden 85; normalised exact 94, 91, 83; one "/"-separated
+part of the label 90, 87, 80; anything else at most 85 by similarity; +1 for a label in the
+query's language (so it wins ties); -2 per other concept sharing the label (at most -6). Another
+type at half. Properties add 4 each (at most 8) and take 5 for each that disagrees (at most 10),
+within 0-100.
 
 `match: true` (see :func:`decide_match`) is set at most once per query, on the top candidate
 only, of a requested type, with no property disagreeing, and only when (a) an identifier names
 exactly one concept, or (b) a preferred or alternative label of a non-deprecated concept equals
 the query once normalised and no other candidate of the requested types shares it, or (c) its
 name score is at least 95 and 10 above the next concept's. Properties never lift a weak name to a
-match: (c) reads the name score without them.
+match: (c) reads the name score without them. A label part alone never auto-matches: it is not
+rule (b), and its name score stays below 95.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from kll_graph.labels.text import fold, lower
 FEATURE_NAMES = {
     "name_exact": "exact label",
     "name_norm_exact": "normalised exact label",
+    "name_part_exact": "exact part of a label split at /",
     "label_sim": "label similarity",
     "label_kind": "label kind",
     "lang_match": "label in the query's language",
@@ -53,6 +58,7 @@ FEATURE_NAMES = {
 KIND_WEIGHT = {"pref": 1.0, "alt": 0.9, "hidden": 0.7, "code": 1.0}
 EXACT_SCORE = {"pref": 96, "alt": 93, "hidden": 85}
 NORM_SCORE = {"pref": 94, "alt": 91, "hidden": 83}
+PART_SCORE = {"pref": 90, "alt": 87, "hidden": 80}
 MAX_FUZZY = 85
 PROPERTY_BONUS, MAX_BONUS = 4, 8
 PROPERTY_PENALTY, MAX_PENALTY = 5, 10
@@ -69,6 +75,7 @@ class Scored:
     kind: str  # pref, alt, hidden or code
     name_exact: bool = False
     name_norm_exact: bool = False
+    name_part_exact: bool = False
     label_sim: float = 0.0
     lang_match: bool = False
     type_match: bool = True
@@ -88,6 +95,7 @@ class Scored:
         return [
             ("name_exact", self.name_exact),
             ("name_norm_exact", self.name_norm_exact),
+            ("name_part_exact", self.name_part_exact),
             ("label_sim", round(self.label_sim, 3)),
             ("label_kind", KIND_WEIGHT[self.kind]),
             ("lang_match", self.lang_match),
@@ -108,6 +116,14 @@ def inverted(key: str, original: str) -> str | None:
     return fold(f"{tail} {head}") or None
 
 
+def label_parts(label: str) -> set[str]:
+    """The folded parts of a label that joins names with "/" ("Systemutvecklare/Programmerare"
+    → {"systemutvecklare", "programmerare"}); empty when it has no "/"."""
+    if "/" not in label:
+        return set()
+    return {key for part in label.split("/") if (key := fold(part))}
+
+
 def similarity(a: str, b: str) -> float:
     """Token-sort similarity of two folded texts, 0-1."""
     if a == b:
@@ -122,6 +138,7 @@ def label_features(s: Scored, query: str, query_lang: str | None) -> None:
     s.name_exact = lower(query) == lower(s.label)
     q_inv, l_inv = inverted(q_key, query), inverted(l_key, s.label)
     s.name_norm_exact = q_key == l_key or l_inv == q_key or q_inv == l_key
+    s.name_part_exact = not s.name_norm_exact and q_key in label_parts(s.label)
     s.label_sim = 1.0 if s.name_norm_exact else similarity(q_key, l_key)
     s.lang_match = query_lang is not None and s.label_lang == query_lang
 
@@ -133,6 +150,8 @@ def name_score(s: Scored) -> float:
         base = float(EXACT_SCORE[s.kind])
     elif s.name_norm_exact:
         base = float(NORM_SCORE[s.kind])
+    elif s.name_part_exact:
+        base = float(PART_SCORE[s.kind])
     else:
         base = round(MAX_FUZZY * s.label_sim * KIND_WEIGHT[s.kind], 1)
     if s.lang_match:

@@ -5,11 +5,13 @@
 objects with ranked :class:`~kll_graph.reconcile.scoring.Scored` candidates; :func:`result_02`
 and :func:`result_10` write them as each version's schema wants.
 
-Candidates come from the label index in one lookup per query (two when `type_strict` is
-`should`: the requested types, then the others at half score). Identifiers come first: a concept
-URI or CURIE, a JobTech id, an ESCO UUID, a legacy AMS id or a code (with a type, or a code
-system in front: "SSYK 2512") is an identifier hit; a deprecated concept named that way gives its
-successor, saying so.
+Candidates come from the label index in one lookup per query; with `type_strict: should` one
+wider untyped lookup gives both the requested types and the others (at half score), and a second,
+typed lookup runs only when the wide one may have cut off concepts of the type.
+
+Identifiers come first: a concept URI or CURIE, a JobTech id, an ESCO UUID, a legacy AMS id or a
+code (with a type, or a code system in front: "SSYK 2512") is an identifier hit; a deprecated
+concept named that way gives its successor, saying so.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ from kll_graph.store import ServedBuild
 DEFAULT_LANG = "sv"
 _KIND_NAMES = {PREF: "pref", ALT: "alt", HIDDEN: "hidden"}
 _CODE_KINDS = (URI, ID, NOTATION, LEGACY)
+#: With `type_strict: should`, how many times `fetch` concepts one untyped lookup reads, so the
+#: concepts of the requested type usually come from it without a second, typed lookup.
+SHOULD_WIDTH = 4
 _KIND_TEXT = {
     "pref": {"sv": "term", "en": "label"},
     "alt": {"sv": "alternativ term", "en": "alt label"},
@@ -51,6 +56,11 @@ _CODE_TEXT = {
     "legacyId": "legacy AMS id",
     "uuid": "ESCO UUID",
 }
+
+
+def _strength(s: Scored) -> tuple[bool, bool, bool, bool, float]:
+    """How well a label or code names its concept: which of two hits of one concept to keep."""
+    return (s.code_match, s.name_exact, s.name_norm_exact, s.name_part_exact, s.label_sim)
 
 
 @dataclass(frozen=True)
@@ -107,11 +117,7 @@ class Reconciler:
                 continue
             for s in self._lookup(raw, covers, typed, fallback, fetch, lang):
                 old = found.get(s.concept)
-                if old is None or (s.code_match, s.name_exact, s.label_sim) > (
-                    old.code_match,
-                    old.name_exact,
-                    old.label_sim,
-                ):
+                if old is None or _strength(s) > _strength(old):
                     found[s.concept] = s
         if not found and text is None and query.conditions and not query.ids:
             found = self._by_properties(query, covers, typed)
@@ -133,17 +139,7 @@ class Reconciler:
         fetch: int,
         lang: str,
     ) -> list[Scored]:
-        hits: list[tuple[Hit, bool]] = []
-        if typed and covers:
-            hits += [(h, True) for h in self.index.top(raw, self.filters_for(covers), fetch)]
-        if fallback:
-            seen = {h.concept for h, _ in hits}
-            hits += [
-                (h, not typed)
-                for h in self.index.top(raw, self._plain, fetch)
-                if h.concept not in seen
-                and (not typed or int(self.index.concept_type[h.concept]) not in covers)
-            ]
+        hits = self._index_hits(raw, covers, typed, fallback, fetch)
         out = [self._candidate(h, in_type, raw, lang) for h, in_type in hits]
         codes = [s for s in out if s.code_match]
         if not codes:
@@ -160,6 +156,34 @@ class Reconciler:
         if not any(s.code_match for s in out) and " " not in raw.strip():
             out += self._deprecated_ids(raw, covers, typed)
         return out
+
+    def _index_hits(
+        self, raw: str, covers: frozenset[int], typed: bool, fallback: bool, fetch: int
+    ) -> list[tuple[Hit, bool]]:
+        """The index hits of a text, each with whether it is of a requested type.
+
+        With `type_strict: should` one wider lookup without a type filter usually serves both
+        lists (matching the text is most of a lookup's cost); the typed lookup runs only when
+        the wide one holds fewer than `fetch` concepts of the type and may have cut some off."""
+        index = self.index
+        if not typed or (not covers and fallback):
+            return [(h, not typed) for h in index.top(raw, self._plain, fetch)]
+        if not covers:
+            return []
+        if not fallback:
+            return [(h, True) for h in index.top(raw, self.filters_for(covers), fetch)]
+        wide = fetch * SHOULD_WIDTH
+        every = index.top(raw, self._plain, wide)
+        inside = [h for h in every if int(index.concept_type[h.concept]) in covers][:fetch]
+        if len(inside) < fetch and len(every) >= wide:
+            inside = index.top(raw, self.filters_for(covers), fetch)
+        seen = {h.concept for h in inside}
+        others = [
+            h
+            for h in every[:fetch]
+            if h.concept not in seen and int(index.concept_type[h.concept]) not in covers
+        ]
+        return [(h, True) for h in inside] + [(h, False) for h in others]
 
     def _candidate(self, hit: Hit, in_type: bool, raw: str, lang: str) -> Scored:
         index = self.index
@@ -300,7 +324,7 @@ class Reconciler:
             tag = f" @{s.label_lang}" if s.label_lang else ""
             parts.append(f"{kind.get(lang, kind['en'])} «{s.label}»{tag}")
         if s.replaced:
-            parts.append(f"replaces deprecated {s.replaced}")
+            parts.append(self._replaced_text(s.replaced, lang))
         notations = index.notations(s.concept, lang)
         if notations:
             n = notations[0]
@@ -311,6 +335,13 @@ class Reconciler:
             parts.append(f"↑ {index.label(broader, lang)}")
         parts.append(self.type_of(s.concept).name(lang))
         return " · ".join(parts)
+
+    def _replaced_text(self, uri: str, lang: str) -> str:
+        """Says that the query named a deprecated concept this candidate replaces, and which."""
+        old = self.index.position.get(uri)
+        label = self.index.label(old, lang) if old is not None else None
+        named = f"«{label}» <{uri}>" if label else f"<{uri}>"
+        return f"ersätter utgånget {named}" if lang == "sv" else f"replaces deprecated {named}"
 
     def candidate_dict(self, s: Scored, lang: str, version: str) -> dict[str, Any]:
         index = self.index

@@ -244,5 +244,5 @@ def _suggest(kind: str, offset: int, version: str) -> Response:
     elif kind == "type":
         result = manifests.suggest_types(reconciler, prefix, lang, offset, limit, version)
     else:
-        result = manifests.suggest_properties(prefix, lang, offset, limit)
+        result = manifests.suggest_properties(prefix, lang, offset, limit, version)
     return _answer({"result": result}, lang, jsonp=version == "0.2")
