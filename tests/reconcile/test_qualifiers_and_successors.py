@@ -130,3 +130,14 @@ def test_a_slash_separated_label_part_is_an_exact_part_not_a_match() -> None:
     assert not near.name_part_exact
     assert part.score > near.score and part.score < 95
     assert ("name_part_exact", True) in part.features()
+
+
+def test_only_texts_that_could_be_identifiers_look_for_deprecated_concepts(
+    rec: Reconciler,
+) -> None:
+    for text in ("Old0_Dep_001", "5555", DATAKONSULT, "jt:Old0_Dep_001", "2512", "C2512"):
+        assert rec._may_be_identifier(text), text
+    for text in ("Datakonsult", "Systemutvecklare", "utvecklare"):
+        assert not rec._may_be_identifier(text), text
+    (answer,) = rec.reconcile(parse_batch_02({"q0": {"query": "Datakonsult"}}), "sv")
+    assert all(s.replaced is None for s in answer.ranked)

@@ -23,7 +23,7 @@ from typing import Any
 from kll_graph.labels.index import Filters, Hit, LabelIndex
 from kll_graph.labels.layout import ALT, HIDDEN, ID, KINDS, LEGACY, NOTATION, PREF, URI
 from kll_graph.labels.lookup import index_for
-from kll_graph.labels.text import fold
+from kll_graph.labels.text import code_key, fold
 from kll_graph.reconcile.graph import UUID, GraphTables, tables_for
 from kll_graph.reconcile.properties import PropertyMatcher
 from kll_graph.reconcile.query import Query, lookup_text
@@ -229,7 +229,7 @@ class Reconciler:
     def _deprecated_ids(self, raw: str, covers: frozenset[int], typed: bool) -> list[Scored]:
         """A deprecated concept named by an identifier: its successors, marked."""
         index = self.index
-        if not index.replaced_by:
+        if not index.replaced_by or not self._may_be_identifier(raw):
             return []
         out = []
         for hit in index.top(raw, self._deprecated, 5):
@@ -259,6 +259,14 @@ class Reconciler:
         for s in out:
             s.code_unique = unique and s.type_match
         return out
+
+    def _may_be_identifier(self, raw: str) -> bool:
+        """Whether a text could be a URI, CURIE, id or code (of any concept, deprecated ones
+        included): a cheap test that spares most label queries a third index lookup."""
+        text = raw.strip()
+        key = code_key(text)
+        codes = self.index.codes
+        return ":" in text or key in codes or (key[:1] == "c" and key[1:] in codes)
 
     def _by_properties(
         self, query: Query, covers: frozenset[int], typed: bool
