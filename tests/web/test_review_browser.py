@@ -26,7 +26,12 @@ from kll_graph.review.users import Users
 from kll_graph.settings import Settings
 from kll_graph.store import CurrentStore
 from kll_graph.testing import LiveServer
-from tests.web.test_browser import ARTIFACTS, _new_page, browser  # noqa: F401  # the fixture
+from tests.web.test_browser import (  # noqa: F401  # browser is the fixture
+    ARTIFACTS,
+    _check_accessibility,
+    _new_page,
+    browser,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdata]
 
@@ -136,6 +141,12 @@ def test_review_twenty_items_by_keyboard_undo_one_sign_out(
     _sign_in_by_keyboard(page, server.url)
     (ARTIFACTS / "review").mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "review" / "1-item.png"), full_page=True)
+    _check_accessibility(page, "the review item")  # every control labelled, text contrast
+    keycap = page.evaluate(
+        "() => { const k = document.querySelector('.actions kbd'); const s = getComputedStyle(k);"
+        " return [s.color, s.backgroundColor]; }"
+    )
+    assert keycap[0] != keycap[1], keycap
 
     # every relation is a sentence beside the triple it writes; broad says ESCO is broader
     broad = page.locator("input[name=relation][data-key='3']").locator("xpath=..")
