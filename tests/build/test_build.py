@@ -172,7 +172,8 @@ def test_concurrent_build_is_refused(tmp_path: Path) -> None:
 
 def test_old_builds_are_pruned(tmp_path: Path) -> None:
     file = write_rdf(tmp_path / "voc.ttl", vocabulary("x"), RdfFormat.TURTLE)
-    settings = rdf_settings(tmp_path, {"voc": file}, keep_builds=2)
+    # a query timeout of 1 ms: builds replaced seconds ago are not kept for readers (prune_grace)
+    settings = rdf_settings(tmp_path, {"voc": file}, keep_builds=2, query_timeout=0.001)
     ids = [build(settings).build_id for _ in range(3)]
     kept = [p.name for p in StoreLayout(settings.store).finished_builds()]
     assert kept == ids[1:]
