@@ -9,7 +9,6 @@ store: no dates but the build's, rows sorted canonically, so the same store give
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from pyoxigraph import NamedNode, Store
 
 from kll_graph import __version__
 from kll_graph.exceptions import MatcherError
+from kll_graph.files import replace_atomically
 from kll_graph.mappings.matcher import TIERS, TYPES, Candidate, Suggestions
 from kll_graph.mappings.sssom import UNSPECIFIED_LICENSE, Mapping, MappingSet, format_sssom
 from kll_graph.namespaces import ESCO_DATA, JOBTECH_CONCEPT
@@ -161,20 +161,13 @@ def check_writable(out: Path) -> None:
 
 
 def write_atomically(text: str, out: Path) -> None:
-    """Write to a temporary file beside `out` and rename it, so no partial file is left."""
+    """Replace `out` atomically, so no partial file is left; a clear MatcherError if it fails."""
     directory = out.resolve().parent
     if not directory.is_dir():
         raise MatcherError(f"cannot write {out}: the folder {directory} does not exist")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=directory)
+        replace_atomically(out, text.encode("utf-8"))
     except OSError as exc:
-        raise MatcherError(f"cannot write {out}: {exc.strerror}; choose another --out") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, out)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise MatcherError(f"cannot write {out}: {exc.strerror}; choose another --out") from None
 
 

@@ -30,7 +30,6 @@ import contextlib
 import fcntl
 import os
 import re
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -46,6 +45,7 @@ from kll_graph.exceptions import (
     PreconditionRequiredError,
     SssomError,
 )
+from kll_graph.files import replace_atomically
 from kll_graph.mappings.checks import file_errors
 from kll_graph.mappings.sssom import (
     BUILTIN_PREFIXES,
@@ -312,21 +312,9 @@ class SetFiles:
         return ChangeResult(written, new_etag, entry)
 
     def _replace(self, path: Path, text: str, *, mode: int) -> str:
-        """Write `text` beside `path`, fsync, rename over it, fsync the directory."""
+        """Write `text` over `path` atomically (:func:`kll_graph.files.replace_atomically`)."""
         data = text.encode("utf-8")
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=self.directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fchmod(handle.fileno(), mode)
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        _fsync_dir(self.directory)
+        replace_atomically(path, data, mode)
         return etag_of(data)
 
     @contextlib.contextmanager
@@ -473,11 +461,3 @@ def _mode(path: Path) -> int:
         return path.stat().st_mode & 0o777
     except OSError:
         return 0o644
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -34,7 +34,6 @@ import json
 import os
 import re
 import secrets
-import tempfile
 import threading
 import time
 import unicodedata
@@ -52,6 +51,7 @@ from kll_graph.exceptions import (
     NotFoundError,
     WorkbenchOffError,
 )
+from kll_graph.files import replace_atomically
 
 #: The roles, lowest first; each includes the rights of the ones before it.
 ROLES: tuple[str, ...] = ("viewer", "editor", "reviewer", "admin")
@@ -303,27 +303,9 @@ def _signature(path: Path) -> tuple[int, ...] | None:
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Replace `path` with `data`: temporary file in the same directory (created with `mode`),
-    fsync, rename, fsync of the directory. On any failure the old file is left as it was and
-    the temporary file is removed."""
+    """Replace the users file with `data` (mode 0600), making its folder private when new."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    replace_atomically(path, data, mode)
 
 
 class Users:
