@@ -60,7 +60,8 @@ def reviewed_subjects(store: Store) -> set[str]:
     return {row[0].value for row in rows if isinstance(row[0], NamedNode)}
 
 
-def _curie(iri: str) -> str:
+def curie(iri: str) -> str:
+    """The jt: or ESCO: CURIE of a concept IRI (the IRI itself outside both namespaces)."""
     for prefix, namespace in CURIE_MAP.items():
         if iri.startswith(namespace):
             return f"{prefix}:{iri[len(namespace) :]}"
@@ -90,10 +91,10 @@ def _comment(candidate: Candidate, rank: int) -> str:
 def _row(candidate: Candidate, rank: int) -> Mapping:
     e = candidate.evidence
     slots = {
-        "subject_id": _curie(candidate.subject.iri),
+        "subject_id": curie(candidate.subject.iri),
         "subject_label": candidate.subject.pref,
         "predicate_id": candidate.predicate,
-        "object_id": _curie(candidate.target.iri),
+        "object_id": curie(candidate.target.iri),
         "object_label": candidate.target.pref,
         "mapping_justification": EQUAL_LABEL if e.tier is not None else SIMILAR_LABEL,
         "confidence": f"{candidate.confidence:.3f}",

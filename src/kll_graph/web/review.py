@@ -18,7 +18,7 @@ from werkzeug.wrappers.response import Response as BaseResponse
 
 from kll_graph.concepts.lookup import concept
 from kll_graph.exceptions import AuthenticationError, KllError, NotFoundError
-from kll_graph.namespaces import ESCO_DATA, JOBTECH_CONCEPT
+from kll_graph.mappings.suggestions import curie
 from kll_graph.review import imports
 from kll_graph.review.decisions import RELATIONS
 from kll_graph.review.queue import BANDS, KINDS, Filters, Item, others_for
@@ -91,13 +91,8 @@ def _doc(served: ServedBuild, uri: str | None, lang: str) -> dict[str, Any] | No
 
 
 def _curie(uri: str | None) -> str | None:
-    """The page's short form of a concept (the API takes CURIEs of jt and ESCO, or IRIs)."""
-    if uri is None:
-        return None
-    for prefix, base in (("jt", JOBTECH_CONCEPT.iri), ("ESCO", ESCO_DATA.iri)):
-        if uri.startswith(base):
-            return f"{prefix}:{uri[len(base) :]}"
-    return uri
+    """The page's short form of a concept, as the matcher writes it (jt: and ESCO: CURIEs)."""
+    return None if uri is None else curie(uri)
 
 
 def _relations(subject: str, target: str, lang: str) -> list[dict[str, str]]:
