@@ -128,6 +128,14 @@ class Settings:
     max_request_bytes: int = setting(
         1_000_000, "Largest request body accepted, in bytes.", _to_positive_int
     )
+    proxy_hops: int = setting(
+        0,
+        "How many reverse proxies (load balancer, TLS terminator) stand in front of the server "
+        "and set X-Forwarded-For and X-Forwarded-Proto; their values are believed only from "
+        "that many hops, so the sign-in rate limits see the client's address and cookies get "
+        "the Secure flag behind a TLS proxy. 0 (the default) believes no such header.",
+        _to_positive_int,
+    )
     body_timeout: float = setting(
         10.0,
         "Seconds a client has to send a whole request body; a slower body is answered 408 and "

@@ -319,6 +319,40 @@ def test_failures_per_address_are_limited(client: FlaskClient) -> None:
     assert json_login(client, "ada", REMOTE_ADDR="192.0.2.8").status_code == 200
 
 
+def test_forwarded_for_is_not_believed_without_proxy_hops(client: FlaskClient) -> None:
+    """An attacker cannot escape the per-address limit by naming another address himself."""
+    for number in range(auth.FAILURES_PER_ADDRESS):
+        client.post(
+            "/login",
+            json={"name": f"guess{number}", "password": "wrong password!!"},
+            headers={**JSON, "X-Forwarded-For": f"198.51.100.{number}"},
+        )
+    spoofed = {**JSON, "X-Forwarded-For": "198.51.100.250"}
+    answer = client.post("/login", json={"name": "ada", "password": PASSWORD}, headers=spoofed)
+    assert answer.status_code == 429
+
+
+def test_behind_a_proxy_limits_and_cookies_follow_the_client(
+    tmp_path: Path, users_path: Path
+) -> None:
+    """With proxy_hops=1 the proxy's X-Forwarded-For names the client: one client locked out
+    leaves the others behind the same proxy alone, and X-Forwarded-Proto makes cookies Secure."""
+    client = make_app(tmp_path, users_path, proxy_hops=1).test_client()
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+
+    def login(client_address: str, name: str, password: str) -> TestResponse:
+        headers = {**JSON, "X-Forwarded-For": client_address, "X-Forwarded-Proto": "https"}
+        body = {"name": name, "password": password}
+        return client.post("/login", json=body, headers=headers, environ_base=proxy)
+
+    for number in range(auth.FAILURES_PER_ADDRESS):
+        assert login("192.0.2.7", f"guess{number}", "wrong password!!").status_code == 401
+    assert login("192.0.2.7", "ada", PASSWORD).status_code == 429
+    other = login("192.0.2.8", "ada", PASSWORD)
+    assert other.status_code == 200
+    assert "Secure" in set_cookie(other, auth.SESSION_COOKIE)
+
+
 def test_wrong_tokens_are_limited_per_address(client: FlaskClient) -> None:
     bad = {**JSON, "Authorization": "Bearer kll_0000000000000000_" + "a" * 43}
     for _ in range(auth.FAILURES_PER_ADDRESS):

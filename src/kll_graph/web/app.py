@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kll_graph.build.refresh import Refresher
 from kll_graph.review.setfiles import SetFiles
@@ -49,4 +50,8 @@ def create_app(settings: Settings | None = None, *, store: CurrentStore | None =
         cache = ResponseCache(app.wsgi_app, current, settings.response_cache_mb << 20)
         app.wsgi_app = cache  # type: ignore[method-assign]  # Flask's way to add WSGI middleware
         app.extensions["kll.responses"] = cache
+    if settings.proxy_hops:  # outermost, so every layer below sees the client's address
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's way to add middleware
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
+        )
     return app
