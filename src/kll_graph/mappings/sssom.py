@@ -15,6 +15,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
+from collections.abc import Mapping as MappingOf
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
@@ -217,6 +218,24 @@ def expand(value: str, prefixes: dict[str, str]) -> str:
     parts = split_curie(value)
     if parts is None:
         raise ValueError(f"{value!r} is not a CURIE (prefix:local)")
+    return prefixes[parts[0]] + parts[1]
+
+
+def iri_of(value: str, prefixes: MappingOf[str, str]) -> str | None:
+    """A CURIE or a full IRI as a full IRI; None when it is neither (an undeclared prefix, free
+    text), for readers of rows that a person may have written by hand and that must skip such
+    a row rather than fail on it.
+
+    >>> iri_of("skos:exactMatch", BUILTIN_PREFIXES)
+    'http://www.w3.org/2004/02/skos/core#exactMatch'
+    >>> iri_of("https://example.org/x", {}), iri_of("nope:x", {}), iri_of("free text", {})
+    ('https://example.org/x', None, None)
+    """
+    if value.startswith(("http://", "https://", "urn:")):
+        return value
+    parts = split_curie(value)
+    if parts is None or parts[0] not in prefixes:
+        return None
     return prefixes[parts[0]] + parts[1]
 
 

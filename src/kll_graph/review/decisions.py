@@ -43,7 +43,7 @@ from kll_graph.mappings.sssom import (
     NO_TERM_FOUND,
     Mapping,
     MappingSet,
-    expand,
+    iri_of,
     split_curie,
     split_values,
 )
@@ -319,10 +319,8 @@ _NOT_KEPT = frozenset(
 
 
 def _expanded(value: str, prefixes: MappingOf[str, str]) -> str:
-    try:
-        return expand(value, dict(prefixes))
-    except (KeyError, ValueError):
-        return value
+    """Ids compare as full IRIs; a value that is none stays as written."""
+    return iri_of(value, prefixes) or value
 
 
 def _pair(mapping: Mapping, prefixes: MappingOf[str, str]) -> tuple[str, str]:

@@ -19,7 +19,7 @@ from typing import Any
 from kll_graph.exceptions import BadRequestError, SssomError
 from kll_graph.mappings.checks import file_errors
 from kll_graph.mappings.official_tables import convert_tables
-from kll_graph.mappings.sssom import Mapping, MappingSet, expand, parse_sssom
+from kll_graph.mappings.sssom import Mapping, MappingSet, iri_of, parse_sssom
 from kll_graph.review.setfiles import ChangeResult, SetFiles, check_set_name, propagate
 
 FORMATS = ("sssom", "esco-csv")
@@ -91,15 +91,8 @@ def _convert_csv(content: str, base_iri: str, name: str) -> MappingSet:
 
 
 def _key(mset: MappingSet, row: Mapping) -> tuple[str, str]:
-    prefixes = mset.prefixes()
-    return (_iri(row.get("subject_id"), prefixes), _iri(row.get("object_id"), prefixes))
-
-
-def _iri(value: str, prefixes: dict[str, str]) -> str:
-    try:
-        return expand(value, prefixes)
-    except (KeyError, ValueError):
-        return value
+    slots = _expanded_slots(mset, row)
+    return slots["subject_id"], slots["object_id"]
 
 
 def preview(files: SetFiles, name: str, content: str, kind: str) -> Preview:
@@ -125,7 +118,8 @@ def _expanded_slots(mset: MappingSet, row: Mapping) -> dict[str, str]:
     prefixes = mset.prefixes()
     out = dict(row.slots)
     for slot in ("subject_id", "object_id"):
-        out[slot] = _iri(out.get(slot, ""), prefixes)
+        value = out.get(slot, "")
+        out[slot] = iri_of(value, prefixes) or value
     return out
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from kll_graph.exceptions import BadRequestError
 from kll_graph.labels.index import LabelIndex
 from kll_graph.mappings.sssom import Mapping as Row
-from kll_graph.mappings.sssom import MappingSet, expand
+from kll_graph.mappings.sssom import MappingSet, iri_of
 from kll_graph.mappings.status import CANDIDATE, CURATED, REJECTED, REVIEWED, UNSURE, row_status
 from kll_graph.namespaces import ESCO_DATA, JOBTECH_CONCEPT, SSSOM
 
@@ -151,20 +151,13 @@ def item_key(kind: str, subject: str, target: str | None, set_name: str | None) 
 
 def _iris(mset: MappingSet, row: Row) -> tuple[str, str] | None:
     prefixes = mset.prefixes()
-    try:
-        subject = _expand(row.get("subject_id"), prefixes)
-        target = _expand(row.get("object_id"), prefixes)
-    except (KeyError, ValueError):
+    subject = iri_of(row.get("subject_id"), prefixes)
+    target = iri_of(row.get("object_id"), prefixes)
+    if subject is None or target is None:
         return None
     if target.startswith(JOBTECH_CONCEPT.iri) and not subject.startswith(JOBTECH_CONCEPT.iri):
         subject, target = target, subject  # an ESCO-first row: the queue is JobTech-first
     return subject, target
-
-
-def _expand(value: str, prefixes: dict[str, str]) -> str:
-    if value.startswith(("http://", "https://")):
-        return value
-    return expand(value, prefixes)
 
 
 def _pairs(sets: Mapping[str, MappingSet]) -> _Pairs:

@@ -18,7 +18,7 @@ from typing import Any
 from kll_graph.exceptions import BadRequestError, ConflictError, NotFoundError
 from kll_graph.labels.index import LabelIndex
 from kll_graph.labels.lookup import index_for
-from kll_graph.mappings.sssom import Mapping, MappingSet, expand, split_curie
+from kll_graph.mappings.sssom import Mapping, MappingSet, iri_of, split_curie
 from kll_graph.mappings.status import CANDIDATE, CURATED, UNSURE, row_status
 from kll_graph.namespaces import ESCO_DATA, JOBTECH_CONCEPT
 from kll_graph.review.decisions import NO_TERM, Decision
@@ -205,13 +205,8 @@ def batch_decisions(
 
 
 def iri(value: str, prefixes: dict[str, str]) -> str:
-    """A CURIE or IRI as a full IRI ("" when it cannot be expanded)."""
-    if value.startswith(("http://", "https://")):
-        return value
-    try:
-        return expand(value, prefixes)
-    except (KeyError, ValueError):
-        return ""
+    """A CURIE or IRI as a full IRI ("" when it cannot be expanded), for the views."""
+    return iri_of(value, prefixes) or ""
 
 
 def unmapped_concepts(served: ServedBuild) -> list[str]:
