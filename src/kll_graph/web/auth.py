@@ -74,6 +74,7 @@ from kll_graph.web import i18n
 from kll_graph.web.context import current_settings
 from kll_graph.web.errors import error_response
 from kll_graph.web.json_body import request_json
+from kll_graph.web.params import safe_ui_language
 from kll_graph.web.security import local_location
 from kll_graph.web.sessions import Limit, Session, SessionStore, session_key, sessions_path
 
@@ -421,21 +422,6 @@ def safe_next(value: str | None) -> str:
     return local_location(value)
 
 
-def _language() -> str:
-    """The UI language as the lookup pages choose it (a bad `?lang=` falls back quietly)."""
-    try:
-        lang, explicit = i18n.choose_language(
-            request.args.get("lang"),
-            request.cookies.get(i18n.COOKIE),
-            request.headers.get("Accept-Language"),
-        )
-    except BadRequestError:
-        accepted = i18n.from_accept_language(request.headers.get("Accept-Language"))
-        lang, explicit = accepted or i18n.DEFAULT_LANGUAGE, False
-    g.ui_lang, g.lang_explicit = lang, explicit  # the pages remember an explicit choice
-    return lang
-
-
 def translator(lang: str) -> Callable[..., str]:
     """`t(key, **values)` for the sign-in page: its own texts, then the site's."""
 
@@ -456,7 +442,7 @@ def _no_store(response: BaseResponse) -> BaseResponse:
 
 
 def _page(state: str, status: int = 200, **context: Any) -> BaseResponse:
-    lang = _language()
+    lang = safe_ui_language()
     context.setdefault("next", DEFAULT_NEXT)
     body = render_template(
         "login.html",
@@ -493,7 +479,7 @@ def _form_error(exc: KllError, name: str = "") -> BaseResponse:
     """The sign-in form again, saying what went wrong, with the error's status."""
     if isinstance(exc, WorkbenchOffError):
         return _with_headers(_page("off", 404), exc)
-    t = translator(_language())
+    t = translator(safe_ui_language())
     if isinstance(exc, AuthenticationError):
         message = t("login.failed")
     elif isinstance(exc, TooManyAttemptsError):

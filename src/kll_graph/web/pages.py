@@ -25,6 +25,7 @@ Pages carry an ETag from the build id, the UI language and the code version, and
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -43,15 +44,17 @@ from kll_graph.labels.lookup import MAX_AUTOCOMPLETE
 from kll_graph.mappings import sets as mapsets
 from kll_graph.settings import Settings
 from kll_graph.store import ServedBuild
-from kll_graph.web import i18n, linked_data
+from kll_graph.web import i18n, linked_data, validators
 from kll_graph.web.errors import error_response
 from kll_graph.web.params import (
     bool_param,
     int_param,
     list_param,
     page_param,
+    safe_ui_language,
     served_build,
     text_param,
+    ui_language,
 )
 
 _WEB = Path(__file__).parent
@@ -79,28 +82,6 @@ _MACHINE_PREFIXES = ("/api/", "/sparql", "/reconcile", "/-/")
 # --- request helpers ------------------------------------------------------------------------
 
 
-def _language() -> str:
-    """The UI language of this request (cached on `g`); an unknown `?lang=` is a 400."""
-    if "ui_lang" not in g:
-        g.ui_lang = i18n.DEFAULT_LANGUAGE
-        lang, explicit = i18n.choose_language(
-            text_param("lang"),
-            request.cookies.get(i18n.COOKIE),
-            request.headers.get("Accept-Language"),
-        )
-        g.ui_lang, g.lang_explicit = lang, explicit
-    return str(g.ui_lang)
-
-
-def _safe_language() -> str:
-    """The UI language for an error page: never fails (a bad `?lang=` falls back)."""
-    try:
-        return _language()
-    except BadRequestError:
-        lang = i18n.from_accept_language(request.headers.get("Accept-Language"))
-        return lang or i18n.DEFAULT_LANGUAGE
-
-
 def _etag(served: ServedBuild, *parts: str) -> str:
     text = "|".join((served.build_id, CODE_VERSION, *parts))
     return sha256_hex(text.encode())[:20]
@@ -124,17 +105,37 @@ def _with_args(**changes: Any) -> str:
 
 
 def _page_response(template: str, status: int = 200, **context: Any) -> Response:
-    """Render a page in the UI language with its ETag, answering 304 when it is unchanged."""
+    """Render a page in the UI language with its ETag, answering 304 when it is unchanged.
+
+    `validator=(etag, last_modified)` in the context replaces the build's ETag on pages that
+    follow one concept (web/validators.py); it is weak."""
     served = context.get("served")
-    lang = _safe_language()
+    validator: tuple[str, datetime | None] | None = context.pop("validator", None)
+    lang = safe_ui_language()
     body = render_template(template, ui_lang=lang, t=i18n.translator(lang), **context)
     response = Response(body, status=status, content_type=HTML_TYPE)
     conneg.add_vary(response.headers, "Accept-Language")
     conneg.add_vary(response.headers, "Cookie")
-    if status == 200 and isinstance(served, ServedBuild):
+    if status == 200 and validator is not None:
+        validators.validated(response, validator[0], weak=True, modified=validator[1])
+    elif status == 200 and isinstance(served, ServedBuild):
         response.set_etag(_etag(served, lang, template))
         response.headers["Cache-Control"] = "no-cache"
         response.make_conditional(request)
+    return response
+
+
+def _concept_validator(served: ServedBuild, uri: str, *parts: str) -> tuple[str, datetime | None]:
+    """A concept's ETag (from its description, not the build) and Last-Modified."""
+    digest = validators.concept_digest(served, uri)
+    modified = validators.concept_modified(served, uri)
+    return validators.etag_for(digest, *parts, __version__), modified
+
+
+def _vary_page(response: Response) -> Response:
+    """A page's 304 varies as its 200 does."""
+    conneg.add_vary(response.headers, "Accept-Language")
+    conneg.add_vary(response.headers, "Cookie")
     return response
 
 
@@ -215,7 +216,7 @@ def _error_page(exc: Exception, served: ServedBuild | None = None, query: str = 
     status = getattr(exc, "status", None) or getattr(exc, "code", None) or 500
     if not isinstance(status, int):
         status = 500
-    lang = _safe_language()
+    lang = safe_ui_language()
     if served is None:
         try:
             served = served_build()
@@ -260,11 +261,15 @@ def _document_headers(
     uri: str,
     document: rdfdoc.Document | None = None,
     number: int = 1,
+    *,
+    modified: datetime | None = None,
 ) -> Response:
     """The headers of an RDF document: validator, CORS, the HTML page as `alternate` and, for a
     paged document, the other pages as W3C LDP Paging links them (`first`, `prev`, `next`,
     `last`)."""
     response.set_etag(etag)
+    if modified is not None:
+        response.last_modified = modified
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Access-Control-Allow-Origin"] = "*"
     links = [f'<{_url("/page", uri=uri)}>; rel="alternate"; type="text/html"']
@@ -314,13 +319,13 @@ def blueprint(app: Flask) -> Blueprint:
     @bp.get("/")
     def home() -> ResponseReturnValue:
         served = served_build()
-        lang = _language()
+        lang = ui_language()
         return _page_response("home.html", data=browse.home(served, lang), **_common(served))
 
     @bp.get("/search")
     def search() -> ResponseReturnValue:
         served = served_build()
-        lang = _language()
+        lang = ui_language()
         schemes, types = list_param("scheme"), list_param("type")
         deprecated = bool_param("include_deprecated")
         data = browse.search_page(
@@ -355,7 +360,7 @@ def blueprint(app: Flask) -> Blueprint:
     def suggest() -> ResponseReturnValue:
         served = served_build()
         limit = int_param("limit", 8, minimum=1, maximum=MAX_AUTOCOMPLETE)
-        data = browse.suggest(served, text_param("q"), _language(), limit)
+        data = browse.suggest(served, text_param("q"), ui_language(), limit)
         response = jsonify(data)
         conneg.add_vary(response.headers, "Accept-Language")
         return response
@@ -368,11 +373,18 @@ def blueprint(app: Flask) -> Blueprint:
     @bp.get("/page")
     def page() -> ResponseReturnValue:
         served = served_build()
-        lang = _language()
+        lang = ui_language()
         pages = {name: page_param(f"{name}_page") for name in browse.PAGED_LISTS}
-        view = browse.concept_page(served, text_param("uri", ""), lang, pages)
+        uri = concepts.parse_uri(text_param("uri", "")).value
+        query = request.query_string.decode()
+        validator = _concept_validator(served, uri, "page", lang, CODE_VERSION, query)
+        unchanged = validators.unchanged(validator[0], weak=True, modified=validator[1])
+        if unchanged is not None:
+            return _vary_page(unchanged)
+        view = browse.concept_page(served, uri, lang, pages)
         return _page_response(
             "concept.html",
+            validator=validator,
             view=view,
             c=view["doc"],
             with_args=_with_args,
@@ -395,9 +407,10 @@ def blueprint(app: Flask) -> Blueprint:
             rdfdoc.described(served, uri)
         except NotFoundError:
             return Response(rdfdoc.not_found_body(uri, fmt), 404, content_type=fmt.content_type)
-        etag = _etag(served, fmt.extension, uri, str(number))
-        if request.if_none_match.contains_weak(etag):  # answered before anything is made
-            return _document_headers(Response(status=304), etag, uri)
+        etag, modified = _concept_validator(served, uri, "rdf", fmt.extension, str(number))
+        unchanged = validators.unchanged(etag, weak=False, modified=modified)
+        if unchanged is not None:  # answered before anything is made
+            return _document_headers(unchanged, etag, uri, modified=modified)
         document, source = documents.get(
             (served.build_id, uri, fmt.name),
             lambda: rdfdoc.document(served, uri, fmt),
@@ -405,12 +418,12 @@ def blueprint(app: Flask) -> Blueprint:
         )
         response = Response(document.page(number), content_type=fmt.content_type)
         response.headers[CACHE_HEADER] = source.value
-        return _document_headers(response, etag, uri, document, number)
+        return _document_headers(response, etag, uri, document, number, modified=modified)
 
     @bp.get("/schemes")
     def schemes() -> ResponseReturnValue:
         served = served_build()
-        lang = _language()
+        lang = ui_language()
         return _page_response(
             "schemes.html", vocabularies=browse.vocabularies(served, lang), **_common(served)
         )
@@ -418,7 +431,7 @@ def blueprint(app: Flask) -> Blueprint:
     @bp.get("/scheme")
     def scheme() -> ResponseReturnValue:
         served = served_build()
-        lang = _language()
+        lang = ui_language()
         data = browse.scheme_page(
             served,
             text_param("id") or text_param("uri") or "",
@@ -430,7 +443,7 @@ def blueprint(app: Flask) -> Blueprint:
     @bp.get("/mappings")
     def mappings() -> ResponseReturnValue:
         served = served_build()
-        _language()
+        ui_language()
         return _page_response(
             "mappings.html",
             sets=mapsets.mapping_sets(served),
@@ -441,7 +454,7 @@ def blueprint(app: Flask) -> Blueprint:
     @bp.get("/mappings/<path:name>")
     def mapping_set(name: str) -> ResponseReturnValue:
         served = served_build()
-        lang = _language()
+        lang = ui_language()
         data = mapsets.set_page(served, name, lang, page_param())
         return _page_response(
             "mapping_set.html", data=data, with_args=_with_args, **_common(served)
@@ -450,7 +463,7 @@ def blueprint(app: Flask) -> Blueprint:
     @bp.get("/about")
     def about() -> ResponseReturnValue:
         served = served_build()
-        lang = _language()
+        lang = ui_language()
         return _page_response("about.html", data=browse.about(served, lang), **_common(served))
 
     @bp.errorhandler(KllError)

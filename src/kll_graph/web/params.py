@@ -14,6 +14,8 @@ through these small functions instead of parsing `request.args` itself:
   (an empty value is left for the lookup to refuse as unknown, not silently dropped);
 - :func:`single_value` and :func:`values` for parameter pairs a view decoded itself (the
   SPARQL Protocol reads the URL and a form body together);
+- :func:`ui_language` and :func:`safe_ui_language`: the interface language (`?lang=`, the
+  cookie, `Accept-Language`), the same on the lookup pages, the sign-in page and the workbench;
 - :func:`served_build`: the build this request is answered from.
 """
 
@@ -23,11 +25,12 @@ import re
 from collections.abc import Sequence
 from typing import overload
 
-from flask import request
+from flask import g, request
 
 from kll_graph.concepts.browse import MAX_PAGE_NUMBER
 from kll_graph.exceptions import BadRequestError
 from kll_graph.store import ServedBuild
+from kll_graph.web import i18n
 from kll_graph.web.context import current_store
 
 #: A whole number as a query may give it: ASCII digits, a leading minus (so that `-1` gets the
@@ -51,6 +54,30 @@ def text_param(name: str, default: str) -> str: ...
 def text_param(name: str, default: str | None = None) -> str | None:
     """A text parameter as given (the first when repeated), or `default` when absent."""
     return request.args.get(name, default)
+
+
+def ui_language() -> str:
+    """The interface language of this request, chosen once and kept on `g` (with whether it
+    was explicit, so the pages remember it in a cookie); an unknown `?lang=` is a 400."""
+    if "ui_lang" not in g:
+        lang, explicit = i18n.choose_language(
+            text_param("lang"),
+            request.cookies.get(i18n.COOKIE),
+            request.headers.get("Accept-Language"),
+        )
+        g.ui_lang, g.lang_explicit = lang, explicit
+    return str(g.ui_lang)
+
+
+def safe_ui_language() -> str:
+    """The interface language for pages that must answer whatever `?lang=` says (error pages,
+    the sign-in page): an unknown value falls back to the browser's language, then Swedish."""
+    try:
+        return ui_language()
+    except BadRequestError:
+        lang = i18n.from_accept_language(request.headers.get("Accept-Language"))
+        g.ui_lang, g.lang_explicit = lang or i18n.DEFAULT_LANGUAGE, False
+        return str(g.ui_lang)
 
 
 def int_param(name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:

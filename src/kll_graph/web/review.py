@@ -25,10 +25,9 @@ from kll_graph.review.queue import BANDS, KINDS, Filters, Item, others_for
 from kll_graph.review.users import User
 from kll_graph.review.workbench import UNMAPPED_TYPES, Workbench
 from kll_graph.store import ServedBuild
-from kll_graph.web import i18n
 from kll_graph.web.auth import require_role
 from kll_graph.web.context import current_settings
-from kll_graph.web.params import int_param, served_build, text_param
+from kll_graph.web.params import int_param, served_build, ui_language
 from kll_graph.web.review_api import request_id, workbench
 
 #: Rows of the table view per page.
@@ -63,13 +62,6 @@ KIND_NAMES = {
         "unmapped": "unmapped",
     },
 }
-
-
-def _language() -> str:
-    lang, _explicit = i18n.choose_language(
-        text_param("lang"), request.cookies.get(i18n.COOKIE), request.headers.get("Accept-Language")
-    )
-    return lang
 
 
 def _signed_in(role: str) -> User | BaseResponse:
@@ -121,7 +113,7 @@ def blueprint(app: Flask) -> Blueprint:
         user = _signed_in("viewer")
         if isinstance(user, BaseResponse):
             return user
-        lang = _language()
+        lang = ui_language()
         served = served_build()
         bench = workbench()
         filters = Filters.parse(request.args)
@@ -167,7 +159,7 @@ def blueprint(app: Flask) -> Blueprint:
         user = _signed_in("editor")
         if isinstance(user, BaseResponse):
             return user
-        lang = _language()
+        lang = ui_language()
         bench = workbench()
         context: dict[str, Any] = {
             "ui_lang": lang,
