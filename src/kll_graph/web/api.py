@@ -10,17 +10,33 @@ import re
 from flask import Blueprint, Flask, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from kll_graph import concepts, labels
+from kll_graph import __version__, concepts, labels
 from kll_graph.concepts.lookup import MAX_PAGE
 from kll_graph.exceptions import BadRequestError, StoreNotFoundError
 from kll_graph.labels.lookup import MAX_AUTOCOMPLETE, MAX_OFFSET, MAX_SEARCH_PAGE
 from kll_graph.namespaces import JOBTECH_CONCEPT
-from kll_graph.web import openapi
+from kll_graph.web import openapi, validators
 from kll_graph.web.json_body import request_json
 from kll_graph.web.params import bool_param, int_param, list_param, served_build, text_param
 from kll_graph.web.response_cache import cacheable
 
 _ID = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+
+
+def _concept(uri: str) -> ResponseReturnValue:
+    """The concept document, with validators that follow the concept (web/validators.py): a
+    conditional request for an unchanged concept is answered 304 before the document is made."""
+    served = served_build()
+    lang = text_param("lang")
+    etag = validators.etag_for(
+        validators.concept_digest(served, uri), "api", lang or "", __version__
+    )
+    modified = validators.concept_modified(served, uri)
+    unchanged = validators.unchanged(etag, weak=True, modified=modified)
+    if unchanged is not None:
+        return unchanged
+    document = jsonify(concepts.concept(served, uri, lang))
+    return validators.validated(document, etag, weak=True, modified=modified)
 
 
 def blueprint(app: Flask) -> Blueprint:
@@ -70,7 +86,7 @@ def blueprint(app: Flask) -> Blueprint:
 
     @bp.get("/concepts")
     def concept() -> ResponseReturnValue:
-        return jsonify(concepts.concept(served_build(), text_param("uri", ""), text_param("lang")))
+        return _concept(concepts.parse_uri(text_param("uri", "")).value)
 
     @bp.get("/concepts/<string:concept_id>")
     def jobtech_concept(concept_id: str) -> ResponseReturnValue:
@@ -79,9 +95,7 @@ def blueprint(app: Flask) -> Blueprint:
                 f"not a JobTech concept id: {concept_id[:80]!r} (letters, digits and _ only)",
                 parameter="id",
             )
-        return jsonify(
-            concepts.concept(served_build(), JOBTECH_CONCEPT[concept_id].value, text_param("lang"))
-        )
+        return _concept(JOBTECH_CONCEPT[concept_id].value)
 
     @bp.get("/narrower")
     def narrower() -> ResponseReturnValue:
