@@ -50,7 +50,7 @@ from kll_graph.review.users import ROLES, TURN_ON, Users
 from kll_graph.server import run
 from kll_graph.settings import Settings, declared, load_settings
 from kll_graph.sparql.query import execute, serialize
-from kll_graph.store import CurrentStore
+from kll_graph.store import CurrentStore, embedded_store
 
 
 class KllGroup(click.Group):
@@ -395,7 +395,7 @@ def mappings_suggest(
     settings = settings_from(ctx, store=store)
     served = CurrentStore(settings.store).get()
     progress = progress_printer()
-    vocabularies = read_vocabularies(served.store, settings.base_iri, types, progress)
+    vocabularies = read_vocabularies(embedded_store(served), settings.base_iri, types, progress)
     skip = set() if include_all else reviewed_subjects(served.store)
     result = suggest(
         vocabularies,
@@ -448,7 +448,7 @@ def mappings_evaluate(
             "evaluate on a store built without them: add --build and a new --store"
         )
     types = tuple(EVALUATED)
-    vocabularies = read_vocabularies(served.store, settings.base_iri, types, progress)
+    vocabularies = read_vocabularies(embedded_store(served), settings.base_iri, types, progress)
     truth = official_truth(settings, vocabularies)
     result = evaluate(vocabularies, truth, fit_weights=fit_weights, progress=progress)
     if fmt == "json":

@@ -27,9 +27,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import IO, Any, TypeVar, cast
+from typing import IO, Any, Protocol, TypeVar, cast
 
-from pyoxigraph import Store
+from pyoxigraph import (
+    BlankNode,
+    DefaultGraph,
+    Literal,
+    NamedNode,
+    Quad,
+    QueryBoolean,
+    QuerySolutions,
+    QueryTriples,
+    Store,
+    Triple,
+    Variable,
+)
 
 from kll_graph.exceptions import BuildLockedError, StoreNotFoundError
 
@@ -390,6 +402,41 @@ def write_manifest(build_dir: Path, manifest: Mapping[str, Any]) -> None:
     os.replace(tmp, build_dir / MANIFEST)
 
 
+class GraphStore(Protocol):
+    """What the read paths ask of a graph: the part of pyoxigraph's Store they use.
+
+    Two implementations: the embedded :class:`pyoxigraph.Store` of a build (the default) and a
+    remote SPARQL 1.1 endpoint (:class:`kll_graph.sparql.remote.RemoteStore`), so every surface
+    reads the same way whether the graph is in this process or on replicas.
+    """
+
+    def query(
+        self,
+        query: str,
+        /,
+        *,
+        base_iri: str | None = None,
+        prefixes: dict[str, str] | None = None,
+        use_default_graph_as_union: bool = False,
+        default_graph: NamedNode
+        | BlankNode
+        | DefaultGraph
+        | list[NamedNode | BlankNode | DefaultGraph]
+        | None = None,
+        named_graphs: list[NamedNode | BlankNode] | None = None,
+        substitutions: dict[Variable, NamedNode | BlankNode | Literal | Triple] | None = None,
+    ) -> QuerySolutions | QueryBoolean | QueryTriples: ...
+
+    def quads_for_pattern(
+        self,
+        subject: NamedNode | BlankNode | Triple | None,
+        predicate: NamedNode | None,
+        object: NamedNode | BlankNode | Literal | Triple | None,
+        graph_name: NamedNode | BlankNode | DefaultGraph | None = None,
+        /,
+    ) -> Iterator[Quad]: ...
+
+
 def open_build(build_dir: Path) -> Store:
     """Open a finished build's Oxigraph store read-only."""
     return Store.read_only(str(build_dir / OXIGRAPH_DIR))
@@ -434,7 +481,7 @@ class ServedBuild:
     """
 
     path: Path
-    store: Store
+    store: GraphStore
     manifest: Manifest
     _memo: _Memo = field(default_factory=_Memo, init=False, compare=False, repr=False)
 
@@ -445,6 +492,17 @@ class ServedBuild:
     def memo(self, key: str, make: Callable[[], T]) -> T:
         """`make()` computed once for this build and `key`, even when many threads ask at once."""
         return self._memo.get(key, make)
+
+
+def embedded_store(served: ServedBuild) -> Store:
+    """The served build's store as the embedded engine, for the work that needs the engine in
+    this process (the matcher scans whole vocabularies); a remote backend is refused."""
+    if not isinstance(served.store, Store):
+        raise StoreNotFoundError(
+            f"build {served.build_id} is read from a remote SPARQL backend here; this command "
+            "needs the built store on this machine (`--store DIR`)"
+        )
+    return served.store
 
 
 class CurrentStore:
@@ -488,5 +546,5 @@ class CurrentStore:
             return self._served
 
     @property
-    def store(self) -> Store:
+    def store(self) -> GraphStore:
         return self.get().store

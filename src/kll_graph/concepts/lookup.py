@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Store
+from pyoxigraph import BlankNode, Literal, NamedNode
 
 from kll_graph.exceptions import BadRequestError, NotFoundError
 from kll_graph.labels.index import LabelIndex
@@ -35,7 +35,7 @@ from kll_graph.namespaces import (
     kll,
 )
 from kll_graph.sparql.query import select_named
-from kll_graph.store import ServedBuild
+from kll_graph.store import GraphStore, ServedBuild
 
 #: Longest URI accepted as input.
 MAX_URI_LENGTH = 2000
@@ -366,7 +366,7 @@ def _scheme(index: LabelIndex, uri: str, lang: str | None) -> dict[str, Any]:
     return index.scheme_info(number, lang)
 
 
-def _incoming(store: Store, node: NamedNode, links: _Links, k: Any) -> None:
+def _incoming(store: GraphStore, node: NamedNode, links: _Links, k: Any) -> None:
     inverse = {
         SKOS.broader.value: "narrower",
         SKOS.narrower.value: "broader",
@@ -449,7 +449,7 @@ def _add_provenance(provenance: dict[str, Any], slot: str, value: Any) -> None:
 
 
 def _substitutability(
-    store: Store, node: NamedNode, k: Any, index: LabelIndex, lang: str | None
+    store: GraphStore, node: NamedNode, k: Any, index: LabelIndex, lang: str | None
 ) -> dict[str, list[dict[str, Any]]]:
     """Whom the occupation can substitute and who can substitute it, with percentages."""
     out: dict[str, dict[str, dict[str, Any]]] = {"can_substitute": {}, "substituted_by": {}}

@@ -12,7 +12,6 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 
 import numpy as np
-from pyoxigraph import Store
 
 from kll_graph.labels.index import LabelIndex
 from kll_graph.labels.layout import (
@@ -50,6 +49,7 @@ from kll_graph.labels.text import (
     system_aliases,
 )
 from kll_graph.namespaces import ESCO, OWL, PREFIXES, RDFS, SKOS, compact
+from kll_graph.store import GraphStore
 
 #: Concept types people look for first; other types follow, larger types first.
 TYPE_PRIORITY = (
@@ -409,7 +409,7 @@ def _short_prefix_lists(
 
 
 def build_index(
-    store: Store, base_iri: str, graph_sources: Mapping[str, str] | None = None
+    store: GraphStore, base_iri: str, graph_sources: Mapping[str, str] | None = None
 ) -> LabelIndex:
     """Read a store and compile its label index (in memory)."""
     return LabelIndex(_Builder(read_vocabulary(store, base_iri, graph_sources)).build())

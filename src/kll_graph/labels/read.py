@@ -13,12 +13,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyoxigraph import Literal, NamedNode, Store
+from pyoxigraph import Literal, NamedNode
 
 from kll_graph.labels.layout import ALT, HIDDEN, ID, LEGACY, PREF
 from kll_graph.labels.text import local_name
 from kll_graph.namespaces import DCT, OWL, RDF, RDFS, SKOS, XSD, kll
 from kll_graph.sparql.query import select_named
+from kll_graph.store import GraphStore
 
 
 @dataclass
@@ -48,7 +49,7 @@ class RawVocabulary:
     base_iri: str
 
 
-def _pairs(store: Store, predicate: NamedNode) -> Iterator[tuple[Any, Any]]:
+def _pairs(store: GraphStore, predicate: NamedNode) -> Iterator[tuple[Any, Any]]:
     for row in select_named(store, "label_pairs", p=predicate):
         yield row[0], row[2]
 
@@ -58,7 +59,7 @@ def _is_true(term: Any) -> bool:
 
 
 def read_vocabulary(
-    store: Store, base_iri: str, graph_sources: Mapping[str, str] | None = None
+    store: GraphStore, base_iri: str, graph_sources: Mapping[str, str] | None = None
 ) -> RawVocabulary:
     """Read what the index needs from a store in one bulk scan per predicate."""
     k = kll(base_iri)
@@ -110,7 +111,7 @@ def read_vocabulary(
     )
 
 
-def _read_relations(store: Store, concepts: dict[str, RawConcept], k: Any) -> None:
+def _read_relations(store: GraphStore, concepts: dict[str, RawConcept], k: Any) -> None:
     for s, o in _pairs(store, SKOS.notation):
         concept = concepts.get(s.value) if isinstance(s, NamedNode) else None
         if concept is not None and isinstance(o, Literal) and o.value.strip():
@@ -142,7 +143,7 @@ def _read_relations(store: Store, concepts: dict[str, RawConcept], k: Any) -> No
                 concepts[parent].narrower.add(child)
 
 
-def _scheme_vocabularies(store: Store, graph_sources: Mapping[str, str]) -> dict[str, str]:
+def _scheme_vocabularies(store: GraphStore, graph_sources: Mapping[str, str]) -> dict[str, str]:
     """The source id whose graph holds most of each scheme's membership statements."""
     best: dict[str, tuple[int, str]] = {}
     for row in select_named(store, "label_scheme_graphs"):

@@ -30,8 +30,6 @@ from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 from typing import Any
 
-from pyoxigraph import Store
-
 from kll_graph.exceptions import StoreNotFoundError
 from kll_graph.mappings.sources import configured_sets, load_set_file
 from kll_graph.mappings.sssom import (
@@ -63,7 +61,7 @@ from kll_graph.quality.registry import ERROR, WARNING
 from kll_graph.quality.render import counts_text
 from kll_graph.quality.report import Finding, summarize
 from kll_graph.sparql.query import select_named
-from kll_graph.store import CurrentStore
+from kll_graph.store import CurrentStore, GraphStore
 
 #: The mapping predicates a set may use: SKOS mapping relations, compiled as they are.
 PREDICATES = {f"skos:{name}" for name in MATCH_PREDICATES}
@@ -568,7 +566,7 @@ class Vocabulary:
     schemes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_store(cls, store: Store, base_iri: str) -> Vocabulary:
+    def from_store(cls, store: GraphStore, base_iri: str) -> Vocabulary:
         vocabulary = cls()
         result = select_named(store, "mappings_vocabulary", conceptType=kll(base_iri).conceptType)
         for row in result:

@@ -17,7 +17,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyoxigraph import Store, Variable
+from pyoxigraph import Variable
 
 from kll_graph.mappings.checks import namespace_scheme
 from kll_graph.mappings.sssom import MappingSet, expand
@@ -33,6 +33,7 @@ from kll_graph.namespaces import (
     kll,
 )
 from kll_graph.sparql.query import named_query, select_named
+from kll_graph.store import GraphStore
 
 #: The report over all sets, as the mapping-set overview shows it, written next to the store.
 COVERAGE_FILE = "mapping-coverage.json"
@@ -181,7 +182,7 @@ def set_mappings(sets: Iterable[MappingSet]) -> list[_Mapping]:
     return out
 
 
-def _mappings(store: Store, base_iri: str) -> list[_Mapping]:
+def _mappings(store: GraphStore, base_iri: str) -> list[_Mapping]:
     """Every mapping node of the store (a row per justification) but candidates and unsure rows."""
     k = kll(base_iri)
     rows = select_named(
@@ -249,7 +250,7 @@ def _tally(side: str, concepts: dict[str, _Concept]) -> list[TypeCoverage]:
     return sorted(reported, key=lambda c: c.type)
 
 
-def _left_out(store: Store, base_iri: str) -> set[str]:
+def _left_out(store: GraphStore, base_iri: str) -> set[str]:
     """Deprecated concepts, and those of older releases only (kll:lastSeenIn): coverage is
     measured on the current release."""
     rows = select_named(store, "mappings_coverage_deprecated")
@@ -257,7 +258,7 @@ def _left_out(store: Store, base_iri: str) -> set[str]:
     return {row[0].value for row in rows} | {row[0].value for row in older}
 
 
-def _jobtech_rows(store: Store, base_iri: str) -> tuple[ConceptRow, ...]:
+def _jobtech_rows(store: GraphStore, base_iri: str) -> tuple[ConceptRow, ...]:
     return _rows(
         store.query(
             named_query("mappings_coverage_jobtech"),
@@ -267,7 +268,7 @@ def _jobtech_rows(store: Store, base_iri: str) -> tuple[ConceptRow, ...]:
     )
 
 
-def _esco_rows(store: Store) -> tuple[ConceptRow, ...]:
+def _esco_rows(store: GraphStore) -> tuple[ConceptRow, ...]:
     return _rows(
         store.query(named_query("mappings_coverage_esco"), use_default_graph_as_union=True)
     )
@@ -293,7 +294,7 @@ def _esco_side(
 
 
 def jobtech_coverage(
-    store: Store, base_iri: str, mappings: list[_Mapping], deprecated: set[str]
+    store: GraphStore, base_iri: str, mappings: list[_Mapping], deprecated: set[str]
 ) -> list[TypeCoverage]:
     """Coverage of the mapped JobTech concept types by mappings to ESCO."""
     return _jobtech_side(_jobtech_rows(store, base_iri), mappings, deprecated)
@@ -307,7 +308,7 @@ def _esco_type(cls: str) -> str:
 
 
 def esco_coverage(
-    store: Store, mappings: list[_Mapping], deprecated: set[str]
+    store: GraphStore, mappings: list[_Mapping], deprecated: set[str]
 ) -> list[TypeCoverage]:
     """Coverage of the mapped ESCO concept types by mappings to JobTech."""
     return _esco_side(_esco_rows(store), mappings, deprecated)
@@ -324,7 +325,7 @@ class ConceptSides:
     deprecated: frozenset[str]
 
 
-def concept_sides(store: Store, base_iri: str) -> ConceptSides:
+def concept_sides(store: GraphStore, base_iri: str) -> ConceptSides:
     """The concepts of both sides and the deprecated resources, read once."""
     return ConceptSides(
         _jobtech_rows(store, base_iri), _esco_rows(store), frozenset(_left_out(store, base_iri))
@@ -339,7 +340,7 @@ def coverage_of(sides: ConceptSides, mappings: list[_Mapping]) -> dict[str, list
     }
 
 
-def coverage(store: Store, base_iri: str) -> dict[str, list[TypeCoverage]]:
+def coverage(store: GraphStore, base_iri: str) -> dict[str, list[TypeCoverage]]:
     """Both sides, from one read of the mapping nodes and of the deprecated resources."""
     return coverage_of(concept_sides(store, base_iri), _mappings(store, base_iri))
 

@@ -31,7 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from pyoxigraph import Literal, NamedNode, Quad, Store
+from pyoxigraph import Literal, NamedNode, Quad
 
 from kll_graph.mappings.sssom import (
     BUILTIN_PREFIXES,
@@ -67,6 +67,7 @@ from kll_graph.namespaces import (
     kll,
 )
 from kll_graph.sparql.query import select_named
+from kll_graph.store import GraphStore
 
 #: Slots whose RDF property is not `sssom:{slot}` (from the SSSOM LinkML schema).
 SLOT_URIS: dict[str, str] = {
@@ -272,7 +273,7 @@ def _text(slot: str, term: Any, prefixes: dict[str, str]) -> str:
     return str(term.value)
 
 
-def read_set(store: Store, set_id: str, base_iri: str) -> MappingSet:
+def read_set(store: GraphStore, set_id: str, base_iri: str) -> MappingSet:
     """Rebuild a mapping set from the store (union of graphs) by its mapping_set_id."""
     set_node = NamedNode(set_id)
     curie_map: dict[str, str] = {}

@@ -12,7 +12,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from pyoxigraph import NamedNode, Store
+from pyoxigraph import NamedNode
 
 from kll_graph import __version__
 from kll_graph.exceptions import MatcherError
@@ -21,7 +21,7 @@ from kll_graph.mappings.matcher import TIERS, TYPES, Candidate, Suggestions
 from kll_graph.mappings.sssom import UNSPECIFIED_LICENSE, Mapping, MappingSet, format_sssom
 from kll_graph.namespaces import ESCO_DATA, JOBTECH_CONCEPT
 from kll_graph.sparql.query import select_named
-from kll_graph.store import Manifest
+from kll_graph.store import GraphStore, Manifest
 
 CURIE_MAP = {"ESCO": ESCO_DATA.iri, "jt": JOBTECH_CONCEPT.iri}
 #: Equal labels: lexical matching; similar labels only: lexical similarity above a threshold.
@@ -54,7 +54,7 @@ PREPROCESSING: dict[int | None, tuple[str, ...]] = {
 SUBJECT_SOURCE, OBJECT_SOURCE = "jobtech", "esco"
 
 
-def reviewed_subjects(store: Store) -> set[str]:
+def reviewed_subjects(store: GraphStore) -> set[str]:
     """Concepts with a reviewed mapping (or a reviewed "no match") in any set of the store."""
     rows = select_named(store, "mappings_reviewed_subjects")
     return {row[0].value for row in rows if isinstance(row[0], NamedNode)}

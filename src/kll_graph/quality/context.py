@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from pyoxigraph import Literal, NamedNode, QuerySolutions, QueryTriples, Store, Variable
+from pyoxigraph import Literal, NamedNode, QuerySolutions, QueryTriples, Variable
 
 from kll_graph.namespaces import PREFIXES, catalog_iri, kll
 from kll_graph.settings import Settings
 from kll_graph.sparql.query import named_query
+from kll_graph.store import GraphStore
 
 #: Main language of a vocabulary by importer, when its source does not set `main_language`.
 IMPORTER_LANGUAGES = {"jobtech": "sv", "jobtech-legacy": "sv", "esco": "en"}
@@ -44,7 +45,7 @@ class CheckContext:
     a check needs it: the catalogued graphs, the home graph of each resource, labels and the
     main language of each vocabulary."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: GraphStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
         #: Figures a check leaves for benchmarks and reports (e.g. SHACL groups).

@@ -15,14 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import Store
-
 from kll_graph.exceptions import ConfigError
 from kll_graph.quality.context import CheckContext
 from kll_graph.quality.registry import OFF, Check, Flag, configured_severities, registered_checks
 from kll_graph.quality.report import CheckResult, Finding, QualityReport, read_report
 from kll_graph.settings import Settings
-from kll_graph.store import CurrentStore
+from kll_graph.store import CurrentStore, GraphStore
 
 Progress = Callable[[str], None]
 
@@ -69,7 +67,7 @@ def run_check(ctx: CheckContext, chk: Check, severity: str) -> CheckResult:
 
 
 def run_checks(
-    store: Store,
+    store: GraphStore,
     settings: Settings,
     *,
     build_id: str = "",
@@ -128,7 +126,7 @@ def _vocabularies(ctx: CheckContext) -> dict[str, dict[str, Any]]:
 
 def report_for(
     served_path: Path,
-    store: Store,
+    store: GraphStore,
     settings: Settings,
     *,
     build_id: str = "",

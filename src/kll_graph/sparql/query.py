@@ -22,13 +22,13 @@ from pyoxigraph import (
     QuerySolutions,
     QueryTriples,
     RdfFormat,
-    Store,
     Variable,
 )
 
 from kll_graph.exceptions import QueryError
 from kll_graph.namespaces import PREFIXES
 from kll_graph.sparql.lexer import has_dataset_clause
+from kll_graph.store import GraphStore
 
 Result = QuerySolutions | QueryBoolean | QueryTriples
 
@@ -68,7 +68,7 @@ class Dataset:
 
 
 def execute(
-    store: Store,
+    store: GraphStore,
     query: str,
     dataset: Dataset | None = None,
     *,
@@ -123,7 +123,7 @@ def named_query(name: str) -> str:
     return (QUERY_DIR / f"{name}.rq").read_text(encoding="utf-8")
 
 
-def select_named(store: Store, name: str, **bindings: NamedNode | Literal) -> QuerySolutions:
+def select_named(store: GraphStore, name: str, **bindings: NamedNode | Literal) -> QuerySolutions:
     """Run a named SELECT over the union graph with variables bound by substitution."""
     result = store.query(
         named_query(name),
