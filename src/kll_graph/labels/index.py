@@ -69,6 +69,23 @@ _SYSTEM_CODE = re.compile(r"^([^\W\d_][\w\- ]*?)[\s:]*([^\W_]?\d[\w.\-]*)$")
 _SCHEME_LIKE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*:\S+$")
 
 
+def _words_by_entry(keys: list[str], ids: np.ndarray, entries: int) -> list[str]:
+    """Per entry, the keys that name it (sorted key list `keys` with their entry `ids`), joined
+    as " k1 k2 ..."; "" for an entry no key names."""
+    out = [""] * entries
+    if not len(ids):
+        return out
+    order = np.argsort(ids, kind="stable")
+    grouped = ids[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]).tolist()
+    ordered_keys = [keys[i] for i in order.tolist()]
+    for entry, a, b in zip(
+        grouped[starts].tolist(), starts, [*starts[1:], len(grouped)], strict=True
+    ):
+        out[entry] = " " + " ".join(ordered_keys[a:b])
+    return out
+
+
 @dataclass(frozen=True)
 class Filters:
     """Validated filters, as numbers the arrays use. Build them with :meth:`LabelIndex.filters`."""
@@ -155,6 +172,12 @@ class LabelIndex:
         self._members = self._scheme_members()
         self._words = set(self.word_keys)
         self._parts = set(self.part_keys)
+        # Each label's words and compound parts, as " w1 w2 ..." (a leading space, so a word start
+        # is a substring test): a query of several words checks its other words against the
+        # labels its most selective word found, and folding those labels again per query was
+        # most of a reconciliation batch's time.
+        self._entry_word_text = _words_by_entry(self.word_keys, self.word_ids, len(self.entry_text))
+        self._entry_part_text = _words_by_entry(self.part_keys, self.part_ids, len(self.entry_text))
         # What a hit shows of its concept besides the label depends only on the concept and the
         # display language, and building it is most of the cost of a result; popular concepts
         # come back in hit after hit, so it is kept (read-only: callers never change it).
@@ -306,23 +329,20 @@ class LabelIndex:
             count += hi - lo
         return count
 
-    def _entry_words(self, entry: int) -> tuple[list[str], list[str]]:
-        """An entry's label words and their compound parts, as the index holds them."""
-        words = fold(self.entry_text[entry]).split()
-        return words, [p for w in words for p in self.parts_of.get(w, ())]
-
-    @staticmethod
-    def _word_tier(words: list[str], parts: list[str], word: str, typo: bool) -> int | None:
-        """How one query word matches one label (its words and parts), as
-        :meth:`_word_candidates` would find it."""
-        if any(w.startswith(word) for w in words):
+    def _word_tier(self, entry: int, word: str, typo: bool) -> int | None:
+        """How one query word matches one label entry (its words and compound parts), as
+        :meth:`_word_candidates` would find it; None when it does not."""
+        needle = " " + word
+        words = self._entry_word_text[entry]
+        if needle in words:
             return WORD
-        if len(word) >= 3 and any(p.startswith(word) for p in parts):
+        parts = self._entry_part_text[entry]
+        if len(word) >= 3 and needle in parts:
             return COMPOUND
         if typo and len(word) >= 5:
-            if any(one_edit(word, w) for w in words):
+            if any(one_edit(word, w) for w in words.split()):
                 return TYPO
-            if any(one_edit(word, p) for p in parts):
+            if any(one_edit(word, p) for p in parts.split()):
                 return TYPO_PART
         return None
 
@@ -335,18 +355,18 @@ class LabelIndex:
         counts = {w: self._word_count(w) for w in words}
         ordered = sorted(words, key=lambda w: (counts[w], w))
         ids, tier = self._best_per_id(*self._word_candidates(ordered[0]))
-        labels: dict[int, tuple[list[str], list[str]]] = {}
         for word in ordered[1:]:
             if len(ids) <= VERIFY_LIMIT:
                 typo = counts[word] < TYPO_THRESHOLD
-                found = []
-                for e in ids.tolist():
-                    if e not in labels:
-                        labels[e] = self._entry_words(e)
-                    found.append(self._word_tier(*labels[e], word, typo))
-                keep = np.array([t is not None for t in found], dtype=bool)
-                other = np.array([t if t is not None else 0 for t in found], dtype=np.int64)
-                ids, tier = ids[keep], np.maximum(tier[keep], other[keep])
+                kept: list[int] = []
+                tiers: list[int] = []
+                for i, e in enumerate(ids.tolist()):
+                    found = self._word_tier(e, word, typo)
+                    if found is not None:
+                        kept.append(i)
+                        tiers.append(found)
+                ids = ids[kept]
+                tier = np.maximum(tier[kept], np.array(tiers, dtype=np.int64))
             else:
                 o_ids, o_tier = self._best_per_id(*self._word_candidates(word))
                 ids, ia, ib = np.intersect1d(ids, o_ids, assume_unique=True, return_indices=True)
