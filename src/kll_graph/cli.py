@@ -19,6 +19,7 @@ from kll_graph.build.fetch import Downloader, fetch_jobtech
 from kll_graph.build.pipeline import build as run_build
 from kll_graph.build.pipeline import ensure_built
 from kll_graph.build.summary import build_summary, graphs_table
+from kll_graph.changes import recheck
 from kll_graph.exceptions import ConfigError, KllError, MatcherError
 from kll_graph.mappings.checks import check_report
 from kll_graph.mappings.coverage import coverage, coverage_json, coverage_text
@@ -46,6 +47,9 @@ from kll_graph.mappings.suggestions import (
 from kll_graph.quality.registry import parse_severities
 from kll_graph.quality.render import render
 from kll_graph.quality.run import current_report
+from kll_graph.replica.dump import write_dump
+from kll_graph.replica.launch import exec_replica
+from kll_graph.replica.load import load_dump
 from kll_graph.review.users import ROLES, TURN_ON, Users
 from kll_graph.server import run
 from kll_graph.settings import Settings, declared, load_settings
@@ -109,6 +113,12 @@ def main(config: Path | None) -> None:
 @store_option
 @mappings_dir_option
 @click.option("--strict", is_flag=True, default=None, help="Fail the build on check errors.")
+@click.option(
+    "--dump",
+    "dump_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also write the new build as a dump into DIR/<build id>/ (see `kll-graph dump`).",
+)
 @click.pass_context
 def build(
     ctx: click.Context,
@@ -116,6 +126,7 @@ def build(
     store: Path | None,
     mappings_dir: Path | None,
     strict: bool | None,
+    dump_dir: Path | None,
 ) -> None:
     """Build a new store from the configured sources and switch to it."""
 
@@ -124,6 +135,69 @@ def build(
     )
     result = run_build(settings, progress=progress_printer())
     click.echo(build_summary(result.manifest))
+    if dump_dir is not None:
+        _echo_dump(write_dump(result.path, dump_dir).path)
+
+
+def _echo_dump(path: Path) -> None:
+    click.echo(f"dump written and verified: {path}")
+
+
+@main.command(name="dump")
+@store_option
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Directory to write the dump into (as OUT/<build id>/).",
+)
+@click.pass_context
+def dump_command(ctx: click.Context, store: Path | None, out: Path) -> None:
+    """Write the current build as a dump: gzipped N-Quads, artifacts, checksummed manifest."""
+    settings = settings_from(ctx, store=store)
+    _echo_dump(write_dump(CurrentStore(settings.store).get().path, out).path)
+
+
+@main.group()
+def replica() -> None:
+    """Engine replicas: load a dump, serve it with no outbound network."""
+
+
+@replica.command(name="load")
+@click.argument("dump", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--location",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="New directory for the replica's engine store (must not exist).",
+)
+def replica_load(dump: Path, location: Path) -> None:
+    """Verify DUMP's checksums, bulk-load it into LOCATION, check the per-graph counts."""
+    result = load_dump(dump, location)
+    click.echo(
+        f"loaded build {result.manifest.build_id} into {result.location}: "
+        f"{sum(result.counts.values()):,} triples in {len(result.counts)} graphs, as the manifest says"
+    )
+
+
+@replica.command(name="serve")
+@click.option(
+    "--location",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    required=True,
+    help="A directory loaded by `kll-graph replica load`.",
+)
+@click.option("--bind", default="127.0.0.1:7878", show_default=True, help="HOST:PORT to listen on.")
+@click.option(
+    "--timeout-s",
+    type=float,
+    help="Seconds a query may run before the engine stops it (default: the query_timeout setting).",
+)
+@click.pass_context
+def replica_serve(ctx: click.Context, location: Path, bind: str, timeout_s: float | None) -> None:
+    """Become `oxigraph serve-read-only` on LOCATION, unable to open outbound connections."""
+    settings = settings_from(ctx)
+    exec_replica(location, bind, timeout_s if timeout_s is not None else settings.query_timeout)
 
 
 @main.command()
@@ -132,6 +206,16 @@ def build(
 @mappings_dir_option
 @click.option("--host", help="Host to listen on.")
 @click.option("--port", type=int, help="Port to listen on; 0 picks a free one.")
+@click.option(
+    "--backend",
+    help="Read the graph from these SPARQL endpoints (comma-separated replica URLs) instead of "
+    "the built store.",
+)
+@click.option(
+    "--backend-dump",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="With --backend: the dump directory of the build the replicas serve (its artifacts).",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -140,13 +224,24 @@ def serve(
     mappings_dir: Path | None,
     host: str | None,
     port: int | None,
+    backend: str | None,
+    backend_dump: Path | None,
 ) -> None:
-    """Serve the current store over HTTP (building first when there is none)."""
+    """Serve the current store over HTTP (building first when there is none), or with
+    --backend, serve the graph of SPARQL replicas with the artifacts of --backend-dump."""
 
     settings = settings_from(
-        ctx, data_dir=data_dir, store=store, mappings_dir=mappings_dir, host=host, port=port
+        ctx,
+        data_dir=data_dir,
+        store=store,
+        mappings_dir=mappings_dir,
+        host=host,
+        port=port,
+        backend=backend,
+        backend_dump=backend_dump,
     )
-    ensure_built(settings, progress=progress_printer())
+    if not settings.backend:
+        ensure_built(settings, progress=progress_printer())
     run(settings, announce=lambda url: click.echo(f"kll-graph listening on {url}", err=False))
 
 
@@ -335,6 +430,22 @@ def mappings_coverage(ctx: click.Context, store: Path | None, fmt: str, limit: i
         click.echo(json.dumps(data, ensure_ascii=False, indent=1))
     else:
         click.echo(coverage_text(report, limit))
+
+
+@mappings.command(name="recheck")
+@store_option
+@_format_option
+@click.pass_context
+def mappings_recheck(ctx: click.Context, store: Path | None, fmt: str) -> None:
+    """The mappings whose concepts were deprecated, removed, relabelled or moved since the
+    release their set names (change log, else the set's own record against the current one)."""
+    settings = settings_from(ctx, store=store)
+    found = recheck.served_recheck(CurrentStore(settings.store).get())
+    if fmt == "json":
+        data = {"counts": recheck.counts(found), "mappings": [r.json() for r in found]}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+    else:
+        click.echo(recheck.as_text(found))
 
 
 def _types(text: str) -> tuple[str, ...]:

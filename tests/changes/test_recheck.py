@@ -1,0 +1,117 @@
+"""Mappings follow their concepts (#19, item 5), on the bundled sample: its official tables name
+taxonomy releases 18 and 21, which no change log covers, so the sets' own records speak. A
+concept only the 2020 dump holds is `removed`; a JobTech label the table recorded that is not
+the concept's current preferred label is `relabelled`; a row whose recorded label is current is
+not listed. Expected values are read from the store here, not from the code under test."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pyoxigraph import Literal, NamedNode
+
+from kll_graph.changes import recheck
+from kll_graph.cli import main
+from kll_graph.mappings.sssom import MappingSet, iri_of
+from kll_graph.mappings.status import ASSERTED, row_status
+from kll_graph.namespaces import SKOS, graph_iri
+from kll_graph.settings import REPO_ROOT
+from kll_graph.store import CurrentStore
+
+OLDER = "http://data.jobtechdev.se/taxonomy/concept/6TQs_8i6_per"
+
+
+def _current_labels(current: CurrentStore, iri: str) -> set[str]:
+    served = current.get()
+    graph = graph_iri(served.manifest.base_iri, "jobtech", "unknown")
+    quads = served.store.quads_for_pattern(NamedNode(iri), SKOS.prefLabel, None, graph)
+    return {q.object.value for q in quads if isinstance(q.object, Literal)}
+
+
+@pytest.fixture(scope="module")
+def found(sample_store: CurrentStore) -> list[recheck.Recheck]:
+    return recheck.for_build(sample_store.get())
+
+
+@pytest.fixture(scope="module")
+def sets(sample_store: CurrentStore) -> list[MappingSet]:
+    return recheck.served_sets(sample_store.get())
+
+
+def test_a_concept_of_an_older_release_only_is_removed(
+    found: list[recheck.Recheck], sets: list[MappingSet]
+) -> None:
+    rows = [
+        row
+        for mset in sets
+        for row in mset.mappings
+        if iri_of(row.get("subject_id"), mset.prefixes()) == OLDER
+        and row_status(row) in ASSERTED
+        and not row.negated
+    ]
+    assert rows, "the sample's table maps the 2020-dump concept"
+    listed = [r for r in found if r.concept == OLDER]
+    assert {r.kind for r in listed} == {"removed"}
+    assert len(listed) == len(rows)
+    assert all(r.side == "subject" and r.since == "18" for r in listed)
+
+
+def test_relabelled_exactly_where_the_recorded_label_is_not_current(
+    sample_store: CurrentStore, found: list[recheck.Recheck], sets: list[MappingSet]
+) -> None:
+    relabelled = {(r.set, r.subject, r.object) for r in found if r.kind == "relabelled"}
+    expected = set()
+    for mset in sets:
+        for row in mset.mappings:
+            subject = iri_of(row.get("subject_id"), mset.prefixes())
+            target = iri_of(row.get("object_id"), mset.prefixes())
+            if row_status(row) not in ASSERTED or row.negated or not subject or not target:
+                continue
+            current = _current_labels(sample_store, subject)
+            recorded = row.get("subject_label")
+            if current and recorded and recorded not in current:
+                expected.add((mset.name, subject, target))
+    subject_side = {
+        (r.set, r.subject, r.object)
+        for r in found
+        if r.kind == "relabelled" and r.side == "subject"
+    }
+    assert expected, "the sample has labels changed since the table's release"
+    assert subject_side == expected
+    assert relabelled >= expected
+    for item in found:
+        if item.kind == "relabelled":
+            assert item.before and item.after and item.before != item.after
+            assert item.evidence == "the set's own record"
+
+
+def test_unchanged_mappings_are_not_listed(
+    found: list[recheck.Recheck], sets: list[MappingSet]
+) -> None:
+    total = sum(len(m.mappings) for m in sets)
+    assert 0 < len({(r.set, r.subject, r.object) for r in found}) < total
+
+
+def test_version_key() -> None:
+    assert recheck.version_key("v1.2.0") == recheck.version_key("ESCO 1.2.0") == "1.2.0"
+    assert recheck.version_key("taxonomy-v21-esco-v1.0.9") == "1.0.9"
+
+
+def test_cli_lists_them_as_text_and_json(sample_store: CurrentStore, tmp_path: Path) -> None:
+    runner = CliRunner()
+    store = str(sample_store.layout.root)
+    config = str(REPO_ROOT / "kll-graph.toml")
+    result = runner.invoke(
+        main, ["--config", config, "mappings", "recheck", "--store", store, "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["counts"]["removed"] >= 1
+    assert {m["concept"] for m in data["mappings"] if m["kind"] == "removed"} >= {OLDER}
+    text = runner.invoke(main, ["--config", config, "mappings", "recheck", "--store", store])
+    assert text.exit_code == 0
+    assert text.output.splitlines()[0].endswith(")")
+    assert "mappings to re-check (" in text.output
