@@ -15,9 +15,11 @@ from pyoxigraph import Literal, NamedNode
 
 from kll_graph.changes import recheck
 from kll_graph.cli import main
+from kll_graph.labels.lookup import index_for
 from kll_graph.mappings.sssom import MappingSet, iri_of
 from kll_graph.mappings.status import ASSERTED, row_status
 from kll_graph.namespaces import SKOS, graph_iri
+from kll_graph.review.queue import build_queue
 from kll_graph.settings import REPO_ROOT
 from kll_graph.store import CurrentStore
 
@@ -115,3 +117,16 @@ def test_cli_lists_them_as_text_and_json(sample_store: CurrentStore, tmp_path: P
     assert text.exit_code == 0
     assert text.output.splitlines()[0].endswith(")")
     assert "mappings to re-check (" in text.output
+
+
+def test_the_review_queue_puts_them_under_recheck(
+    sample_store: CurrentStore, found: list[recheck.Recheck], sets: list[MappingSet]
+) -> None:
+    served = sample_store.get()
+    by_name = {mset.name: mset for mset in sets}
+    without = build_queue(by_name, index_for(served))
+    items = build_queue(by_name, index_for(served), (), recheck.pairs_to_recheck(served, sets))
+    queued = {(i.subject, i.object) for i in items if i.kind == "recheck"}
+    before = {(i.subject, i.object) for i in without if i.kind == "recheck"}
+    assert queued == before | {r.pair for r in found}
+    assert queued - before, "the changed labels add items the queue did not have"

@@ -308,20 +308,33 @@ def served_sets(served: ServedBuild) -> list[MappingSet]:
     return [read_set(served.store, entry["iri"], base) for entry in mapsets.mapping_sets(served)]
 
 
-def for_build(
-    served: ServedBuild, releases: Sequence[ReleaseLike] = (), log: LogLike | None = None
-) -> list[Recheck]:
-    """The mappings of a served build to re-check. Without `releases`, every graph of the build
-    counts as its source's current release."""
+def build_state(served: ServedBuild, releases: Sequence[ReleaseLike] = ()) -> BuildState:
+    """The current state of the concepts of a served build. Without `releases`, every graph of
+    the build counts as its source's current release."""
     mapping_graphs = {entry["graph"] for entry in mapsets.mapping_sets(served)}
     if releases:
         current = {r.graph: r.source for r in releases if r.current}
     else:
         current = {g.iri: g.source for g in served.manifest.graphs}
     graphs = {g: source for g, source in current.items() if g not in mapping_graphs}
-    return recheck(served_sets(served), BuildState(served, graphs), releases, log)
+    return BuildState(served, graphs)
+
+
+def for_build(
+    served: ServedBuild, releases: Sequence[ReleaseLike] = (), log: LogLike | None = None
+) -> list[Recheck]:
+    """The mappings of a served build's own sets to re-check."""
+    return recheck(served_sets(served), build_state(served, releases), releases, log)
 
 
 def served_recheck(served: ServedBuild) -> list[Recheck]:
     """The re-check list of a served build, made once per build."""
     return served.memo("changes.recheck", lambda: for_build(served))
+
+
+def pairs_to_recheck(served: ServedBuild, sets: Iterable[MappingSet]) -> set[tuple[str, str]]:
+    """The (subject, object) pairs of `sets` (the workbench's files) to re-check against a
+    served build, both ways round (the review queue puts the JobTech concept first)."""
+    state = served.memo("changes.recheck-state", lambda: build_state(served))
+    found = recheck(sets, state)
+    return {r.pair for r in found} | {(r.object, r.subject) for r in found}

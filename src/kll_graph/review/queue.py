@@ -6,7 +6,8 @@ Items come from the mapping sets of the mappings directory and from the served b
 - ``unsure``: a row a reviewer marked unsure, back for another look;
 - ``curated``: a row a person made and no second person has reviewed (author ≠ reviewer);
 - ``recheck``: a reviewed or curated row whose JobTech or ESCO concept is deprecated or gone
-  from the served build;
+  from the served build, or was changed since the release its set names (the pairs
+  :mod:`kll_graph.changes.recheck` lists, passed in as `rechecks`);
 - ``unmapped``: a JobTech concept of a mapped type with no mapping and no candidate at all.
 
 A pair is decided when any set holds a reviewed, rejected or curated row for it (or a
@@ -18,7 +19,7 @@ layer keeps it per (files, build) and filters it per request.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,14 +218,20 @@ def _confidence(row: Row) -> float | None:
         return None
 
 
-def _row_items(name: str, mset: MappingSet, pairs: _Pairs, describe: _Describe) -> Iterable[Item]:
+def _row_items(
+    name: str,
+    mset: MappingSet,
+    pairs: _Pairs,
+    describe: _Describe,
+    rechecks: Collection[tuple[str, str]] = (),
+) -> Iterable[Item]:
     for row in mset.mappings:
         iris = _iris(mset, row)
         if iris is None:
             continue
         subject, target = iris
         status = row_status(row)
-        kind = _kind(status, subject, target, pairs, describe, row)
+        kind = _kind(status, subject, target, pairs, describe, row, rechecks)
         if kind is None:
             continue
         concept_type, ssyk, label = describe(subject)
@@ -243,7 +250,13 @@ def _row_items(name: str, mset: MappingSet, pairs: _Pairs, describe: _Describe) 
 
 
 def _kind(
-    status: str, subject: str, target: str, pairs: _Pairs, describe: _Describe, row: Row
+    status: str,
+    subject: str,
+    target: str,
+    pairs: _Pairs,
+    describe: _Describe,
+    row: Row,
+    rechecks: Collection[tuple[str, str]] = (),
 ) -> str | None:
     pair = (subject, target)
     if status == CANDIDATE:
@@ -255,6 +268,8 @@ def _kind(
         return None
     if describe.gone(subject) or (target.startswith(ESCO_DATA.iri) and describe.gone(target)):
         return "recheck"
+    if pair in rechecks:
+        return "recheck"
     if status == CURATED and row.get("author_id") and pair not in pairs.reviewed:
         return "curated"  # a person's row in a workbench set, waiting for a second person
     return None
@@ -264,18 +279,20 @@ def build_queue(
     sets: Mapping[str, MappingSet],
     index: LabelIndex,
     unmapped: Sequence[str] = (),
+    rechecks: Collection[tuple[str, str]] = (),
 ) -> list[Item]:
     """Every open item, ordered: kind, then confidence (highest first), then label.
 
     `sets` are the sets of the mappings directory by name; `unmapped` the JobTech concepts the
-    served build has no mapping for (from the coverage), in the order to show them.
+    served build has no mapping for (from the coverage), in the order to show them;
+    `rechecks` the pairs whose concepts changed since their set's release.
     """
     pairs = _pairs(sets)
     describe = _Describe(index)
     items = [
         item
         for name, mset in sorted(sets.items())
-        for item in _row_items(name, mset, pairs, describe)
+        for item in _row_items(name, mset, pairs, describe, rechecks)
     ]
     queued = {item.subject for item in items}
     for subject in unmapped:

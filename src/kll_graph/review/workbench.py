@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from kll_graph.changes.recheck import pairs_to_recheck
 from kll_graph.exceptions import BadRequestError, ConflictError, NotFoundError
 from kll_graph.labels.index import LabelIndex
 from kll_graph.labels.lookup import index_for
@@ -86,7 +87,8 @@ class Workbench:
         cached = self._queue
         if cached is not None and cached[0] == key:
             return cached[1]
-        items = build_queue(sets, index_for(served), unmapped_concepts(served))
+        rechecks = pairs_to_recheck(served, sets.values())
+        items = build_queue(sets, index_for(served), unmapped_concepts(served), rechecks)
         self._queue = (key, items)
         return items
 
