@@ -332,6 +332,18 @@ def served_recheck(served: ServedBuild) -> list[Recheck]:
     return served.memo("changes.recheck", lambda: for_build(served))
 
 
+def set_rechecks(served: ServedBuild, set_iri: str) -> list[Recheck]:
+    """The mappings of one set of a served build to re-check (for its page), made once per
+    build; from the whole list when that was made already."""
+    return served.memo(
+        f"changes.recheck-set {set_iri}",
+        lambda: recheck(
+            [read_set(served.store, set_iri, served.manifest.base_iri)],
+            served.memo("changes.recheck-state", lambda: build_state(served)),
+        ),
+    )
+
+
 def pairs_to_recheck(served: ServedBuild, sets: Iterable[MappingSet]) -> set[tuple[str, str]]:
     """The (subject, object) pairs of `sets` (the workbench's files) to re-check against a
     served build, both ways round (the review queue puts the JobTech concept first)."""

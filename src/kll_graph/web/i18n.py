@@ -288,6 +288,23 @@ STRINGS: dict[str, dict[str, str]] = {
     "mappings.predicate": {"sv": "Predikat", "en": "Predicate"},
     "mappings.object": {"sv": "Objekt", "en": "Object"},
     "mappings.justification": {"sv": "Motivering", "en": "Justification"},
+    "recheck.title": {"sv": "Att kontrollera igen", "en": "To re-check"},
+    "recheck.lead": {
+        "sv": "Mappningar vars begrepp har ändrats sedan den version uppsättningen anger.",
+        "en": "Mappings whose concepts changed since the release the set names.",
+    },
+    "recheck.none": {
+        "sv": "Inga begrepp i uppsättningen har ändrats sedan dess version.",
+        "en": "No concept of this set changed since its release.",
+    },
+    "recheck.side": {"sv": "Sida", "en": "Side"},
+    "recheck.change": {"sv": "Ändring", "en": "Change"},
+    "recheck.since": {"sv": "Sedan", "en": "Since"},
+    "recheck.evidence": {"sv": "Underlag", "en": "Evidence"},
+    "recheck.more": {
+        "sv": "och {n} till: kll-graph mappings recheck --format json listar alla.",
+        "en": "and {n} more: kll-graph mappings recheck --format json lists them all.",
+    },
     # about
     "about.title": {"sv": "Om tjänsten och data", "en": "About the service and the data"},
     "about.lead": {

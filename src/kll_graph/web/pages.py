@@ -36,6 +36,7 @@ from pyoxigraph import NamedNode
 from werkzeug.exceptions import HTTPException
 
 from kll_graph import __version__, concepts, conneg, labels
+from kll_graph.changes import recheck
 from kll_graph.concepts import browse, rdfdoc
 from kll_graph.concepts.document_cache import DocumentCache
 from kll_graph.digest import sha256_hex
@@ -130,6 +131,23 @@ def _concept_validator(served: ServedBuild, uri: str, *parts: str) -> tuple[str,
     digest = validators.concept_digest(served, uri)
     modified = validators.concept_modified(served, uri)
     return validators.etag_for(digest, *parts, __version__), modified
+
+
+#: Mappings to re-check shown on a set's page (the CLI lists them all).
+RECHECK_SHOWN = 100
+
+
+def _rechecks(served: ServedBuild, set_iri: str, lang: str) -> dict[str, Any]:
+    """The first of a set's mappings to re-check, with the labels of their concepts."""
+    found = recheck.set_rechecks(served, set_iri)
+    index = labels.index_for(served)
+    items = []
+    for item in found[:RECHECK_SHOWN]:
+        subject, target = index.brief(item.subject, lang), index.brief(item.object, lang)
+        items.append(
+            {**item.json(), "subject_label": subject["label"], "object_label": target["label"]}
+        )
+    return {"total": len(found), "items": items}
 
 
 def _vary_page(response: Response) -> Response:
@@ -457,7 +475,11 @@ def blueprint(app: Flask) -> Blueprint:
         lang = ui_language()
         data = mapsets.set_page(served, name, lang, page_param())
         return _page_response(
-            "mapping_set.html", data=data, with_args=_with_args, **_common(served)
+            "mapping_set.html",
+            data=data,
+            rechecks=_rechecks(served, data["set"]["iri"], lang),
+            with_args=_with_args,
+            **_common(served),
         )
 
     @bp.get("/about")
