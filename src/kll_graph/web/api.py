@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from kll_graph import __version__, concepts, labels
+from kll_graph.changes import versions
 from kll_graph.concepts.lookup import MAX_PAGE
 from kll_graph.exceptions import BadRequestError, StoreNotFoundError
 from kll_graph.labels.lookup import MAX_AUTOCOMPLETE, MAX_OFFSET, MAX_SEARCH_PAGE
@@ -28,14 +29,19 @@ def _concept(uri: str) -> ResponseReturnValue:
     conditional request for an unchanged concept is answered 304 before the document is made."""
     served = served_build()
     lang = text_param("lang")
+    version = text_param("version")
+    graphs = versions.release_graphs(served, uri, version) if version else []
     etag = validators.etag_for(
-        validators.concept_digest(served, uri), "api", lang or "", __version__
+        validators.concept_digest(served, uri, graphs), "api", lang or "", __version__
     )
     modified = validators.concept_modified(served, uri)
     unchanged = validators.unchanged(etag, weak=True, modified=modified)
     if unchanged is not None:
         return unchanged
-    document = jsonify(concepts.concept(served, uri, lang))
+    if version:
+        document = jsonify(versions.concept_as_of(served, uri, version, lang))
+    else:
+        document = jsonify(concepts.concept(served, uri, lang))
     return validators.validated(document, etag, weak=True, modified=modified)
 
 

@@ -288,6 +288,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "mappings.predicate": {"sv": "Predikat", "en": "Predicate"},
     "mappings.object": {"sv": "Objekt", "en": "Object"},
     "mappings.justification": {"sv": "Motivering", "en": "Justification"},
+    "concept.as_of": {"sv": "Som i version {version}", "en": "As in release {version}"},
+    "concept.versions": {"sv": "Versioner", "en": "Releases"},
+    "concept.as_served": {"sv": "som nu", "en": "as served now"},
     "recheck.title": {"sv": "Att kontrollera igen", "en": "To re-check"},
     "recheck.lead": {
         "sv": "Mappningar vars begrepp har ändrats sedan den version uppsättningen anger.",

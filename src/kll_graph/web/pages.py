@@ -25,6 +25,7 @@ Pages carry an ETag from the build id, the UI language and the code version, and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from pyoxigraph import NamedNode
 from werkzeug.exceptions import HTTPException
 
 from kll_graph import __version__, concepts, conneg, labels
-from kll_graph.changes import recheck
+from kll_graph.changes import recheck, versions
 from kll_graph.concepts import browse, rdfdoc
 from kll_graph.concepts.document_cache import DocumentCache
 from kll_graph.digest import sha256_hex
@@ -44,7 +45,7 @@ from kll_graph.exceptions import BadRequestError, KllError, NotAcceptableError, 
 from kll_graph.labels.lookup import MAX_AUTOCOMPLETE
 from kll_graph.mappings import sets as mapsets
 from kll_graph.settings import Settings
-from kll_graph.store import ServedBuild
+from kll_graph.store import GraphRecord, ServedBuild
 from kll_graph.web import i18n, linked_data, validators
 from kll_graph.web.errors import error_response
 from kll_graph.web.params import (
@@ -126,9 +127,12 @@ def _page_response(template: str, status: int = 200, **context: Any) -> Response
     return response
 
 
-def _concept_validator(served: ServedBuild, uri: str, *parts: str) -> tuple[str, datetime | None]:
-    """A concept's ETag (from its description, not the build) and Last-Modified."""
-    digest = validators.concept_digest(served, uri)
+def _concept_validator(
+    served: ServedBuild, uri: str, *parts: str, graphs: Sequence[GraphRecord] = ()
+) -> tuple[str, datetime | None]:
+    """A concept's ETag (from its description, not the build; from its statements in a
+    release's `graphs` when one is asked for) and Last-Modified."""
+    digest = validators.concept_digest(served, uri, graphs)
     modified = validators.concept_modified(served, uri)
     return validators.etag_for(digest, *parts, __version__), modified
 
@@ -394,12 +398,19 @@ def blueprint(app: Flask) -> Blueprint:
         lang = ui_language()
         pages = {name: page_param(f"{name}_page") for name in browse.PAGED_LISTS}
         uri = concepts.parse_uri(text_param("uri", "")).value
+        version = text_param("version")
+        graphs = versions.release_graphs(served, uri, version) if version else []
         query = request.query_string.decode()
-        validator = _concept_validator(served, uri, "page", lang, CODE_VERSION, query)
+        validator = _concept_validator(
+            served, uri, "page", lang, CODE_VERSION, query, graphs=graphs
+        )
         unchanged = validators.unchanged(validator[0], weak=True, modified=validator[1])
         if unchanged is not None:
             return _vary_page(unchanged)
         view = browse.concept_page(served, uri, lang, pages)
+        if version:
+            view["doc"] = versions.concept_as_of(served, uri, version, lang)
+            view["label_in_lang"] = lang in view["doc"]["prefLabel"]
         return _page_response(
             "concept.html",
             validator=validator,
@@ -425,10 +436,18 @@ def blueprint(app: Flask) -> Blueprint:
             rdfdoc.described(served, uri)
         except NotFoundError:
             return Response(rdfdoc.not_found_body(uri, fmt), 404, content_type=fmt.content_type)
-        etag, modified = _concept_validator(served, uri, "rdf", fmt.extension, str(number))
+        version = text_param("version")
+        graphs = versions.release_graphs(served, uri, version) if version else []
+        etag, modified = _concept_validator(
+            served, uri, "rdf", fmt.extension, str(number), graphs=graphs
+        )
         unchanged = validators.unchanged(etag, weak=False, modified=modified)
         if unchanged is not None:  # answered before anything is made
             return _document_headers(unchanged, etag, uri, modified=modified)
+        if version:
+            body = versions.release_document(served, uri, graphs, fmt.rdf_format)
+            response = Response(body, content_type=fmt.content_type)
+            return _document_headers(response, etag, uri, modified=modified)
         document, source = documents.get(
             (served.build_id, uri, fmt.name),
             lambda: rdfdoc.document(served, uri, fmt),

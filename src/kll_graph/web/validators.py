@@ -23,17 +23,18 @@ the oldest release that holds it, else when the build finished.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from flask import Response, request
-from pyoxigraph import NamedNode, Triple
+from pyoxigraph import Triple
 from werkzeug.http import is_resource_modified
 
+from kll_graph.changes import versions
 from kll_graph.concepts import rdfdoc
 from kll_graph.digest import sha256_hex
 from kll_graph.lru import ENTRY_BYTES, SizedLru
-from kll_graph.store import ServedBuild
+from kll_graph.store import GraphRecord, ServedBuild
 
 #: Memory the digests of one build may take (a digest and its key are about 300 bytes).
 DIGEST_BYTES = 8 << 20
@@ -65,26 +66,19 @@ def _digests(served: ServedBuild) -> SizedLru[str]:
     )
 
 
-def concept_digest(served: ServedBuild, uri: str, graph: str | None = None) -> str:
-    """The digest of a concept's description (of its statements in `graph` only when given),
-    computed once per build (NotFoundError when the store says nothing about it)."""
+def concept_digest(served: ServedBuild, uri: str, graphs: Sequence[GraphRecord] = ()) -> str:
+    """The digest of a concept's description (of its statements in `graphs` only, a release's,
+    when given), computed once per build (NotFoundError when the store says nothing about it)."""
     kept = _digests(served)
-    key = (uri, graph)
+    key = (uri, tuple(g.iri for g in graphs))
     found = kept.get(key)
     if found is None:
-        triples = (
-            rdfdoc.triples(served, uri) if graph is None else graph_triples(served, uri, graph)
-        )
+        if graphs:
+            triples = [q.triple for q in versions.release_quads(served, uri, graphs)]
+        else:
+            triples = rdfdoc.triples(served, uri)
         found = statements_digest(triples)
         kept.put(key, found, 2 * len(found) + len(uri))
-    return found
-
-
-def graph_triples(served: ServedBuild, uri: str, graph: str) -> list[Triple]:
-    """The statements about a concept in one graph, and those of that graph pointing at it."""
-    node, where = NamedNode(uri), NamedNode(graph)
-    found = [q.triple for q in served.store.quads_for_pattern(node, None, None, where)]
-    found += [q.triple for q in served.store.quads_for_pattern(None, None, node, where)]
     return found
 
 
