@@ -139,5 +139,11 @@ def test_only_texts_that_could_be_identifiers_look_for_deprecated_concepts(
         assert rec._may_be_identifier(text), text
     for text in ("Datakonsult", "Systemutvecklare", "utvecklare"):
         assert not rec._may_be_identifier(text), text
+    # a label is looked up among deprecated concepts only as a whole (one exact key), and what
+    # it finds there is a successor that never auto-matches
     (answer,) = rec.reconcile(parse_batch_02({"q0": {"query": "Datakonsult"}}), "sv")
+    top = answer.ranked[0]
+    assert rec.index.uris[top.concept] == SYSTEMUTVECKLARE and top.replaced == DATAKONSULT
+    assert not top.code_match and not top.match
+    (answer,) = rec.reconcile(parse_batch_02({"q0": {"query": "Datakonsul"}}), "sv")
     assert all(s.replaced is None for s in answer.ranked)

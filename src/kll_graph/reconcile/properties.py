@@ -11,7 +11,8 @@ has none), so a column with gaps never counts against a candidate.
 A 1.0 condition's `matchQualifier` narrows how a value agrees: `ExactMatch` wants the value as
 written to be a reached concept's URI, id, code or preferred label (no case folding, no "SSYK"
 prefix dropped, no label lookup); `WildcardMatch` reads `*` (any run) and `?` (one character) in
-the value and matches those same strings, case aside. The query reader refuses any other qualifier.
+the value and matches those same strings with case, diacritics and punctuation folded on both
+sides as the label index folds them. The query reader refuses any other qualifier.
 """
 
 from __future__ import annotations
@@ -229,17 +230,33 @@ def _qualified(value: Value, forms: set[str], qualifier: str | None) -> bool:
     """Whether a value agrees with one of these strings as `ExactMatch` or `WildcardMatch` asks."""
     raws = [r.strip() for r in (value.id, value.text) if r and r.strip()]
     if qualifier == "WildcardMatch":
-        folded = {f.casefold() for f in forms}
+        folded = {fold(f) for f in forms}
         return any(any(_wildcard(r).fullmatch(f) for f in folded) for r in raws)
     return any(r in forms for r in raws)
 
 
+def _fold_piece(piece: str) -> str:
+    """A literal run of a wildcard pattern folded as :func:`fold` folds labels, keeping a space
+    where the run starts or ends with a separator ("Sjuksköterska, " → "sjukskoterska "), so
+    that pieces join up as the folded label's words do."""
+    folded = fold(piece)
+    if not folded:
+        return " " if piece else ""
+    head = " " if fold(piece[:1]) == "" else ""
+    tail = " " if fold(piece[-1:]) == "" else ""
+    return head + folded + tail
+
+
 @functools.lru_cache(maxsize=1024)
 def _wildcard(pattern: str) -> re.Pattern[str]:
-    """A `*`/`?` pattern as a case-folded regular expression; everything else is literal."""
-    parts = re.split(r"([*?])", pattern.casefold())
+    """A `*`/`?` pattern as a regular expression over folded strings: case, diacritics and
+    punctuation fold as in the label index ("sjukskoterska*" and "Sjuksköt*" both find
+    "Sjuksköterska, grundutbildad"); everything else is literal."""
+    parts = re.split(r"([*?])", pattern)
     return re.compile(
-        "".join(".*" if p == "*" else "." if p == "?" else re.escape(p) for p in parts),
+        "".join(
+            ".*" if p == "*" else "." if p == "?" else re.escape(_fold_piece(p)) for p in parts
+        ),
         re.DOTALL,
     )
 

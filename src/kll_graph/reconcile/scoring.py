@@ -14,23 +14,25 @@ type_match         the candidate is of a requested type (or none was requested)
 code_match         the query is the candidate's id, URI, code or legacy id
 property_support   properties that agree minus those that disagree
 ambiguity          how many candidates of the requested types share the matched label
-deprecated         the query named a deprecated concept; the candidate is its successor
+deprecated         the query named a deprecated concept (by identifier or by label); the
+                   candidate is its successor
 =================  =================================================================================
 
 The name score: an identifier 100 (90 when the same code names several concepts); an exact
 preferred label 96, alternative 93, hidden 85; normalised exact 94, 91, 83; one "/"-separated
 part of the label 90, 87, 80; anything else at most 85 by similarity; +1 for a label in the
-query's language (so it wins ties); -2 per other concept sharing the label (at most -6). Another
-type at half. Properties add 4 each (at most 8) and take 5 for each that disagrees (at most 10),
-within 0-100.
+query's language (so it wins ties); -2 per other concept sharing the label (at most -6); -6 for
+a successor found through a deprecated concept's label. Another type at half. Properties add 4
+each (at most 8) and take 5 for each that disagrees (at most 10), within 0-100.
 
 `match: true` (see :func:`decide_match`) is set at most once per query, on the top candidate
 only, of a requested type, with no property disagreeing, and only when (a) an identifier names
-exactly one concept, or (b) a preferred or alternative label of a non-deprecated concept equals
-the query once normalised and no other candidate of the requested types shares it, or (c) its
-name score is at least 95 and 10 above the next concept's. Properties never lift a weak name to a
-match: (c) reads the name score without them. A label part alone never auto-matches: it is not
-rule (b), and its name score stays below 95.
+exactly one concept (a deprecated concept's identifier included, when it has one successor), or
+(b) a preferred or alternative label of a non-deprecated concept equals the query once normalised
+and no other candidate of the requested types shares it, or (c) its name score is at least 95 and
+10 above the next concept's and it was not found through a deprecated concept. Properties never
+lift a weak name to a match: (c) reads the name score without them. A label part alone never
+auto-matches: it is not rule (b), and its name score stays below 95.
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ MAX_FUZZY = 85
 PROPERTY_BONUS, MAX_BONUS = 4, 8
 PROPERTY_PENALTY, MAX_PENALTY = 5, 10
 MATCH_SCORE, MATCH_GAP = 95, 10
+#: Taken from a successor found through a deprecated concept's label, so the successor stays
+#: below a current concept that has the label itself (and below the auto-match score).
+DEPRECATED_LABEL_PENALTY = 6
 
 
 @dataclass
@@ -158,6 +163,8 @@ def name_score(s: Scored) -> float:
         base += 1
     if s.ambiguity > 1:
         base -= min(2 * (s.ambiguity - 1), 6)
+    if s.deprecated and not s.code_match:
+        base -= DEPRECATED_LABEL_PENALTY
     return base
 
 
@@ -189,6 +196,9 @@ def decide_match(ranked: list[Scored]) -> None:
     )
     nxt = next((s.name_score for s in ranked[1:] if s.concept != top.concept), 0.0)
     by_score = (
-        not top.code_match and top.name_score >= MATCH_SCORE and top.name_score - nxt >= MATCH_GAP
+        not top.code_match
+        and not top.deprecated
+        and top.name_score >= MATCH_SCORE
+        and top.name_score - nxt >= MATCH_GAP
     )
     top.match = bool(by_id or by_label or by_score)

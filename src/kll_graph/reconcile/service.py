@@ -11,7 +11,9 @@ typed lookup runs only when the wide one may have cut off concepts of the type.
 
 Identifiers come first: a concept URI or CURIE, a JobTech id, an ESCO UUID, a legacy AMS id or a
 code (with a type, or a code system in front: "SSYK 2512") is an identifier hit; a deprecated
-concept named that way gives its successor, saying so.
+concept named that way gives its successor, saying so. A deprecated concept named by its label
+(the normalised label equal to the query) gives its successor too, said the same way, scored below
+a current concept with that label and never auto-matched.
 """
 
 from __future__ import annotations
@@ -21,7 +23,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from kll_graph.labels.index import Filters, Hit, LabelIndex
-from kll_graph.labels.layout import ALT, HIDDEN, ID, KINDS, LEGACY, NOTATION, PREF, URI
+from kll_graph.labels.layout import (
+    ALT,
+    HIDDEN,
+    ID,
+    KINDS,
+    LEGACY,
+    NOTATION,
+    PREF,
+    URI,
+    key_range,
+)
 from kll_graph.labels.lookup import index_for
 from kll_graph.labels.text import code_key, fold
 from kll_graph.reconcile.graph import UUID, GraphTables, tables_for
@@ -37,6 +49,8 @@ from kll_graph.reconcile.scoring import (
 from kll_graph.reconcile.types import ReconType, TypeCatalog
 from kll_graph.store import ServedBuild
 
+#: How many replacements in a row are followed from a deprecated concept to a current one.
+MAX_HOPS = 5
 #: The display language when a request names none.
 DEFAULT_LANG = "sv"
 _KIND_NAMES = {PREF: "pref", ALT: "alt", HIDDEN: "hidden"}
@@ -153,8 +167,10 @@ class Reconciler:
         unique = len({s.concept for s in in_type}) == 1
         for s in in_type:
             s.code_unique = unique
-        if not any(s.code_match for s in out) and " " not in raw.strip():
-            out += self._deprecated_ids(raw, covers, typed)
+        if not any(s.code_match for s in out):
+            if " " not in raw.strip():
+                out += self._deprecated_ids(raw, covers, typed)
+            out += self._deprecated_labels(raw, covers, typed, fallback, lang)
         return out
 
     def _index_hits(
@@ -237,10 +253,7 @@ class Reconciler:
                 continue
             if not index.concept_deprecated[hit.concept]:
                 continue
-            for uri in index.replaced_by.get(hit.concept, []):
-                successor = index.position.get(uri)
-                if successor is None or index.concept_deprecated[successor]:
-                    continue
+            for successor in self.successors(hit.concept):
                 in_type = not typed or int(index.concept_type[successor]) in covers
                 s = Scored(
                     successor,
@@ -258,6 +271,66 @@ class Reconciler:
         unique = len({s.concept for s in out}) == 1
         for s in out:
             s.code_unique = unique and s.type_match
+        return out
+
+    def successors(self, concept: int) -> list[int]:
+        """The current concepts replacing a deprecated one, following replacements that were
+        themselves replaced (at most :data:`MAX_HOPS` steps; a cycle ends the walk)."""
+        index = self.index
+        found: list[int] = []
+        seen = {concept}
+        step = [concept]
+        for _ in range(MAX_HOPS):
+            following = []
+            for old in step:
+                for uri in index.replaced_by.get(old, []):
+                    new = index.position.get(uri)
+                    if new is None or new in seen:
+                        continue
+                    seen.add(new)
+                    if index.concept_deprecated[new]:
+                        following.append(new)
+                    else:
+                        found.append(new)
+            if not following:
+                break
+            step = following
+        return found
+
+    def _deprecated_labels(
+        self, raw: str, covers: frozenset[int], typed: bool, fallback: bool, lang: str
+    ) -> list[Scored]:
+        """A deprecated concept whose label equals the text once normalised: its successors,
+        marked as found through it. One exact key lookup (no prefix, word or typo search), so
+        label queries stay cheap; scoring keeps them below a current concept's own label and
+        never auto-matches them."""
+        index = self.index
+        key = fold(raw)
+        if not index.replaced_by or not key:
+            return []
+        lo, hi = key_range(index.full_keys, key, prefix=False)
+        out = []
+        for e in index.full_ids[lo:hi].tolist():
+            old = int(index.entry_concept[e])
+            kind = int(index.entry_kind[e])
+            if kind not in _KIND_NAMES or not index.concept_deprecated[old]:
+                continue
+            for successor in self.successors(old):
+                in_type = not typed or int(index.concept_type[successor]) in covers
+                if not in_type and not fallback:
+                    continue
+                label_lang = index.languages[int(index.entry_lang[e])] or None
+                s = Scored(
+                    successor,
+                    index.entry_text[e],
+                    label_lang,
+                    _KIND_NAMES[kind],
+                    type_match=in_type,
+                    deprecated=True,
+                )
+                label_features(s, raw, lang)
+                s.replaced = index.uris[old]
+                out.append(s)
         return out
 
     def _may_be_identifier(self, raw: str) -> bool:
