@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 import numpy as np
@@ -27,6 +27,7 @@ import numpy as np
 from kll_graph.labels.text import fold
 from kll_graph.mappings.matcher import (
     FEATURES,
+    ISCO,
     OCCUPATION,
     SKILL,
     Candidate,
@@ -45,8 +46,12 @@ from kll_graph.settings import Settings
 
 #: The official tables' source ids (kll-graph.toml); a store for evaluation leaves them out.
 TABLE_SOURCES = ("se-occupations-esco", "se-skills-esco")
-#: The ESCO kind each evaluated type maps to in the tables (ssyk-level-4 is not in them).
-EVALUATED = {"occupation-name": OCCUPATION, "skill": SKILL}
+#: The ESCO kind each evaluated type maps to. ssyk-level-4 is in no table: its reference is
+#: derived from the occupation table (:func:`ssyk_reference`).
+EVALUATED = {"occupation-name": OCCUPATION, "skill": SKILL, "ssyk-level-4": ISCO}
+#: The figures of ssyk-level-4 once more, with the subjects' ISCO codes (JobTech's own SSYK ->
+#: ISCO relation) taken away: what the labels alone find.
+LABELS_ONLY = "ssyk-level-4 (labels only)"
 POSITIVE = ("skos:exactMatch", "skos:closeMatch", "skos:broadMatch", "skos:narrowMatch")
 BANDS = tuple(i / 10 for i in range(11))
 
@@ -71,6 +76,9 @@ def official_truth(settings: Settings, vocabularies: Vocabularies) -> Truth:
     }
     subjects = {name: {c.iri for c in vocabularies.subjects.get(name, [])} for name in EVALUATED}
     truth: Truth = {name: defaultdict(dict) for name in EVALUATED}
+    isco_of = {c.iri: c.isco for c in vocabularies.targets[OCCUPATION]}
+    isco_of |= {c.iri: c.isco for c in vocabularies.targets[ISCO]}
+    reached: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for source in plan.sources:
         if source.importer != TABLE_IMPORTER:
             continue
@@ -85,7 +93,37 @@ def official_truth(settings: Settings, vocabularies: Vocabularies) -> Truth:
             for name in EVALUATED:
                 if s in subjects[name] and o in kinds[name]:
                     truth[name][s][o] = predicate
+            for group in vocabularies.groups.get(s, ()):
+                for code in isco_of.get(o, ()):
+                    reached[group][code].add(s)
+    truth["ssyk-level-4"].update(ssyk_reference(reached, vocabularies, subjects["ssyk-level-4"]))
     return {name: dict(rows) for name, rows in truth.items()}
+
+
+def ssyk_reference(
+    reached: Mapping[str, Mapping[str, set[str]]], vocabularies: Vocabularies, groups: set[str]
+) -> dict[str, dict[str, str]]:
+    """SSYK level 4 group -> ISCO unit group, as the official occupation table implies it.
+
+    No table maps SSYK groups, but the occupation table maps occupation names to ESCO
+    occupations (each in one ISCO unit group) and to ISCO groups. `reached` holds, per SSYK
+    group, the ISCO codes its occupation names reach in the table, with those names. The code
+    most of them reach is the group's main match (written as exactMatch, what P@1 asks for);
+    every other code reached is related (closeMatch, counted by R@5 and the calibration). The
+    matcher may read JobTech's own SSYK -> ISCO relation; this reference never does.
+    """
+    iri_of = {code: c.iri for c in vocabularies.targets[ISCO] for code in c.isco}
+    out: dict[str, dict[str, str]] = {}
+    for group in sorted(set(reached) & groups):
+        counts = {code: len(names) for code, names in reached[group].items() if code in iri_of}
+        if not counts:
+            continue
+        most = max(counts.values())
+        out[group] = {
+            iri_of[code]: "skos:exactMatch" if n == most else "skos:closeMatch"
+            for code, n in sorted(counts.items())
+        }
+    return out
 
 
 # --- running the matcher and the baseline -------------------------------------------------------
@@ -345,6 +383,10 @@ def evaluate(
         progress(f"measuring {name} on {len(test_set):,} subjects")
         ranked = rank_all(vocabularies, name, kind, test_set, model[name])
         out.figures.append(figures(name, ranked, kind, truth[name]))
+        if name == "ssyk-level-4":
+            bare = [replace(r.subject, isco=frozenset()) for r in ranked]
+            unaided = [Ranked(s, candidates_for(s, kind, model[name])) for s in bare]
+            out.figures.append(figures(LABELS_ONLY, unaided, kind, truth[name]))
     return out
 
 

@@ -92,12 +92,12 @@ FEATURES = (
     "broader",  # the subject's label is the candidate's with a compound prefix or more words
     "group_only",  # 1 / how many ESCO occupations the agreeing ISCO group holds
     "claimed",  # another subject of the type has an equal label for this concept
+    "isco_share",  # agreeing: 1 / how many ISCO codes the subject has (one code is sure)
 )
 
-#: Logistic weights per type, in the order of FEATURES. occupation-name and skill: fitted on the
-#: fit half of the official tables by `kll-graph mappings evaluate --fit` (its output pasted
-#: here). ssyk-level-4: set by hand, as no official table maps SSYK groups to ISCO groups to fit
-#: on; the ISCO code JobTech relates to the group dominates, and its confidence is not calibrated.
+#: Logistic weights per type, in the order of FEATURES, fitted on the fit half of the official
+#: tables by `kll-graph mappings evaluate --fit` (its output pasted here). ssyk-level-4 is in no
+#: table; its reference is what the occupation table implies (`evaluation.ssyk_reference`).
 WEIGHTS: dict[str, tuple[float, ...]] = {
     "occupation-name": (
         -4.0217,  # bias
@@ -121,6 +121,7 @@ WEIGHTS: dict[str, tuple[float, ...]] = {
         1.4445,  # broader
         1.7240,  # group_only
         -0.6415,  # claimed
+        0.0000,  # isco_share
     ),
     "skill": (
         -5.7969,  # bias
@@ -144,33 +145,35 @@ WEIGHTS: dict[str, tuple[float, ...]] = {
         0.8642,  # broader
         0.0000,  # group_only
         -0.8033,  # claimed
+        0.0000,  # isco_share
     ),
     "ssyk-level-4": (
-        -4.0,
-        1.0,
-        1.0,
-        1.0,
-        0.5,
-        0.5,
-        2.0,
-        1.0,
-        -2.0,
-        0.2,
-        4.0,
-        1.0,
-        -2.0,
-        -0.5,
-        0.0,
-        0.5,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
+        -3.0639,  # bias
+        0.1134,  # equal_exact
+        0.0000,  # equal_folded
+        0.0122,  # equal_words
+        0.1256,  # equal_pref
+        0.0000,  # equal_en
+        1.8106,  # cos_sv
+        0.4945,  # cos_en
+        -0.2720,  # cos_gap
+        -0.3395,  # head
+        1.4273,  # isco_agree
+        0.2488,  # isco_minor
+        -1.6761,  # isco_disagree
+        0.0000,  # ambiguity
+        0.0000,  # keyword
+        0.3381,  # rank1
+        0.0395,  # typo
+        0.0907,  # narrower
+        0.2642,  # broader
+        1.4273,  # group_only
+        -0.3945,  # claimed
+        2.5273,  # isco_share
     ),
 }
-#: Isotonic calibration per type (raw probability, share right), fitted with the weights; a
-#: type without knots (ssyk-level-4: no official table to fit on) reports the raw probability.
+#: Isotonic calibration per type (raw probability, share right), fitted with the weights on the
+#: top five candidates of the fit half; a type without knots would report the raw probability.
 KNOTS: dict[str, tuple[tuple[float, float], ...]] = {
     "occupation-name": (
         (0.0000, 0.0000),
@@ -224,6 +227,23 @@ KNOTS: dict[str, tuple[tuple[float, float], ...]] = {
         (0.6405, 0.5734),
         (0.7722, 0.6993),
         (0.9408, 0.9441),
+        (1.0000, 1.0000),
+    ),
+    "ssyk-level-4": (
+        (0.0000, 0.0000),
+        (0.0097, 0.0000),
+        (0.0122, 0.0178),
+        (0.0155, 0.0278),
+        (0.0261, 0.0317),
+        (0.0584, 0.0370),
+        (0.0914, 0.0972),
+        (0.1432, 0.1111),
+        (0.6127, 0.6000),
+        (0.7281, 0.6667),
+        (0.8260, 0.7778),
+        (0.9151, 0.9583),
+        (0.9643, 0.9630),
+        (0.9862, 1.0000),
         (1.0000, 1.0000),
     ),
 }
@@ -287,6 +307,9 @@ class Vocabularies:
 
     subjects: dict[str, list[Concept]]
     targets: dict[str, list[Concept]]
+    #: Occupation name IRI -> its SSYK level 4 groups (the evaluation of ssyk-level-4 reads the
+    #: official occupation table through them).
+    groups: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def _labels(raw: RawConcept, languages: Iterable[str], split: bool = False) -> list[Label]:
@@ -439,7 +462,17 @@ def read_vocabularies(
             "the store holds no ESCO concepts to match against; build it with the ESCO source "
             "(kll-graph build)"
         )
-    return Vocabularies(subjects, targets)
+    return Vocabularies(subjects, targets, _groups(vocabulary))
+
+
+def _groups(vocabulary: RawVocabulary) -> dict[str, frozenset[str]]:
+    """The SSYK level 4 groups of every occupation name."""
+    concepts = vocabulary.concepts
+    return {
+        iri: frozenset(b for b in raw.broader if b in concepts and _is_ssyk4(concepts[b]))
+        for iri, raw in concepts.items()
+        if raw.concept_type == "occupation-name"
+    }
 
 
 # --- candidate search: character trigrams -------------------------------------------------------
@@ -580,6 +613,7 @@ class Evidence:
     broader: bool = False
     group_only: float = 0.0
     claimed: bool = False
+    isco_share: float = 0.0
     match_string: str = ""
     subject_field: str = ""
     object_field: str = ""
@@ -608,6 +642,7 @@ class Evidence:
             float(self.broader),
             self.group_only,
             float(self.claimed),
+            self.isco_share,
         ]
 
 
@@ -911,6 +946,7 @@ def candidates_for(
         if evidence.isco == "agree":
             sizes = [len(kind.by_isco.get(c, ())) for c in subject.isco & target.isco]
             evidence.group_only = 1.0 / max(1, min(sizes))
+            evidence.isco_share = 1.0 / len(subject.isco)
         _shape(subject, target, evidence)
         evidence.claimed = bool(kind.claims.get(number, set()) - {subject.iri})
         raw = model.raw(evidence.vector())
