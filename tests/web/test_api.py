@@ -83,6 +83,10 @@ def test_openapi_document_is_valid_openapi_3_1(server: LiveServer) -> None:
         "/api/v1/review/undo",
         "/api/v1/review/batch",
         "/api/v1/review/import",
+        "/api/v1/releases",
+        "/api/v1/releases/{source}",
+        "/api/v1/releases/{source}/{version}",
+        "/api/v1/changes",
     }
 
 
@@ -91,7 +95,7 @@ def test_documented_examples_match_their_schemas() -> None:
     for item in SPEC["paths"].values():
         for operation in item.values():
             for declared in operation["responses"].values():
-                content = declared["content"]["application/json"]
+                content = declared.get("content", {}).get("application/json", {})  # 304: none
                 if "example" in content:
                     schema = {"$ref": "urn:kll-openapi" + content["schema"]["$ref"]}
                     Draft202012Validator(schema, registry=_REGISTRY).validate(content["example"])

@@ -8,6 +8,7 @@ import re
 import requests
 
 from kll_graph.changes import recheck
+from kll_graph.mappings.sets import mapping_sets
 from kll_graph.store import CurrentStore
 from kll_graph.testing import LiveServer
 
@@ -24,9 +25,7 @@ def test_a_mapping_set_page_lists_its_mappings_to_recheck(
     heading = re.search(r'<h2 id="h-recheck">To re-check \((\d+)\)</h2>', response.text)
     assert heading, response.text[:500]
     served = sample_store.get()
-    iri = next(
-        s["iri"] for s in recheck.mapsets.mapping_sets(served) if s["slug"] == "se-occupations-esco"
-    )
+    iri = next(s["iri"] for s in mapping_sets(served) if s["slug"] == "se-occupations-esco")
     expected = recheck.set_rechecks(served, iri)
     assert int(heading.group(1)) == len(expected) > 0
     assert "6TQs_8i6_per" in response.text  # the concept only the 2020 dump holds

@@ -30,12 +30,14 @@ from typing import Any, Protocol
 
 from pyoxigraph import Literal, NamedNode
 
+from kll_graph.changes.served import served_log, served_releases
+from kll_graph.changes.versions import mapping_graphs
 from kll_graph.labels.lookup import index_for
-from kll_graph.mappings import sets as mapsets
 from kll_graph.mappings.rdf import read_set
 from kll_graph.mappings.sssom import MappingSet, iri_of
 from kll_graph.mappings.status import ASSERTED, row_status
 from kll_graph.namespaces import SKOS, SSSOM
+from kll_graph.sparql.query import select_named
 from kll_graph.store import ServedBuild
 
 #: The changes of a concept that put its mappings up for re-check.
@@ -67,6 +69,8 @@ class ReleaseLike(Protocol):
     def version(self) -> str: ...
     @property
     def graph(self) -> str: ...
+    @property
+    def graphs(self) -> tuple[str, ...]: ...
     @property
     def current(self) -> bool: ...
 
@@ -305,18 +309,25 @@ def served_sets(served: ServedBuild) -> list[MappingSet]:
     """The mapping sets of a served build, read back from its graphs (with the labels and
     releases their rows and metadata recorded)."""
     base = served.manifest.base_iri
-    return [read_set(served.store, entry["iri"], base) for entry in mapsets.mapping_sets(served)]
+    found = select_named(served.store, "mapping_sets")
+    return [
+        read_set(served.store, iri, base) for iri in sorted({row["set"].value for row in found})
+    ]
+
+
+def _graphs(release: ReleaseLike) -> tuple[str, ...]:
+    return release.graphs or (release.graph,)
 
 
 def build_state(served: ServedBuild, releases: Sequence[ReleaseLike] = ()) -> BuildState:
     """The current state of the concepts of a served build. Without `releases`, every graph of
     the build counts as its source's current release."""
-    mapping_graphs = {entry["graph"] for entry in mapsets.mapping_sets(served)}
+    skipped = mapping_graphs(served)
     if releases:
-        current = {r.graph: r.source for r in releases if r.current}
+        current = {g: r.source for r in releases if r.current for g in _graphs(r)}
     else:
         current = {g.iri: g.source for g in served.manifest.graphs}
-    graphs = {g: source for g, source in current.items() if g not in mapping_graphs}
+    graphs = {g: source for g, source in current.items() if g not in skipped}
     return BuildState(served, graphs)
 
 
@@ -329,7 +340,16 @@ def for_build(
 
 def served_recheck(served: ServedBuild) -> list[Recheck]:
     """The re-check list of a served build, made once per build."""
-    return served.memo("changes.recheck", lambda: for_build(served))
+    return served.memo(
+        "changes.recheck",
+        lambda: for_build(served, served_releases(served), served_log(served)),
+    )
+
+
+def _state(served: ServedBuild) -> BuildState:
+    return served.memo(
+        "changes.recheck-state", lambda: build_state(served, served_releases(served))
+    )
 
 
 def set_rechecks(served: ServedBuild, set_iri: str) -> list[Recheck]:
@@ -339,7 +359,9 @@ def set_rechecks(served: ServedBuild, set_iri: str) -> list[Recheck]:
         f"changes.recheck-set {set_iri}",
         lambda: recheck(
             [read_set(served.store, set_iri, served.manifest.base_iri)],
-            served.memo("changes.recheck-state", lambda: build_state(served)),
+            _state(served),
+            served_releases(served),
+            served_log(served),
         ),
     )
 
@@ -347,6 +369,5 @@ def set_rechecks(served: ServedBuild, set_iri: str) -> list[Recheck]:
 def pairs_to_recheck(served: ServedBuild, sets: Iterable[MappingSet]) -> set[tuple[str, str]]:
     """The (subject, object) pairs of `sets` (the workbench's files) to re-check against a
     served build, both ways round (the review queue puts the JobTech concept first)."""
-    state = served.memo("changes.recheck-state", lambda: build_state(served))
-    found = recheck(sets, state)
+    found = recheck(sets, _state(served), served_releases(served), served_log(served))
     return {r.pair for r in found} | {(r.object, r.subject) for r in found}

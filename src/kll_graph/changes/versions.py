@@ -20,8 +20,8 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, serialize
 from kll_graph.concepts import lookup, rdfdoc
 from kll_graph.exceptions import NotFoundError
 from kll_graph.labels.lookup import index_for
-from kll_graph.mappings import sets as mapsets
 from kll_graph.namespaces import DCT, OWL, SKOS
+from kll_graph.sparql.query import select_named
 from kll_graph.store import GraphRecord, ServedBuild
 
 _LABELS = {
@@ -31,14 +31,23 @@ _LABELS = {
 }
 
 
+def mapping_graphs(served: ServedBuild) -> frozenset[str]:
+    """The graphs mapping sets were compiled into (one light query, once per build; the
+    mapping-set pages' listing also counts every set's mappings, which takes seconds)."""
+    return served.memo(
+        "changes.mapping-graphs",
+        lambda: frozenset(row["graph"].value for row in select_named(served.store, "mapping_sets")),
+    )
+
+
 def concept_graphs(served: ServedBuild, uri: str) -> list[GraphRecord]:
     """The release graphs (not mapping sets) with statements about a concept, in manifest order."""
-    mapping_graphs = {entry["graph"] for entry in mapsets.mapping_sets(served)}
+    skipped = mapping_graphs(served)
     node = NamedNode(uri)
     return [
         g
         for g in served.manifest.graphs
-        if g.iri not in mapping_graphs
+        if g.iri not in skipped
         and next(iter(served.store.quads_for_pattern(node, None, None, NamedNode(g.iri))), None)
         is not None
     ]

@@ -21,7 +21,7 @@ from kll_graph.labels.lookup import (
     NONBLANK_PATTERN,
 )
 from kll_graph.namespaces import DEFAULT_BASE_IRI, JOBTECH_CONCEPT
-from kll_graph.web import openapi_review
+from kll_graph.web import openapi_changes, openapi_review
 
 OCCUPATION_NAMES = DEFAULT_BASE_IRI + "scheme/jobtech/occupation-name"
 
@@ -399,6 +399,20 @@ SCHEMAS: dict[str, Any] = {
             "replaces": {"type": "array", "items": _ref("ConceptBrief")},
             "not_current": NOT_CURRENT,
             "last_seen": _nullable(_ref("Release")),
+            "version": {
+                "type": "object",
+                "description": "With ?version=: the release shown and the graphs read.",
+                "properties": {
+                    "version": STRING,
+                    "sources": {"type": "array", "items": STRING},
+                    "graphs": {"type": "array", "items": STRING},
+                },
+            },
+            "versions": {
+                "type": "array",
+                "items": STRING,
+                "description": "With ?version=: every release the concept is in.",
+            },
             "jobtech_id": NULLABLE_STRING,
             "legacy_ids": {"type": "array", "items": STRING},
             "other": {
@@ -519,6 +533,32 @@ URI = _param(
     required=True,
     example=JOBTECH_CONCEPT.iri + "rQds_YGd_quU",
 )
+
+
+VERSION = _param(
+    "version",
+    "Show the concept as this release of its source has it (see /api/v1/releases); the "
+    "document then says which release (`version`) and lists the others (`versions`). A "
+    "version the concept's sources lack is a 404 listing the ones they have.",
+    {"type": "string"},
+    example="v1.1.1",
+)
+CONCEPT_OK = {
+    "description": "The concept. Its weak ETag follows the concept's description (its RDF "
+    "statements), not the build: a rebuild that leaves the concept alone keeps it.",
+    "headers": {
+        "ETag": {"schema": {"type": "string"}},
+        "Last-Modified": {
+            "description": "When the releases say the concept last changed.",
+            "schema": {"type": "string"},
+        },
+    },
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Concept"}}},
+}
+CONCEPT_UNCHANGED = {
+    "description": "Unchanged: If-None-Match holds its ETag, or If-Modified-Since is not "
+    "older than its Last-Modified."
+}
 
 
 def _offset() -> dict[str, Any]:
@@ -694,12 +734,10 @@ PATHS: dict[str, Any] = {
             "operationId": "concept",
             "summary": "One concept, whole: labels, notes, codes, hierarchy, mappings, skills, "
             "substitutability, deprecation; with a JSON-LD @context.",
-            "parameters": [URI, LANG],
+            "parameters": [URI, LANG, VERSION],
             "responses": {
-                "200": {
-                    "description": "The concept.",
-                    "content": {"application/json": {"schema": _ref("Concept")}},
-                },
+                "200": CONCEPT_OK,
+                "304": CONCEPT_UNCHANGED,
                 **ERRORS,
                 **NOT_FOUND,
             },
@@ -719,12 +757,11 @@ PATHS: dict[str, Any] = {
                     "example": "rQds_YGd_quU",
                 },
                 LANG,
+                VERSION,
             ],
             "responses": {
-                "200": {
-                    "description": "The concept.",
-                    "content": {"application/json": {"schema": _ref("Concept")}},
-                },
+                "200": CONCEPT_OK,
+                "304": CONCEPT_UNCHANGED,
                 **ERRORS,
                 **NOT_FOUND,
             },
@@ -802,9 +839,9 @@ def _document() -> dict[str, Any]:
             "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
         },
         "servers": [{"url": "/"}],
-        "paths": {**PATHS, **openapi_review.PATHS},
+        "paths": {**PATHS, **openapi_review.PATHS, **openapi_changes.PATHS},
         "components": {
-            "schemas": {**SCHEMAS, **openapi_review.SCHEMAS},
+            "schemas": {**SCHEMAS, **openapi_review.SCHEMAS, **openapi_changes.SCHEMAS},
             "securitySchemes": openapi_review.SECURITY_SCHEMES,
         },
     }

@@ -38,6 +38,7 @@ from werkzeug.exceptions import HTTPException
 
 from kll_graph import __version__, concepts, conneg, labels
 from kll_graph.changes import recheck, versions
+from kll_graph.changes import served as published
 from kll_graph.concepts import browse, rdfdoc
 from kll_graph.concepts.document_cache import DocumentCache
 from kll_graph.digest import sha256_hex
@@ -408,12 +409,14 @@ def blueprint(app: Flask) -> Blueprint:
         if unchanged is not None:
             return _vary_page(unchanged)
         view = browse.concept_page(served, uri, lang, pages)
+        history = published.history(served, uri) if published.pairs(served) else None
         if version:
             view["doc"] = versions.concept_as_of(served, uri, version, lang)
             view["label_in_lang"] = lang in view["doc"]["prefLabel"]
         return _page_response(
             "concept.html",
             validator=validator,
+            history=history,
             view=view,
             c=view["doc"],
             with_args=_with_args,

@@ -17,7 +17,7 @@ strong.
 
 `Last-Modified` is when the concept's description last changed, as far as the releases tell:
 the date of the release that brought its newest change (from the change log), else the date of
-the oldest release that holds it, else when the build finished.
+the oldest release that holds it; none when the releases have no dates.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from flask import Response, request
 from pyoxigraph import Triple
 from werkzeug.http import is_resource_modified
 
+from kll_graph.changes import served as published
 from kll_graph.changes import versions
 from kll_graph.concepts import rdfdoc
 from kll_graph.digest import sha256_hex
@@ -113,4 +114,12 @@ def validated(response: Response, etag: str, *, weak: bool, modified: datetime |
 def concept_modified(served: ServedBuild, uri: str) -> datetime | None:
     """When a concept's description last changed, as far as the releases tell (see module); None
     when nothing tells (then only the ETag validates)."""
-    return None
+    kept = served.memo(
+        "validators.concept-modified", lambda: SizedLru[str](DIGEST_BYTES, entry_bytes=ENTRY_BYTES)
+    )
+    found = kept.get(uri)
+    if found is None:
+        when = published.last_changed(served, uri)
+        found = when.isoformat() if when is not None else ""
+        kept.put(uri, found, len(found) + len(uri))
+    return datetime.fromisoformat(found) if found else None
