@@ -61,6 +61,9 @@ TYPO_THRESHOLD = 50
 #: In a query of several words, when the most selective word matches at most this many entries,
 #: the other words are checked against those entries' labels instead of being looked up.
 VERIFY_LIMIT = 300
+#: ... unless that word itself starts at most this many entries: then the entries it starts are
+#: intersected with those found so far (vectorised, cheaper than checking label by label).
+SLICE_LIMIT = 500
 
 #: The first bytes of an index file: what it is and its format (the pickled IndexData follows).
 _HEADER = f"kll-graph label index, format {FORMAT}\n".encode()
@@ -182,6 +185,8 @@ class LabelIndex:
         # display language, and building it is most of the cost of a result; popular concepts
         # come back in hit after hit, so it is kept (read-only: callers never change it).
         self._concept_part = functools.lru_cache(maxsize=16384)(self._describe_concept)
+        self._typo_keys = functools.lru_cache(maxsize=65536)(self._near_keys)
+        self._word_ranges = functools.lru_cache(maxsize=65536)(self._ranges)
         self._entry_deprecated: np.ndarray | None = (
             self.concept_deprecated[self.entry_concept] if self.concept_deprecated.any() else None
         )
@@ -320,14 +325,18 @@ class LabelIndex:
             )
         return found
 
+    def _ranges(self, word: str) -> tuple[int, int, int, int]:
+        """The slices of the word keys and (from 3 letters) the compound-part keys that start
+        with a query word (kept per word by :attr:`_word_ranges`: four bisections of long lists,
+        for words that job titles repeat)."""
+        lo, hi = key_range(self.word_keys, word, prefix=True)
+        p_lo, p_hi = key_range(self.part_keys, word, prefix=True) if len(word) >= 3 else (0, 0)
+        return lo, hi, p_lo, p_hi
+
     def _word_count(self, word: str) -> int:
         """How many entries a query word starts (as a word or, from 3 letters, a compound part)."""
-        lo, hi = key_range(self.word_keys, word, prefix=True)
-        count = hi - lo
-        if len(word) >= 3:
-            lo, hi = key_range(self.part_keys, word, prefix=True)
-            count += hi - lo
-        return count
+        lo, hi, p_lo, p_hi = self._word_ranges(word)
+        return hi - lo + p_hi - p_lo
 
     def _word_tier(self, entry: int, word: str, typo: bool) -> int | None:
         """How one query word matches one label entry (its words and compound parts), as
@@ -356,12 +365,13 @@ class LabelIndex:
         ordered = sorted(words, key=lambda w: (counts[w], w))
         ids, tier = self._best_per_id(*self._word_candidates(ordered[0]))
         for word in ordered[1:]:
-            if len(ids) <= VERIFY_LIMIT:
-                typo = counts[word] < TYPO_THRESHOLD
+            if counts[word] <= SLICE_LIMIT:
+                ids, tier = self._narrow(ids, tier, word, counts[word] < TYPO_THRESHOLD)
+            elif len(ids) <= VERIFY_LIMIT:
                 kept: list[int] = []
                 tiers: list[int] = []
                 for i, e in enumerate(ids.tolist()):
-                    found = self._word_tier(e, word, typo)
+                    found = self._word_tier(e, word, False)
                     if found is not None:
                         kept.append(i)
                         tiers.append(found)
@@ -373,26 +383,62 @@ class LabelIndex:
                 tier = np.maximum(tier[ia], o_tier[ib])
         return ids, tier
 
+    def _narrow(
+        self, ids: np.ndarray, tier: np.ndarray, word: str, typo: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Keep the entries (sorted, unique `ids` with their tiers so far) that one more query
+        word matches, with the worse of the two tiers: by membership in the word's slices of the
+        key lists (vectorised), and for the rest, when the word is rare, by one typo."""
+        lo, hi, p_lo, p_hi = self._word_ranges(word)
+        found = np.full(len(ids), -1, dtype=np.int64)
+        found[np.isin(ids, self.part_ids[p_lo:p_hi])] = COMPOUND
+        found[np.isin(ids, self.word_ids[lo:hi])] = WORD
+        if typo and len(word) >= 5:
+            missing = np.flatnonzero(found < 0)
+            if len(missing) <= VERIFY_LIMIT:
+                for i in missing.tolist():
+                    t = self._word_tier(int(ids[i]), word, True)
+                    if t is not None:
+                        found[i] = t
+            else:
+                near_words, near_parts = self._typo_keys(word)
+                for keys, key_ids, near, typo_tier in (
+                    (self.part_keys, self.part_ids, near_parts, TYPO_PART),
+                    (self.word_keys, self.word_ids, near_words, TYPO),
+                ):
+                    for candidate in near:
+                        a, b = key_range(keys, candidate, prefix=False)
+                        hit = np.isin(ids, key_ids[a:b]) & ((found < 0) | (found > typo_tier))
+                        found[hit] = typo_tier
+        keep = found >= 0
+        return ids[keep], np.maximum(tier[keep], found[keep])
+
+    def _near_keys(self, word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The label words and compound parts one edit from a query word, sorted. Making every
+        edit of a word is the dearest step of a lookup, and the words of job titles come back
+        query after query, so :attr:`_typo_keys` keeps the answers."""
+        candidates = edits1(word, self.alphabet)
+        return tuple(sorted(candidates & self._words)), tuple(sorted(candidates & self._parts))
+
     def _word_candidates(self, word: str) -> tuple[np.ndarray, np.ndarray]:
         chunks: list[np.ndarray] = []
         tiers: list[int] = []
-        lo, hi = key_range(self.word_keys, word, prefix=True)
+        lo, hi, p_lo, p_hi = self._word_ranges(word)
         chunks.append(self.word_ids[lo:hi])
         tiers.append(WORD)
         if len(word) >= 3:
-            lo, hi = key_range(self.part_keys, word, prefix=True)
-            chunks.append(self.part_ids[lo:hi])
+            chunks.append(self.part_ids[p_lo:p_hi])
             tiers.append(COMPOUND)
         found = sum(len(c) for c in chunks)
         # A typo is looked for only where the word itself finds little: typo hits rank last,
         # so this changes no ranking, and it keeps long batches fast.
         if len(word) >= 5 and found < TYPO_THRESHOLD:
-            candidates = edits1(word, self.alphabet)
-            for keys, ids, known, typo_tier in (
-                (self.word_keys, self.word_ids, self._words, TYPO),
-                (self.part_keys, self.part_ids, self._parts, TYPO_PART),
+            typo_words, typo_parts = self._typo_keys(word)
+            for keys, ids, near, typo_tier in (
+                (self.word_keys, self.word_ids, typo_words, TYPO),
+                (self.part_keys, self.part_ids, typo_parts, TYPO_PART),
             ):
-                for candidate in sorted(candidates & known):
+                for candidate in near:
                     a, b = key_range(keys, candidate, prefix=False)
                     chunks.append(ids[a:b])
                     tiers.append(typo_tier)

@@ -38,10 +38,16 @@ auto-matches: it is not rule (b), and its name score stays below 95.
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 from kll_graph.labels.text import fold, lower
+
+#: :func:`fold` and :func:`lower` kept per text: every candidate's label is folded for every
+#: query that finds it, and the same labels and query texts come back batch after batch.
+folded = functools.lru_cache(maxsize=131072)(fold)
+lowered = functools.lru_cache(maxsize=131072)(lower)
 
 #: Feature ids, their names (1.0 requires one) in English.
 FEATURE_NAMES = {
@@ -118,7 +124,7 @@ def inverted(key: str, original: str) -> str | None:
     if original.count(",") != 1:
         return None
     head, tail = original.split(",")
-    return fold(f"{tail} {head}") or None
+    return folded(f"{tail} {head}") or None
 
 
 def label_parts(label: str) -> set[str]:
@@ -126,7 +132,7 @@ def label_parts(label: str) -> set[str]:
     → {"systemutvecklare", "programmerare"}); empty when it has no "/"."""
     if "/" not in label:
         return set()
-    return {key for part in label.split("/") if (key := fold(part))}
+    return {key for part in label.split("/") if (key := folded(part))}
 
 
 def similarity(a: str, b: str) -> float:
@@ -139,8 +145,8 @@ def similarity(a: str, b: str) -> float:
 
 def label_features(s: Scored, query: str, query_lang: str | None) -> None:
     """Fill the name features of a label candidate from the query text."""
-    q_key, l_key = fold(query), fold(s.label)
-    s.name_exact = lower(query) == lower(s.label)
+    q_key, l_key = folded(query), folded(s.label)
+    s.name_exact = lowered(query) == lowered(s.label)
     q_inv, l_inv = inverted(q_key, query), inverted(l_key, s.label)
     s.name_norm_exact = q_key == l_key or l_inv == q_key or q_inv == l_key
     s.name_part_exact = not s.name_norm_exact and q_key in label_parts(s.label)

@@ -44,6 +44,7 @@ from kll_graph.reconcile.scoring import (
     Scored,
     decide_match,
     final_score,
+    folded,
     label_features,
 )
 from kll_graph.reconcile.types import ReconType, TypeCatalog
@@ -362,12 +363,12 @@ class Reconciler:
         shared: dict[str, set[int]] = {}
         for s in found:
             if s.name_norm_exact and s.type_match:
-                shared.setdefault(fold(s.label), set()).add(s.concept)
+                shared.setdefault(folded(s.label), set()).add(s.concept)
         matcher = self.properties if query.conditions else None
         kept = []
         for s in found:
             if s.name_norm_exact and s.type_match:
-                s.ambiguity = len(shared[fold(s.label)])
+                s.ambiguity = len(shared[folded(s.label)])
             if matcher is not None and not self._apply_conditions(matcher, query, s):
                 continue
             final_score(s)
