@@ -176,7 +176,8 @@ def replica_load(dump: Path, location: Path) -> None:
     result = load_dump(dump, location)
     click.echo(
         f"loaded build {result.manifest.build_id} into {result.location}: "
-        f"{sum(result.counts.values()):,} triples in {len(result.counts)} graphs, as the manifest says"
+        f"{sum(result.counts.values()):,} triples in {len(result.counts)} graphs, "
+        "as the manifest says"
     )
 
 
@@ -535,6 +536,9 @@ def mappings_suggest(
     help="First build a store without the official tables into --store.",
 )
 @click.option("--fit", "fit_weights", is_flag=True, help="Refit the weights on the fit half.")
+@click.option(
+    "--cross", is_flag=True, help="Also measure two-fold (fit on each half, measure the other)."
+)
 @_format_option
 @click.pass_context
 def mappings_evaluate(
@@ -543,6 +547,7 @@ def mappings_evaluate(
     store: Path | None,
     build_first: bool,
     fit_weights: bool,
+    cross: bool,
     fmt: str,
 ) -> None:
     """Measure the candidates against Sweden's official tables (on a store built without them)."""
@@ -561,7 +566,7 @@ def mappings_evaluate(
     types = tuple(EVALUATED)
     vocabularies = read_vocabularies(embedded_store(served), settings.base_iri, types, progress)
     truth = official_truth(settings, vocabularies)
-    result = evaluate(vocabularies, truth, fit_weights=fit_weights, progress=progress)
+    result = evaluate(vocabularies, truth, fit_weights=fit_weights, cross=cross, progress=progress)
     if fmt == "json":
         fitted = {
             name: {"weights": m.weights, "knots": m.knots} for name, m in result.fitted.items()

@@ -104,6 +104,13 @@ class QueryTimeoutError(KllError):
     code = "timeout"
 
 
+class BackendUnavailableError(KllError):
+    """No replica of the remote SPARQL backend answered (all down or unreachable)."""
+
+    status = 503
+    code = "backend_unavailable"
+
+
 class SssomError(KllError):
     """A mapping set (SSSOM/TSV) or a mapping table cannot be read: names the file, the line
     and column where that is known, and what was expected there."""
@@ -283,3 +290,18 @@ class TooManyAttemptsError(KllError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         self.retry_after = retry_after
         super().__init__(message)
+
+
+class DumpError(KllError):
+    """A build dump cannot be written, read or loaded: a file missing or altered (its checksum
+    differs from the manifest), a manifest of another format, or a loaded replica whose counts
+    differ from the manifest. Names the file and says what to do; nothing is left half-made."""
+
+    code = "dump"
+
+
+class ReplicaError(KllError):
+    """A replica cannot be started or switched: the engine binary is missing, the location is
+    not a loaded replica, or its network cannot be closed on this platform (it does not start)."""
+
+    code = "replica"

@@ -1,0 +1,98 @@
+"""Starting a replica: `oxigraph serve-read-only` on a loaded location, network closed.
+
+`kll-graph replica serve` becomes the engine: it checks the location, installs the outbound
+filter (:mod:`kll_graph.replica.sandbox`) in its own process and execs the server, so the server
+is the process a supervisor (systemd, the cluster script) started and signals reach it directly.
+The SPARQL default graph is the union of all graphs, as on the embedded endpoint, and
+`--timeout-s` stops a query that runs too long (the engine checks it as it reads quads).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from kll_graph.exceptions import ReplicaError
+from kll_graph.replica.load import oxigraph_binary, replica_build
+from kll_graph.replica.sandbox import deny_outbound
+
+
+def serve_argv(location: Path, bind: str, timeout_s: float) -> list[str]:
+    """The engine's command line for a replica."""
+    if timeout_s <= 0:
+        raise ReplicaError(f"--timeout-s must be more than 0, not {timeout_s}")
+    return [
+        str(oxigraph_binary()),
+        "serve-read-only",
+        "--location",
+        str(location),
+        "--bind",
+        bind,
+        "--union-default-graph",
+        "--timeout-s",
+        str(max(1, round(timeout_s))),
+    ]
+
+
+def exec_replica(location: Path, bind: str, timeout_s: float) -> None:
+    """Replace this process with the replica's engine, outbound network closed (never returns)."""
+    replica_build(location)  # refuses a directory that is not a loaded replica
+    argv = serve_argv(location, bind, timeout_s)
+    deny_outbound()
+    os.execv(argv[0], argv)
+
+
+def spawn_replica(
+    location: Path, bind: str, timeout_s: float, *, wait: float = 30.0, log: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """`kll-graph replica serve` as a child process, returned once it answers SPARQL (for the
+    cluster script and the tests; a supervisor such as systemd runs the command itself). Its
+    output goes to `log` (default: a file beside `location`), never to a pipe nobody reads."""
+    argv = [sys.executable, "-m", "kll_graph", "replica", "serve"]
+    log = log or location.with_name(f"{location.name}.{bind.rsplit(':', 1)[-1]}.log")
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [*argv, "--location", str(location), "--bind", bind, "--timeout-s", str(timeout_s)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_answering(f"http://{bind}/query", wait, proc, log)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return proc
+
+
+#: Asked by readiness checks: the cheapest query that proves the store is open and answering.
+READY_QUERY = "ASK {}"
+
+
+def wait_until_answering(
+    endpoint: str,
+    wait: float,
+    proc: subprocess.Popen[bytes] | None = None,
+    log: Path | None = None,
+) -> None:
+    """Return when `endpoint` answers a SPARQL ASK; ReplicaError if `proc` exits or `wait`
+    seconds pass first."""
+    deadline = time.monotonic() + wait
+    url = f"{endpoint}?{urllib.parse.urlencode({'query': READY_QUERY})}"
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            err = log.read_text(errors="replace").strip()[-500:] if log else ""
+            raise ReplicaError(f"the replica exited ({proc.returncode}): {err}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise ReplicaError(f"{endpoint} did not answer within {wait:g} s")
