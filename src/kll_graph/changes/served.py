@@ -166,12 +166,13 @@ def release_time(item: Release) -> datetime | None:
 
 def last_changed(served: ServedBuild, uri: str) -> datetime | None:
     """When a concept's description last changed, as the releases tell: the date of the release
-    that brought its newest change, else of the oldest release holding it (None when unknown)."""
+    that brought its newest change, else of the oldest release holding it (None when unknown,
+    e.g. the release of its newest change has no date)."""
     by_key = {(r.source, r.version): r for r in served_releases(served)}
-    for change in reversed(history(served, uri)):
-        brought = by_key.get((change.source, change.to_version))
-        if brought is not None and (when := release_time(brought)) is not None:
-            return when
+    changes = history(served, uri)
+    if changes:  # the newest change's release; undated, nothing can be said
+        brought = by_key.get((changes[-1].source, changes[-1].to_version))
+        return release_time(brought) if brought is not None else None
     by_graph = {g: r for r in served_releases(served) for g in (r.graphs or (r.graph,))}
     dates = [
         when

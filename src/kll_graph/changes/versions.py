@@ -20,7 +20,7 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, serialize
 from kll_graph.concepts import lookup, rdfdoc
 from kll_graph.exceptions import NotFoundError
 from kll_graph.labels.lookup import index_for
-from kll_graph.namespaces import DCT, OWL, SKOS
+from kll_graph.namespaces import DCT, OWL, RDF, SKOS
 from kll_graph.sparql.query import select_named
 from kll_graph.store import GraphRecord, ServedBuild
 
@@ -59,14 +59,24 @@ def release_graphs(served: ServedBuild, uri: str, version: str) -> list[GraphRec
     holding = concept_graphs(served, uri)
     if not holding:
         raise NotFoundError(f"no concept {uri} in any release of the served build")
-    sources = {g.source for g in holding}
-    graphs = [g for g in served.manifest.graphs if g.source in sources and g.version == version]
-    if not any(g.iri in {h.iri for h in holding} for g in graphs):
-        known = sorted({g.version for g in holding})
+    held = {h.iri for h in holding}
+    graphs = [g for g in holding if g.version == version]
+    if not any(_declared(served, uri, g.iri) for g in graphs):
+        known = sorted({g.version for g in holding if _declared(served, uri, g.iri)})
         raise NotFoundError(
             f"concept {uri} is in no release {version!r}; it is in: {', '.join(known)}"
         )
-    return [g for g in graphs if g.iri in {h.iri for h in holding}]
+    return [g for g in graphs if g.iri in held]
+
+
+def _declared(served: ServedBuild, uri: str, graph: str) -> bool:
+    """Whether a graph says what the concept is (a type or a preferred label), not only points
+    from it (a release that dropped an occupation may keep a relation naming it)."""
+    node, where = NamedNode(uri), NamedNode(graph)
+    return any(
+        next(iter(served.store.quads_for_pattern(node, p, None, where)), None) is not None
+        for p in (RDF.type, SKOS.prefLabel)
+    )
 
 
 def release_quads(served: ServedBuild, uri: str, graphs: Sequence[GraphRecord]) -> list[Quad]:
@@ -126,7 +136,9 @@ def concept_as_of(
         "sources": sorted({g.source for g in graphs}),
         "graphs": [g.iri for g in graphs],
     }
-    doc["versions"] = sorted({g.version for g in concept_graphs(served, uri)})
+    doc["versions"] = sorted(
+        {g.version for g in concept_graphs(served, uri) if _declared(served, uri, g.iri)}
+    )
     return doc
 
 
