@@ -3,7 +3,8 @@
 
 - 0.2: the root answers the manifest, `queries=` (form POST or GET) and `extend=`; suggest,
   property proposals and previews live at the paths the manifest names. JSONP on GET only, with a
-  callback name that is a plain JavaScript name (`^[A-Za-z_$][\\w$.]{0,63}$`), else 400.
+  callback that is wholly a plain ASCII JavaScript name (`[A-Za-z_$][A-Za-z0-9_$.]{0,63}`: no
+  trailing newline either), else 400.
 - 1.0: `GET /reconcile/v1` (manifest), `POST /match`, `GET /suggest/{entity,type,property}`,
   `GET /preview`, `POST /extend`, `GET /extend/propose`.
 - Every answer under /reconcile, errors, 404s and preflights included, allows any origin (CORS).
@@ -33,7 +34,7 @@ from kll_graph.web.json_body import loads
 from kll_graph.web.params import int_param, served_build
 
 PREFIX = "/reconcile"
-_CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,63}$")
+_CALLBACK = re.compile(r"[A-Za-z_$][\w$.]{0,63}", re.ASCII)
 _CORS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
@@ -56,15 +57,16 @@ def _form() -> dict[str, str]:
     params = dict(request.args.items())
     if request.method == "POST":
         body = request_body()
-        if request.mimetype == "application/json":
-            params["queries"] = body.decode("utf-8", "replace")
-            return params
         try:
             text = body.decode("utf-8")
+            if request.mimetype == "application/json":
+                params["queries"] = text
+                return params
             pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
         except UnicodeDecodeError as exc:
             raise BadRequestError(
-                f"the body is not UTF-8: {exc.reason}", parameter="body"
+                f"the body is not UTF-8 (byte {exc.start}: {exc.reason}); send it UTF-8 encoded",
+                parameter="body",
             ) from None
         params.update(pairs)
     return params
@@ -79,7 +81,7 @@ def _answer(data: Any, lang: str, *, jsonp: bool = False) -> Response:
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     callback = request.args.get("callback") if jsonp and request.method == "GET" else None
     if callback is not None:
-        if not _CALLBACK.match(callback):
+        if not _CALLBACK.fullmatch(callback):
             raise BadRequestError(
                 "'callback' must be a JavaScript name (letters, digits, _, $ and .)",
                 parameter="callback",
