@@ -9,7 +9,7 @@ SHARED_DATA := $(abspath ../shared/data)
 # The real data: $KLL_DATA_DIR if set, else ../shared/data when present, else ./data.
 export KLL_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)/jobtech),$(SHARED_DATA),data)
 
-.PHONY: install serve build test lint browser bench sample
+.PHONY: install serve build test lint browser haproxy cluster cluster-stop bench sample
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,18 @@ lint: install
 	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/mypy src
 
-test: install browser lint
+# Debian's HAProxy for the cluster tests and `make cluster`.
+haproxy:
+	@command -v haproxy >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy; }
+
+# Two engine replicas, two app processes and HAProxy on http://127.0.0.1:8080/ (Ctrl-C stops).
+cluster: install haproxy
+	$(BIN)/python deploy/cluster.py start $(ARGS)
+
+cluster-stop:
+	$(BIN)/python deploy/cluster.py stop $(ARGS)
+
+test: install browser haproxy lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install
