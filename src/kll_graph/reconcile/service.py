@@ -95,6 +95,7 @@ class Reconciler:
         self.types = TypeCatalog(self.index)
         self._plain = self.index.filters()
         self._deprecated = self.index.filters(include_deprecated=True)
+        self._languages = frozenset(t.split("-")[0] for t in self.index.languages if t)
 
     @property
     def tables(self) -> GraphTables:
@@ -111,7 +112,7 @@ class Reconciler:
         if lang:
             for tag in (t.strip() for t in lang.split(",")):
                 primary = tag.split(";")[0].split("-")[0].strip().lower()
-                if primary and primary in {t.split("-")[0] for t in self.index.languages if t}:
+                if primary and primary in self._languages:
                     return primary
         return DEFAULT_LANG
 
