@@ -1,0 +1,193 @@
+"""Benchmark of the local cluster (#20): load, latency, memory, and the cost of the safety layer.
+
+    python benchmarks/bench_cluster.py [--store DIR] [--clients 50] [--seconds 60]
+                                       [--compare-seconds 20] [--compare-clients 8]
+
+1. The cluster (two replicas with no outbound network, two app processes, HAProxy) under
+   `--clients` concurrent clients for `--seconds` of mixed SPARQL and lookups: requests,
+   errors, throughput, p50/p99, and the memory (RSS, with child processes) of every process
+   after warm-up and at the end (flat means no growth under steady load).
+2. Side by side, one after the other on the same build and the same SPARQL mix (varied
+   queries, so mostly uncached): one bare `oxigraph serve-read-only`, the cluster's /sparql
+   through HAProxy and our safety layer (guard, limits, forwarding to the replicas), and the
+   embedded `kll-graph serve`. Throughput, p50/p99 and the ratios.
+
+Target (issue #20): the cluster through the safety layer at least 0.8x one bare replica per
+replica, uncached. Every process here shares one machine, so the cluster's replicas and apps
+compete for the same cores: read the figures as ratios on this machine, not as capacity.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from kll_graph.replica.cluster import Cluster, free_port, stop_process
+from kll_graph.replica.launch import wait_until_answering
+from kll_graph.replica.load import oxigraph_binary
+from kll_graph.replica.traffic import (
+    Outcome,
+    Traffic,
+    failures,
+    mixed_path,
+    percentile,
+    sparql_path,
+)
+from kll_graph.settings import load_settings
+from kll_graph.testing import clean_env, serving
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process and its children (granian workers, query workers), KiB."""
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += next(
+                int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")
+            )
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            pending += [int(c) for c in children]
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
+def summary(name: str, outcomes: list[Outcome], seconds: float) -> dict[str, float]:
+    times = [o.seconds for o in outcomes if o.status and o.status < 500]
+    figures = {
+        "requests": len(outcomes),
+        "errors": len(failures(outcomes)),
+        "rps": len(times) / seconds,
+        "p50_ms": 1000 * percentile(times, 0.5),
+        "p99_ms": 1000 * percentile(times, 0.99),
+    }
+    print(
+        f"  {name:<34} {figures['requests']:>7} req  {figures['errors']:>3} errors  "
+        f"{figures['rps']:>7.1f} req/s  p50 {figures['p50_ms']:>7.1f} ms  "
+        f"p99 {figures['p99_ms']:>7.1f} ms"
+    )
+    return figures
+
+
+def load(
+    url: str, clients: int, seconds: float, path: Callable[[int], str], warm: float = 0.0
+) -> tuple[list[Outcome], float]:
+    """Outcomes of `clients` clients asking `path(n)` for `seconds`, after `warm` seconds of
+    the same load whose outcomes are dropped (worker processes started, pages cached)."""
+    address = urlsplit(url)
+    assert address.hostname is not None and address.port is not None
+    if warm:
+        Traffic(address.hostname, address.port, clients, paths=path).run_for(warm)
+    traffic = Traffic(address.hostname, address.port, clients, paths=path)
+    started = time.monotonic()
+    outcomes = traffic.run_for(seconds)
+    return outcomes, time.monotonic() - started
+
+
+def memory(cluster: Cluster) -> dict[str, int]:
+    parts = [*cluster.current.replicas, *cluster.current.apps]
+    out = {p.name.split("_")[0]: rss_kib(p.proc.pid) for p in parts}
+    if cluster.haproxy is not None:
+        out["haproxy"] = rss_kib(cluster.haproxy.pid)
+    return out
+
+
+def run_cluster_load(cluster: Cluster, clients: int, seconds: float) -> None:
+    print(f"\n1. cluster under {clients} clients for {seconds:g} s (mixed SPARQL + lookups)")
+    load(cluster.url, clients, min(10.0, seconds / 6), mixed_path)  # warm-up
+    before = memory(cluster)
+    outcomes, took = load(cluster.url, clients, seconds, mixed_path)
+    after = memory(cluster)
+    summary("cluster, mixed", outcomes, took)
+    builds = {o.build for o in outcomes}
+    print(f"  builds named in responses: {sorted(b or '-' for b in builds)}")
+    print("  memory (RSS incl. children, MiB) after warm-up -> end:")
+    for name in before:
+        print(f"    {name:<10} {before[name] / 1024:8.1f} -> {after[name] / 1024:8.1f}")
+
+
+def compare(cluster: Cluster, store: Path, clients: int, seconds: float) -> None:
+    print(f"\n2. side by side: the same SPARQL mix, {clients} clients, {seconds:g} s each")
+    results: dict[str, dict[str, float]] = {}
+    location = cluster.work / "replicas" / cluster.current.build_id
+    port = free_port()
+    bare = subprocess.Popen(
+        [
+            str(oxigraph_binary()),
+            "serve-read-only",
+            "--location",
+            str(location),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--union-default-graph",
+            "--timeout-s",
+            "10",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_answering(f"http://127.0.0.1:{port}/query", 30, None)
+        outcomes, took = load(
+            f"http://127.0.0.1:{port}", clients, seconds, lambda n: sparql_path(n, "/query"), 3
+        )
+        results["bare"] = summary("one bare oxigraph serve-read-only", outcomes, took)
+    finally:
+        stop_process(bare)
+    outcomes, took = load(cluster.url, clients, seconds, sparql_path, 3)
+    results["cluster"] = summary("cluster /sparql (2 replicas, safety)", outcomes, took)
+    env = clean_env(query_timeout="10")
+    with serving("serve", "--store", str(store), "--port", "0", env=env) as (_, url):
+        outcomes, took = load(url, clients, seconds, sparql_path, 5)
+        results["embedded"] = summary("embedded kll-graph serve", outcomes, took)
+    bare_rps = results["bare"]["rps"]
+    replicas = len(cluster.current.replicas)
+    print(
+        f"  ratios: cluster/bare {results['cluster']['rps'] / bare_rps:.2f}x, "
+        f"cluster per replica/bare {results['cluster']['rps'] / replicas / bare_rps:.2f}x "
+        f"(target >= 0.8x), embedded/bare {results['embedded']['rps'] / bare_rps:.2f}x, "
+        f"cluster/embedded {results['cluster']['rps'] / results['embedded']['rps']:.2f}x"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, default=None)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--compare-clients", type=int, default=8)
+    parser.add_argument("--compare-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--work",
+        type=Path,
+        help="cluster directory to keep (its dumps/ and replicas/ are reused; default: temporary)",
+    )
+    args = parser.parse_args()
+    store = (args.store or load_settings().store).resolve()
+    with tempfile.TemporaryDirectory(prefix="bench-cluster-") as temporary:
+        cluster = Cluster(args.work or Path(temporary), store, timeout_s=10)
+        started = time.monotonic()
+        cluster.start()
+        print(
+            f"cluster of build {cluster.current.build_id} up in {time.monotonic() - started:.0f} s "
+            f"at {cluster.url} (apps via {'replicas' if cluster.use_backend else 'the store'})"
+        )
+        try:
+            run_cluster_load(cluster, args.clients, args.seconds)
+            compare(cluster, store, args.compare_clients, args.compare_seconds)
+        finally:
+            cluster.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
