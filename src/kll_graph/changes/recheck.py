@@ -305,14 +305,39 @@ class BuildState:
         return self._all
 
 
-def served_sets(served: ServedBuild) -> list[MappingSet]:
-    """The mapping sets of a served build, read back from its graphs (with the labels and
-    releases their rows and metadata recorded)."""
-    base = served.manifest.base_iri
+def served_sets(
+    served: ServedBuild, releases: Sequence[ReleaseLike] = (), only: str | None = None
+) -> list[MappingSet]:
+    """The mapping sets of a served build (the one whose IRI is `only`, when given), read back
+    from its graphs with the labels and releases their rows and metadata recorded."""
     found = select_named(served.store, "mapping_sets")
-    return [
-        read_set(served.store, iri, base) for iri in sorted({row["set"].value for row in found})
-    ]
+    by_set: dict[str, set[str]] = {}
+    for row in found:
+        by_set.setdefault(row["set"].value, set()).add(row["graph"].value)
+    chosen = sorted(by_set) if only is None else [only] if only in by_set else []
+    return [_served_set(served, iri, by_set[iri], releases) for iri in chosen]
+
+
+def _served_set(
+    served: ServedBuild, iri: str, graphs: set[str], releases: Sequence[ReleaseLike]
+) -> MappingSet:
+    """One set, with the releases it names settled: when several releases of a table share the
+    set's IRI, the catalog holds each one's `subject_source_version` and `object_source_version`;
+    the one kept is the one the current release's version names (`taxonomy-v18-esco-v1.1.1`
+    names 18 and 1.1.1)."""
+    mset = read_set(served.store, iri, served.manifest.base_iri)
+    current = [r.version for r in releases if r.current and set(_graphs(r)) & graphs]
+    named = set(re.findall(r"\d+(?:\.\d+)*", " ".join(current)))
+    for _side, _id, _label, slot in SIDES:
+        values = {
+            q.object.value
+            for q in served.store.quads_for_pattern(NamedNode(iri), SSSOM[slot], None, None)
+            if isinstance(q.object, Literal)
+        }
+        if len(values) > 1:
+            fitting = sorted(v for v in values if version_key(v) in named)
+            mset.metadata[slot] = fitting[0] if len(fitting) == 1 else ""
+    return mset
 
 
 def _graphs(release: ReleaseLike) -> tuple[str, ...]:
@@ -335,7 +360,7 @@ def for_build(
     served: ServedBuild, releases: Sequence[ReleaseLike] = (), log: LogLike | None = None
 ) -> list[Recheck]:
     """The mappings of a served build's own sets to re-check."""
-    return recheck(served_sets(served), build_state(served, releases), releases, log)
+    return recheck(served_sets(served, releases), build_state(served, releases), releases, log)
 
 
 def served_recheck(served: ServedBuild) -> list[Recheck]:
@@ -358,7 +383,7 @@ def set_rechecks(served: ServedBuild, set_iri: str) -> list[Recheck]:
     return served.memo(
         f"changes.recheck-set {set_iri}",
         lambda: recheck(
-            [read_set(served.store, set_iri, served.manifest.base_iri)],
+            served_sets(served, served_releases(served), only=set_iri),
             _state(served),
             served_releases(served),
             served_log(served),
