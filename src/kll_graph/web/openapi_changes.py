@@ -68,6 +68,16 @@ SCHEMAS: dict[str, Any] = {
             "date": {**NULLABLE_STRING, "description": "Release date (ISO 8601) when known."},
             "triples": {"type": "integer", "minimum": 0},
             "checksum": {**NULLABLE_STRING, "description": "SHA-256 of the source files read."},
+            "lacks": {
+                "type": "array",
+                "items": STRING,
+                "description": "What this release's package lacks that other releases have.",
+            },
+            "graphs": {
+                "type": "array",
+                "items": STRING,
+                "description": "Every graph the release filled, the main one first.",
+            },
         },
     },
     "ComparedPair": {
