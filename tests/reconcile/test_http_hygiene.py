@@ -151,3 +151,21 @@ def test_every_answer_of_a_mixed_batch_validates_in_both_versions(root: str) -> 
     assert r.status_code == 200, r.text
     spec.check("1.0-draft", "reconciliation-result-batch", r.json())
     assert len(r.json()["results"]) == len(queries)
+
+
+def test_unknown_ids_properties_and_types_give_empty_values_never_an_error(root: str) -> None:
+    extend = {
+        "ids": [SUCCESSOR, "http://example.org/nothing", "nope"],
+        "properties": [{"id": "no-such-property"}, {"id": "replaced_by"}, {"id": "ssyk"}],
+    }
+    r = requests.post(root, data={"extend": json.dumps(extend)}, timeout=30)
+    assert r.status_code == 200, r.text
+    spec.check("0.2", "data-extension-response", r.json())
+    assert r.json()["rows"]["nope"]["no-such-property"] == []
+    r = requests.post(root + "/v1/extend", json=extend, timeout=30)
+    assert r.status_code == 200, r.text
+    spec.check("1.0-draft", "data-extension-response", r.json())
+    for path, version in (("/propose_properties", "0.2"), ("/v1/extend/propose", "1.0-draft")):
+        r = requests.get(root + path, params={"type": "no-such-type"}, timeout=30)
+        assert r.status_code == 200, r.text
+        spec.check(version, "data-extension-property-proposal", r.json())
