@@ -82,21 +82,21 @@ def _positions(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
     return found
 
 
-def _words_by_entry(keys: list[str], ids: np.ndarray, entries: int) -> list[str]:
+def _words_by_entry(keys: list[str], ids: np.ndarray, entries: int) -> tuple[str, ...]:
     """Per entry, the keys that name it (sorted key list `keys` with their entry `ids`), joined
-    as " k1 k2 ..."; "" for an entry no key names."""
+    as " k1 k2 ..."; "" for an entry no key names. A tuple of strings, which the garbage
+    collector stops tracking, so its full collections do not walk it."""
     out = [""] * entries
-    if not len(ids):
-        return out
-    order = np.argsort(ids, kind="stable")
-    grouped = ids[order]
-    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]).tolist()
-    ordered_keys = [keys[i] for i in order.tolist()]
-    for entry, a, b in zip(
-        grouped[starts].tolist(), starts, [*starts[1:], len(grouped)], strict=True
-    ):
-        out[entry] = " " + " ".join(ordered_keys[a:b])
-    return out
+    if len(ids):
+        order = np.argsort(ids, kind="stable")
+        grouped = ids[order]
+        starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]).tolist()
+        ordered_keys = [keys[i] for i in order.tolist()]
+        for entry, a, b in zip(
+            grouped[starts].tolist(), starts, [*starts[1:], len(grouped)], strict=True
+        ):
+            out[entry] = " " + " ".join(ordered_keys[a:b])
+    return tuple(out)
 
 
 @dataclass(frozen=True)
