@@ -17,7 +17,8 @@ How it works, per subject type (:data:`TYPES`):
    the other's with a compound prefix or more words (which also gives broad or narrow), the
    cosine with the Swedish and with the English labels, whether the equal label is preferred,
    the hierarchy (the occupation name's SSYK group, the ISCO codes JobTech relates to it, against
-   the ESCO occupation's ISCO unit group), the JobTech keywords pointing at the subject, and
+   the ESCO occupation's ISCO unit group; for an SSYK group also the unit groups its occupation
+   names point at by equal labels), the JobTech keywords pointing at the subject, and
    ambiguity both ways (how many ESCO concepts share the equal label; whether another JobTech
    concept has an equal label for this one).
 3. A logistic model per type (:class:`Model`) turns the evidence into a probability, and an
@@ -93,6 +94,7 @@ FEATURES = (
     "group_only",  # 1 / how many ESCO occupations the agreeing ISCO group holds
     "claimed",  # another subject of the type has an equal label for this concept
     "isco_share",  # agreeing: 1 / how many ISCO codes the subject has (one code is sure)
+    "names",  # SSYK groups: share of the group's occupation names equal to one in this group
 )
 
 #: Logistic weights per type, in the order of FEATURES, fitted on the fit half of the official
@@ -122,6 +124,7 @@ WEIGHTS: dict[str, tuple[float, ...]] = {
         1.7240,  # group_only
         -0.6415,  # claimed
         0.0000,  # isco_share
+        0.0000,  # names
     ),
     "skill": (
         -5.7969,  # bias
@@ -146,30 +149,32 @@ WEIGHTS: dict[str, tuple[float, ...]] = {
         0.0000,  # group_only
         -0.8033,  # claimed
         0.0000,  # isco_share
+        0.0000,  # names
     ),
     "ssyk-level-4": (
-        -3.0639,  # bias
-        0.1134,  # equal_exact
+        -3.0323,  # bias
+        0.2887,  # equal_exact
         0.0000,  # equal_folded
-        0.0122,  # equal_words
-        0.1256,  # equal_pref
+        0.0700,  # equal_words
+        0.3587,  # equal_pref
         0.0000,  # equal_en
-        1.8106,  # cos_sv
-        0.4945,  # cos_en
-        -0.2720,  # cos_gap
-        -0.3395,  # head
-        1.4273,  # isco_agree
-        0.2488,  # isco_minor
-        -1.6761,  # isco_disagree
+        0.5914,  # cos_sv
+        -0.3028,  # cos_en
+        0.1697,  # cos_gap
+        -0.5614,  # head
+        1.1486,  # isco_agree
+        0.2710,  # isco_minor
+        -1.4196,  # isco_disagree
         0.0000,  # ambiguity
         0.0000,  # keyword
-        0.3381,  # rank1
-        0.0395,  # typo
-        0.0907,  # narrower
-        0.2642,  # broader
-        1.4273,  # group_only
-        -0.3945,  # claimed
-        2.5273,  # isco_share
+        0.8293,  # rank1
+        0.0004,  # typo
+        0.1199,  # narrower
+        0.4207,  # broader
+        1.1486,  # group_only
+        -0.1927,  # claimed
+        2.1127,  # isco_share
+        6.2207,  # names
     ),
 }
 #: Isotonic calibration per type (raw probability, share right), fitted with the weights on the
@@ -231,19 +236,17 @@ KNOTS: dict[str, tuple[tuple[float, float], ...]] = {
     ),
     "ssyk-level-4": (
         (0.0000, 0.0000),
-        (0.0097, 0.0000),
-        (0.0122, 0.0178),
-        (0.0155, 0.0278),
-        (0.0261, 0.0317),
-        (0.0584, 0.0370),
-        (0.0914, 0.0972),
-        (0.1432, 0.1111),
-        (0.6127, 0.6000),
-        (0.7281, 0.6667),
-        (0.8260, 0.7778),
-        (0.9151, 0.9583),
-        (0.9643, 0.9630),
-        (0.9862, 1.0000),
+        (0.0136, 0.0000),
+        (0.0148, 0.0159),
+        (0.0154, 0.0444),
+        (0.0532, 0.0889),
+        (0.0810, 0.1667),
+        (0.1194, 0.3889),
+        (0.4698, 0.5833),
+        (0.7927, 0.8148),
+        (0.8841, 0.8889),
+        (0.9522, 0.9444),
+        (0.9975, 1.0000),
         (1.0000, 1.0000),
     ),
 }
@@ -291,6 +294,9 @@ class Concept:
     pref: str
     labels: list[Label]
     isco: frozenset[str] = frozenset()
+    #: SSYK groups: ISCO code -> the share of the group's occupation names with a label equal to
+    #: one of an ESCO occupation in that unit group (:func:`name_votes`).
+    votes: dict[str, float] = field(default_factory=dict)
     #: (tier, key) -> the best label with that key (preferred first, then Swedish).
     keys: dict[tuple[int, str], Label] = field(default_factory=dict, repr=False)
 
@@ -462,7 +468,48 @@ def read_vocabularies(
             "the store holds no ESCO concepts to match against; build it with the ESCO source "
             "(kll-graph build)"
         )
-    return Vocabularies(subjects, targets, _groups(vocabulary))
+    groups = _groups(vocabulary)
+    if "ssyk-level-4" in types:
+        names = (
+            subjects.get("occupation-name")
+            or _subjects(vocabulary, related, ("occupation-name",))["occupation-name"]
+        )
+        name_votes(subjects["ssyk-level-4"], names, groups, targets[OCCUPATION])
+    return Vocabularies(subjects, targets, groups)
+
+
+def name_votes(
+    ssyk: Iterable[Concept],
+    names: Iterable[Concept],
+    groups: Mapping[str, frozenset[str]],
+    occupations: Sequence[Concept],
+) -> None:
+    """Set the votes of each SSYK group: which ISCO unit groups its occupation names point at.
+
+    An occupation name with a label equal (at any tier) to one of an ESCO occupation points at
+    that occupation's unit group; a group's vote for a code is the share of its names that do,
+    among those that point anywhere. This is the matcher's own evidence from labels and the
+    JobTech hierarchy, apart from JobTech's SSYK -> ISCO relation."""
+    by_key: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for occupation in occupations:
+        for key in occupation.keys:
+            by_key[key] |= occupation.isco
+    pointed: dict[str, list[set[str]]] = defaultdict(list)
+    for name in names:
+        codes = {
+            code
+            for label in name.labels
+            if not label.keyword
+            for tier, key in enumerate(_keys(label))
+            for code in by_key.get((tier, key), ())
+        }
+        for group in groups.get(name.iri, ()):
+            if codes:
+                pointed[group].append(codes)
+    for concept in ssyk:
+        found = pointed.get(concept.iri, [])
+        counts = Counter(code for codes in found for code in codes)
+        concept.votes = {code: n / len(found) for code, n in sorted(counts.items())}
 
 
 def _groups(vocabulary: RawVocabulary) -> dict[str, frozenset[str]]:
@@ -614,6 +661,7 @@ class Evidence:
     group_only: float = 0.0
     claimed: bool = False
     isco_share: float = 0.0
+    names: float = 0.0
     match_string: str = ""
     subject_field: str = ""
     object_field: str = ""
@@ -643,6 +691,7 @@ class Evidence:
             self.group_only,
             float(self.claimed),
             self.isco_share,
+            self.names,
         ]
 
 
@@ -723,7 +772,7 @@ class TargetKind:
         for label in own:
             for tier, key in enumerate(_keys(label)):
                 numbers |= self.by_key[tier].get(key, set())
-        for code in subject.isco:
+        for code in subject.isco | set(subject.votes):
             group = self.by_isco.get(code, set())
             if len(group) <= GROUP_SHORTLIST:
                 numbers |= group
@@ -943,6 +992,7 @@ def candidates_for(
             if t.kind == PREF
         )
         evidence.isco = _isco_evidence(subject, target)
+        evidence.names = max((subject.votes.get(code, 0.0) for code in target.isco), default=0.0)
         if evidence.isco == "agree":
             sizes = [len(kind.by_isco.get(c, ())) for c in subject.isco & target.isco]
             evidence.group_only = 1.0 / max(1, min(sizes))
