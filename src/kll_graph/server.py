@@ -63,7 +63,7 @@ def app() -> Front:
     settings = import_settings(text) if text else load_settings()
     application = create_app(settings)
     sparql = application.extensions.get("kll.sparql")
-    if sparql is not None:
+    if sparql is not None and sparql.pool is not None:
         sparql.pool.start()  # warm the query workers before the first request, not during it
     responses = application.extensions.get("kll.responses")
     return Front(

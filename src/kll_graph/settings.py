@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,11 @@ def _to_iri(value: Any) -> str:
     return text
 
 
+def _to_optional_path(value: Any) -> Path | None:
+    """A path, or None for an empty value."""
+    return Path(value) if str(value).strip() else None
+
+
 def setting(default: Any, help: str, convert: Callable[[Any], Any] = str) -> Any:
     """Declare one setting: its default, its help text and how to read it from text."""
     return field(default=default, metadata={"help": help, "convert": convert})
@@ -77,6 +82,10 @@ class SourceConfig:
     attribution: str = ""
     optional: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: Of several releases of one source (entries with one id), the one shown by default.
+    current: bool = True
+    #: The release's publication date (ISO 8601), when known.
+    date: str = ""
 
     def resolve(self, data_dir: Path) -> Path:
         """The source's path inside a data directory."""
@@ -192,6 +201,18 @@ class Settings:
         "Concept URI prefixes answered at their own path (comma-separated), when deployed "
         "at their host, e.g. http://data.jobtechdev.se/taxonomy/concept/.",
     )
+    backend: str = setting(
+        "",
+        "SPARQL 1.1 endpoints to read the graph from (comma-separated URLs of replicas serving "
+        "one build, e.g. http://127.0.0.1:7878/query); empty reads the built store in this "
+        "process (the default).",
+    )
+    backend_dump: Path | None = setting(
+        None,
+        "With `backend`: the dump directory (written by `kll-graph dump`) of the build the "
+        "replicas serve; the app takes its artifacts (label index, coverage, quality) from it.",
+        _to_optional_path,
+    )
     sources: tuple[SourceConfig, ...] = ()
     config_file: Path | None = None
 
@@ -241,11 +262,46 @@ def _source(entry: Any, index: int, origin: str) -> SourceConfig:
         optional = _to_bool(entry.get("optional", False))
     except ValueError as exc:
         raise ConfigError(f"{where}: 'optional': {exc}") from exc
+    try:
+        current = _to_bool(entry.get("current", False))  # an only release is made current
+    except ValueError as exc:
+        raise ConfigError(f"{where}: 'current': {exc}") from exc
+    flags = {"options", "optional", "current"}
     return SourceConfig(
-        **{k: str(v) for k, v in entry.items() if k not in {"options", "optional"}},
+        **{k: str(v) for k, v in entry.items() if k not in flags},
         optional=optional,
         options=options,
+        current=current,
     )
+
+
+def check_releases(sources: Sequence[SourceConfig], origin: str) -> tuple[SourceConfig, ...]:
+    """Several entries with one id are releases of one source: their versions must differ and
+    exactly one must say `current = true`. Returns the entries with `current` settled (False for
+    the unmarked releases of a source with several); a ConfigError names the entries."""
+    by_id: dict[str, list[tuple[int, SourceConfig]]] = {}
+    for index, source in enumerate(sources):
+        by_id.setdefault(source.id, []).append((index, source))
+    settled = list(sources)
+    for source_id, entries in by_id.items():
+        if len(entries) == 1:
+            settled[entries[0][0]] = dataclasses.replace(entries[0][1], current=True)
+            continue
+        named = ", ".join(f"[[sources]] #{i + 1} (version {s.version!r})" for i, s in entries)
+        versions = [s.version for _, s in entries]
+        if len(set(versions)) < len(versions):
+            raise ConfigError(
+                f"{origin}: source {source_id!r} lists one version twice: {named}; "
+                "give each release its own version"
+            )
+        marked = [s for _, s in entries if s.current]
+        if len(marked) != 1:
+            how = "none is" if not marked else f"{len(marked)} are"
+            raise ConfigError(
+                f"{origin}: source {source_id!r} has {len(entries)} releases, {named}, and "
+                f"{how} marked current; put `current = true` on exactly one of them"
+            )
+    return tuple(settled)
 
 
 def read_config(path: Path) -> tuple[dict[str, Any], tuple[SourceConfig, ...]]:
@@ -267,11 +323,7 @@ def read_config(path: Path) -> tuple[dict[str, Any], tuple[SourceConfig, ...]]:
     }
     raw_sources = document.get("sources", [])
     sources = tuple(_source(entry, i, str(path)) for i, entry in enumerate(raw_sources))
-    ids = [s.id for s in sources]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicates:
-        raise ConfigError(f"{path}: source id(s) used twice: {', '.join(duplicates)}")
-    return values, sources
+    return values, check_releases(sources, str(path))
 
 
 def find_config(env: Mapping[str, str]) -> Path | None:

@@ -494,6 +494,14 @@ class ServedBuild:
         return self._memo.get(key, make)
 
 
+class BuildSource(Protocol):
+    """Where an app gets the build it serves per request: :class:`CurrentStore` (the embedded
+    store, following `current`) or a remote backend's one build
+    (:class:`kll_graph.sparql.remote.RemoteBuilds`)."""
+
+    def get(self) -> ServedBuild: ...
+
+
 def embedded_store(served: ServedBuild) -> Store:
     """The served build's store as the embedded engine, for the work that needs the engine in
     this process (the matcher scans whole vocabularies); a remote backend is refused."""

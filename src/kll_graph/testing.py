@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kll_graph.settings import REPO_ROOT, Settings, load_settings
-from kll_graph.store import CurrentStore
+from kll_graph.store import BuildSource
 from kll_graph.web.app import create_app
 
 #: The real data (JobTech, ESCO, the official mapping tables) lives beside the repository.
@@ -51,7 +51,7 @@ def free_port() -> int:
 class LiveServer:
     """A real waitress server on a free loopback port, in a thread."""
 
-    def __init__(self, settings: Settings, store: CurrentStore | None = None) -> None:
+    def __init__(self, settings: Settings, store: BuildSource | None = None) -> None:
         from waitress.server import create_server  # a test dependency, not a runtime one
 
         self.app = create_app(settings, store=store)

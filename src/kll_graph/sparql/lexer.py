@@ -253,6 +253,36 @@ def has_dataset_clause(text: str) -> bool:
     return any(word.startswith("FROM") for word in keywords(text))
 
 
+def pattern_start(text: str) -> int | None:
+    """Where the query's own graph pattern opens: the offset just inside the `{` after the
+    outermost WHERE (or, in a query without the word, the first `{` of a SELECT, ASK or
+    DESCRIBE); None when there is none (`CONSTRUCT { ... }` without WHERE).
+
+    >>> q = "CONSTRUCT { ?c ?p ?o } WHERE { ?c ?p ?o }"
+    >>> q[pattern_start(q):]
+    ' ?c ?p ?o }'
+    >>> q = 'SELECT ?x { ?x ?p "WHERE {" }'
+    >>> q[pattern_start(q):]
+    ' ?x ?p "WHERE {" }'
+    """
+    where = False
+    first: int | None = None
+    form: str | None = None
+    for match in _TOKEN.finditer(text):
+        kind, token = match.lastgroup, match.group()
+        if kind == "name" and ":" not in token:
+            word = token.upper()
+            if form is None and word not in {"BASE", "PREFIX"}:
+                form = word
+            where = where or word == "WHERE"
+        elif kind == "other" and token == "{":
+            if where:
+                return match.end()
+            if first is None:
+                first = match.end()
+    return first if form != "CONSTRUCT" else None
+
+
 def _nesting(iri: str) -> int:
     """How deep the brackets inside an IRI nest, read as code (where `<` was an operator)."""
     depth = deepest = 0

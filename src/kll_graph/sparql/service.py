@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import io
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -35,8 +35,9 @@ from kll_graph.sparql.formats import (
 )
 from kll_graph.sparql.lexer import inspect_query
 from kll_graph.sparql.query import QUERY_DIR, Dataset
+from kll_graph.sparql.remote import BYTES_PER_ROW, RemoteBuilds, RemoteStore, request_prologue
 from kll_graph.sparql.workers import QueryJob, WorkerPool
-from kll_graph.store import CurrentStore, ServedBuild
+from kll_graph.store import BuildSource, CurrentStore, ServedBuild
 
 #: Results up to this size are kept in the result cache.
 CACHE_ITEM_BYTES = 1 << 20
@@ -63,6 +64,8 @@ class QueryPlan:
     format: ResultFormat
     etag: str
     last_modified: datetime
+    #: Whether the query has FROM / FROM NAMED clauses of its own.
+    has_dataset: bool = False
 
     @functools.cached_property
     def cache_key(self) -> Digest:
@@ -112,7 +115,7 @@ class SparqlService:
     def __init__(
         self,
         settings: Settings,
-        current: CurrentStore,
+        current: BuildSource,
         *,
         heavy_after: float = 1.0,
     ) -> None:
@@ -125,20 +128,34 @@ class SparqlService:
             else None
         )
         self.prefixes = {**PREFIXES, "kll": kll(settings.base_iri).iri}
-        self.pool = WorkerPool(
-            memory_mb=settings.query_memory_mb,
-            heavy_slots=settings.query_workers,
-            heavy_after=heavy_after,
-            warm_path=self._current_path,
-        )
+        #: The replicas user queries are forwarded to, or None when they run in our workers.
+        self.remote: RemoteStore | None = None
+        self.pool: WorkerPool | None = None
+        if isinstance(current, RemoteBuilds):
+            self.remote = current.remote
+        elif isinstance(current, CurrentStore):
+            self.pool = WorkerPool(
+                memory_mb=settings.query_memory_mb,
+                heavy_slots=settings.query_workers,
+                heavy_after=heavy_after,
+                warm_path=self._current_path(current),
+            )
+        else:
+            raise TypeError(f"no SPARQL service for a build source of {type(current).__name__}")
+        self._prologue = request_prologue(None, self.prefixes)
 
-    def _current_path(self) -> str | None:
-        path = self.current.layout.current_build()
-        return str(path) if path is not None else None
+    @staticmethod
+    def _current_path(current: CurrentStore) -> Callable[[], str | None]:
+        def path() -> str | None:
+            found = current.layout.current_build()
+            return str(found) if found is not None else None
+
+        return path
 
     def close(self) -> None:
         """Stop the worker processes."""
-        self.pool.close()
+        if self.pool is not None:
+            self.pool.close()
 
     def plan(self, request: QueryRequest) -> QueryPlan:
         """Check and negotiate a query without running it (4xx errors are raised here)."""
@@ -159,6 +176,7 @@ class SparqlService:
             format=fmt,
             etag=self._etag(served, request, fmt),
             last_modified=served.manifest.finished,
+            has_dataset=info.has_dataset,
         )
 
     def _etag(self, served: ServedBuild, request: QueryRequest, fmt: ResultFormat) -> str:
@@ -180,6 +198,10 @@ class SparqlService:
             if hit is not None:
                 cached_body, truncated = hit
                 return Answer(plan, truncated, [cached_body], cached=True)
+        if self.remote is not None:
+            body = self._forward(plan, self.remote)
+            return Answer(plan, False, self._keeping(plan, body, False, use_cache, keep), False)
+        assert self.pool is not None
         request = plan.request
         job = QueryJob(
             query=request.query,
@@ -192,17 +214,40 @@ class SparqlService:
             prefixes=tuple(self.prefixes.items()),
         )
         stream = self.pool.run(job)
-        meta = stream.meta
-        body: Iterable[bytes] = stream
-        if use_cache and keep and self.cache is not None:
-            cache, key = self.cache, plan.cache_key
+        truncated = stream.meta.truncated
+        body = self._keeping(plan, stream, truncated, use_cache, keep)
+        return Answer(plan, truncated, body, cached=False)
 
-            def store_result(whole: bytes) -> None:
-                result = (whole, meta.truncated)
-                cache.put(key, result, result_bytes(result))
+    def _keeping(
+        self, plan: QueryPlan, body: Iterable[bytes], truncated: bool, use_cache: bool, keep: bool
+    ) -> Iterable[bytes]:
+        """The body, kept in the result cache once whole when it is to be kept."""
+        if not (use_cache and keep and self.cache is not None):
+            return body
+        cache, key = self.cache, plan.cache_key
 
-            body = KeepingBody(stream, store_result, CACHE_ITEM_BYTES)
-        return Answer(plan, meta.truncated, body, cached=False)
+        def store_result(whole: bytes) -> None:
+            result = (whole, truncated)
+            cache.put(key, result, result_bytes(result))
+
+        return KeepingBody(body, store_result, CACHE_ITEM_BYTES)
+
+    def _forward(self, plan: QueryPlan, remote: RemoteStore) -> Iterable[bytes]:
+        """A checked query sent on to a replica, with the dataset the embedded engine would use
+        (the union of the graphs unless the request or the query names graphs), our default
+        prefixes, the query time limit (the client's read timeout and deadline) and a size
+        bound of `max_results` rows' worth of bytes; the replica's answer is streamed."""
+        dataset = plan.request.dataset
+        params = [("default-graph-uri", g) for g in dataset.default_graphs]
+        params += [("named-graph-uri", g) for g in dataset.named_graphs]
+        if not params and not plan.has_dataset:
+            params.append(("union-default-graph", ""))
+        return remote.forward(
+            self._prologue + plan.request.query,
+            params,
+            plan.format.media_type,
+            max_bytes=self.settings.max_results * BYTES_PER_ROW,
+        )
 
 
 # --- service description --------------------------------------------------------------------

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kll_graph.build.refresh import Refresher
+from kll_graph.exceptions import ConfigError, StoreNotFoundError
 from kll_graph.review.setfiles import SetFiles
 from kll_graph.review.workbench import Workbench
 from kll_graph.settings import Settings, load_settings
-from kll_graph.store import CurrentStore
-from kll_graph.web import api, auth, health, pages, quality, reconcile, review, review_api, sparql
+from kll_graph.sparql.remote import RemoteBuilds
+from kll_graph.store import BuildSource, CurrentStore
+from kll_graph.web import (
+    api,
+    auth,
+    changes,
+    health,
+    pages,
+    quality,
+    reconcile,
+    review,
+    review_api,
+    sparql,
+)
 from kll_graph.web.errors import register_error_handlers
 from kll_graph.web.response_cache import ResponseCache
 from kll_graph.web.security import register_security_headers
@@ -23,6 +37,7 @@ BLUEPRINTS: tuple[Callable[[Flask], Blueprint], ...] = (
     sparql.blueprint,
     api.blueprint,
     pages.blueprint,
+    changes.blueprint,
     quality.blueprint,
     reconcile.blueprint,
     auth.blueprint,
@@ -31,19 +46,41 @@ BLUEPRINTS: tuple[Callable[[Flask], Blueprint], ...] = (
 )
 
 
-def create_app(settings: Settings | None = None, *, store: CurrentStore | None = None) -> Flask:
-    """Build the Flask app for a store root (settings.store) or an explicit CurrentStore."""
+def build_source(settings: Settings) -> BuildSource:
+    """The store root's current build (the default), or with `backend` set, the build the
+    replicas serve, with its artifacts from `backend_dump` (checked: one replica at least must
+    answer with that build)."""
+    if not settings.backend:
+        return CurrentStore(settings.store)
+    if settings.backend_dump is None:
+        raise ConfigError(
+            "backend is set but backend_dump is not: give the dump directory of the build the "
+            "replicas serve (`--backend-dump DIR`), whose artifacts this app serves"
+        )
+    remote = RemoteBuilds.from_settings(
+        settings.backend, settings.backend_dump, settings.query_timeout
+    )
+    remote.verify()
+    return remote
+
+
+def create_app(settings: Settings | None = None, *, store: BuildSource | None = None) -> Flask:
+    """Build the Flask app for a store root (settings.store), a remote backend (settings.backend)
+    or an explicit build source."""
     settings = settings or load_settings()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]  # on Flask's default provider
     app.extensions["kll"] = settings
-    app.extensions["kll.store"] = current = store or CurrentStore(settings.store)
+    app.extensions["kll.store"] = current = store or build_source(settings)
     app.extensions["kll.workbench"] = Workbench(SetFiles(settings.mappings_dir, settings.base_iri))
-    if settings.review_refresh and settings.users_file.is_file():  # only when the workbench is on
+    # Only when the workbench is on, and on a store of this machine: replicas take decisions in
+    # with the next build and dump.
+    if settings.review_refresh and settings.users_file.is_file() and not settings.backend:
         app.extensions["kll.refresher"] = Refresher.for_app(settings)
     register_error_handlers(app)
     register_security_headers(app)
+    app.after_request(_build_header(current))
     for factory in BLUEPRINTS:
         app.register_blueprint(factory(app))
     if settings.response_cache_mb:
@@ -55,3 +92,15 @@ def create_app(settings: Settings | None = None, *, store: CurrentStore | None =
             app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
         )
     return app
+
+
+def _build_header(current: BuildSource) -> Callable[[Response], Response]:
+    """Every response says which build answered it (`X-KLL-Build`), unless its view did."""
+
+    def add(response: Response) -> Response:
+        if "X-KLL-Build" not in response.headers:
+            with contextlib.suppress(StoreNotFoundError):  # no build yet: nothing answered
+                response.headers["X-KLL-Build"] = current.get().build_id
+        return response
+
+    return add

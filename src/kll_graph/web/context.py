@@ -8,14 +8,14 @@ from flask import current_app, request
 
 from kll_graph.exceptions import RequestTooLargeError
 from kll_graph.settings import Settings
-from kll_graph.store import CurrentStore
+from kll_graph.store import BuildSource
 
 
 def current_settings() -> Settings:
     return current_app.extensions["kll"]  # type: ignore[no-any-return]  # set by create_app
 
 
-def current_store() -> CurrentStore:
+def current_store() -> BuildSource:
     return current_app.extensions["kll.store"]  # type: ignore[no-any-return]  # set by create_app
 
 

@@ -28,7 +28,7 @@ from flask import request
 
 from kll_graph.exceptions import KllError
 from kll_graph.lru import ENTRY_BYTES, Digest, KeepingBody, SizedLru, digest
-from kll_graph.store import CurrentStore
+from kll_graph.store import BuildSource
 
 #: The WSGI environ key a view sets to let its response be kept.
 FLAG = "kll.cacheable"
@@ -65,7 +65,7 @@ def will_keep() -> bool:
 class ResponseCache:
     """The middleware: wrap `app.wsgi_app`, keep up to `max_bytes` of responses."""
 
-    def __init__(self, app: WsgiApp, current: CurrentStore, max_bytes: int) -> None:
+    def __init__(self, app: WsgiApp, current: BuildSource, max_bytes: int) -> None:
         self.app = app
         self.current = current
         self.responses: SizedLru[Response] = SizedLru(
