@@ -79,6 +79,11 @@ def _comment(candidate: Candidate, rank: int) -> str:
         parts.append(
             f"ISCO {e.isco} (subject {codes}, object {','.join(sorted(candidate.target.isco))})"
         )
+    if e.names:
+        parts.append(
+            f"{e.names:.0%} of the group's occupation names with an ESCO occupation of equal "
+            "label point at this unit group"
+        )
     if e.keyword:
         parts.append(f"keyword cosine {e.keyword:.3f}")
     if e.narrower:
