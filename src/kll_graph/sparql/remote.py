@@ -52,6 +52,7 @@ from kll_graph.exceptions import (
     QueryTimeoutError,
     StoreNotFoundError,
 )
+from kll_graph.lru import ENTRY_BYTES, SizedLru
 from kll_graph.namespaces import kll
 from kll_graph.sparql.lexer import keywords, pattern_start
 from kll_graph.sparql.query import named_query
@@ -71,6 +72,9 @@ FORM = "application/x-www-form-urlencoded"
 CHUNK_BYTES = 64 * 1024
 #: Bytes allowed per result row when a forwarded answer is bounded (`max_results` rows).
 BYTES_PER_ROW = 1024
+#: Memory kept for the answers to the app's own queries (per process), and the largest one kept.
+READ_CACHE_BYTES = 16 << 20
+READ_CACHE_ITEM = 256 << 10
 
 GraphName = NamedNode | BlankNode | DefaultGraph
 Term = NamedNode | BlankNode | Literal | Triple
@@ -82,6 +86,13 @@ class RemoteStore:
     def __init__(self, pool: ReplicaPool, *, timeout: float) -> None:
         self.pool = pool
         self.timeout = timeout
+        #: Answers to the app's own queries. Sound because the replicas serve one build, never
+        #: changed (one of another build is out of service), and worth it because the readers
+        #: ask the same small questions again (which graphs are current, a concept's statements)
+        #: and each costs a round trip here where the embedded store answered from memory.
+        self.answers: SizedLru[bytes] = SizedLru(
+            READ_CACHE_BYTES, READ_CACHE_ITEM, entry_bytes=ENTRY_BYTES
+        )
 
     # --- the GraphStore interface --------------------------------------------------------------
 
@@ -143,11 +154,17 @@ class RemoteStore:
 
     def fetch(self, text: str, params: Sequence[tuple[str, str]], accept: str) -> bytes:
         """The whole answer to a query (for the app's own, bounded, read paths)."""
+        key = (text, tuple(params), accept)
+        kept = self.answers.get(key)
+        if kept is not None:
+            return kept
         url, response = self.request(text, params, accept)
         try:
-            return _checked(url, response).read()
+            body = _checked(url, response).read()
         finally:
             response.release_conn()
+        self.answers.put(key, body, len(body))
+        return body
 
     def request(
         self, text: str, params: Sequence[tuple[str, str]], accept: str
