@@ -27,10 +27,11 @@ from kll_graph import __version__, labels
 from kll_graph.changes import served as published
 from kll_graph.changes.log import ReleasePair
 from kll_graph.digest import sha256_hex
-from kll_graph.exceptions import BadRequestError
+from kll_graph.exceptions import BadRequestError, KllError
 from kll_graph.store import ServedBuild
 from kll_graph.web import validators
-from kll_graph.web.pages import _common, _page_response
+from kll_graph.web.errors import error_response
+from kll_graph.web.pages import _common, _error_page, _page_response
 from kll_graph.web.params import int_param, served_build, text_param, ui_language
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -250,5 +251,11 @@ def blueprint(app: Flask) -> Blueprint:
         return _page_response(
             "changes_pair.html", data=_pair_view(served, found, lang), **_common(served)
         )
+
+    @bp.errorhandler(KllError)
+    def kll_error(exc: KllError) -> ResponseReturnValue:
+        if request.path.startswith("/changes/") and not request.path.endswith(".atom"):
+            return _error_page(exc)  # the pages answer people with a page
+        return error_response(exc.status, exc.code, str(exc), getattr(exc, "parameter", None))
 
     return bp
