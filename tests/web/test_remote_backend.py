@@ -301,6 +301,26 @@ def test_a_syntax_error_is_the_clients(remote: LiveServer) -> None:
     assert response.status_code == 400
 
 
+def test_an_answer_left_unread_spoils_no_later_answer(remote: LiveServer) -> None:
+    """A client that stops reading a long answer: its replica connection is dropped, not given
+    to the next query with the rest of that answer still in it."""
+    everything = "CONSTRUCT WHERE { ?s ?p ?o }"
+    for _ in range(3):
+        with requests.get(
+            remote.url + "/sparql",
+            params={"query": everything},
+            headers={"Accept": "application/n-triples"},
+            stream=True,
+            timeout=30,
+        ) as response:
+            assert response.status_code == 200
+            next(response.iter_content(4096))
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    for _ in range(10):
+        answer = _sparql(remote.url + "/sparql", count)
+        assert int(answer["results"]["bindings"][0]["n"]["value"]) > 1000
+
+
 # --- replicas failing and coming back -----------------------------------------------------------
 
 

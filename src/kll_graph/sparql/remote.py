@@ -159,10 +159,12 @@ class RemoteStore:
         if kept is not None:
             return kept
         url, response = self.request(text, params, accept)
+        complete = False
         try:
             body = _checked(url, response).read()
+            complete = True
         finally:
-            response.release_conn()
+            _finish(response, complete=complete)
         self.answers.put(key, body, len(body))
         return body
 
@@ -183,7 +185,7 @@ class RemoteStore:
         try:
             _checked(url, response)
         except BaseException:
-            response.release_conn()
+            _finish(response, complete=False)
             raise
         return _stream(response, max_bytes, started + self.timeout, self.timeout)
 
@@ -198,7 +200,7 @@ def _checked(url: str, response: _Response) -> _Response:
     message = response.read(4096).decode("utf-8", "replace").strip()
     if response.status == 400:
         raise QueryError(f"SPARQL error: {message}")
-    if response.status in {503, 504} and "timeout" in message.lower():
+    if response.status >= 500 and "timeout" in message.lower():
         raise QueryTimeoutError(f"the query ran past the backend's time limit: {message}")
     raise QueryFailedError(f"the SPARQL backend {url} answered {response.status}: {message}")
 
@@ -207,10 +209,12 @@ def _stream(
     response: _Response, max_bytes: int, deadline: float, timeout: float
 ) -> Iterator[bytes]:
     sent = 0
+    complete = False
     try:
         while True:
             chunk = response.read(CHUNK_BYTES, decode_content=True)
             if not chunk:
+                complete = True
                 return
             sent += len(chunk)
             if sent > max_bytes:
@@ -223,7 +227,15 @@ def _stream(
                 )
             yield chunk
     finally:
-        response.release_conn()
+        _finish(response, complete=complete)
+
+
+def _finish(response: _Response, *, complete: bool) -> None:
+    """Give the connection back for the next request when the answer was read to its end;
+    close it when not (what is left of the answer must not be read as the next one's)."""
+    if not complete:
+        response.close()
+    response.release_conn()
 
 
 def _triples(body: bytes) -> QueryTriples:
