@@ -33,6 +33,7 @@ from kll_graph.web import validators
 from kll_graph.web.errors import error_response
 from kll_graph.web.pages import _common, _error_page, _page_response
 from kll_graph.web.params import int_param, served_build, text_param, ui_language
+from kll_graph.web.response_cache import cacheable
 
 ATOM = "http://www.w3.org/2005/Atom"
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
@@ -251,6 +252,13 @@ def blueprint(app: Flask) -> Blueprint:
         return _page_response(
             "changes_pair.html", data=_pair_view(served, found, lang), **_common(served)
         )
+
+    @bp.before_request
+    def reusable() -> None:
+        # The API and the feeds answer from the build, the path, the query and the host alone.
+        machine = request.path.startswith("/api/") or request.path.endswith(".atom")
+        if request.method == "GET" and machine:  # the pages vary by UI language: not kept
+            cacheable()
 
     @bp.errorhandler(KllError)
     def kll_error(exc: KllError) -> ResponseReturnValue:
