@@ -171,10 +171,20 @@ def main() -> int:
         type=Path,
         help="cluster directory to keep (its dumps/ and replicas/ are reused; default: temporary)",
     )
+    parser.add_argument(
+        "--apps-on-store",
+        action="store_true",
+        help="run the apps on the store, not through the replicas (`serve` without --backend)",
+    )
     args = parser.parse_args()
     store = (args.store or load_settings().store).resolve()
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as temporary:
-        cluster = Cluster(args.work or Path(temporary), store, timeout_s=10)
+        cluster = Cluster(
+            args.work or Path(temporary),
+            store,
+            timeout_s=10,
+            use_backend=False if args.apps_on_store else None,
+        )
         started = time.monotonic()
         cluster.start()
         print(

@@ -26,7 +26,13 @@ from kll_graph.settings import load_settings
 
 def _start(args: argparse.Namespace) -> int:
     store = args.store or load_settings().store
-    cluster = Cluster(args.work, store, timeout_s=args.timeout_s, port=args.port)
+    cluster = Cluster(
+        args.work,
+        store,
+        timeout_s=args.timeout_s,
+        port=args.port,
+        use_backend=False if args.apps_on_store else None,
+    )
     stopping = False
     switching = False
 
@@ -89,6 +95,11 @@ def main() -> int:
     )
     parser.add_argument("--port", type=int, default=8080, help="public port (0: a free one)")
     parser.add_argument("--timeout-s", type=float, default=10.0, help="per-query limit")
+    parser.add_argument(
+        "--apps-on-store",
+        action="store_true",
+        help="apps read the store, not the replicas (`serve` without --backend)",
+    )
     args = parser.parse_args()
     if args.command == "start":
         return _start(args)

@@ -13,7 +13,8 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
+from urllib.request import urlopen
 
 import pytest
 
@@ -53,6 +54,16 @@ def test_cluster_answers_through_haproxy(cluster: Cluster) -> None:
     assert len(outcomes) > 10
     assert failures(outcomes) == []
     assert {o.build for o in outcomes} == {cluster.current.build_id}
+
+
+def test_replica_answers_name_their_build(cluster: Cluster) -> None:
+    """Through the replica section the apps use, each answer names the replica and its build."""
+    query = urlencode({"query": "ASK {}"})
+    with urlopen(f"{cluster.current.backend_url}?{query}", timeout=10) as response:
+        named = response.headers["X-KLL-Replica"]
+    replicas = {r.name for r in cluster.current.replicas}
+    assert named.split()[0] in replicas
+    assert named.split()[1] == cluster.current.build_id
 
 
 def test_replica_killed_under_load_then_rejoins(cluster: Cluster) -> None:

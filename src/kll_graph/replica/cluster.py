@@ -39,7 +39,8 @@ from kll_graph.store import StoreLayout
 
 #: The HAProxy configuration template shipped in deploy/ (read from the repository checkout).
 TEMPLATE = Path(__file__).resolve().parents[3] / "deploy" / "haproxy.cfg.tmpl"
-#: Seconds HAProxy waits between health checks; two failures take a server out.
+#: Seconds HAProxy waits between health checks; three failures take a server out, two passes
+#: bring it back (deploy/haproxy.cfg.tmpl).
 CHECK_INTERVAL = 1.0
 
 
@@ -292,7 +293,7 @@ class Cluster:
         sections = []
         for generation in self.generations:
             servers = "\n".join(
-                f"    server {r.name} {r.address} check" for r in generation.replicas
+                f"    server {r.name} {r.address} check maxconn 16" for r in generation.replicas
             )
             sections.append(
                 f"listen replicas_{generation.tag}\n"
@@ -305,7 +306,7 @@ class Cluster:
                 f"{servers}\n"
             )
         public = self.public.apps if self.public else []
-        apps = "\n".join(f"    server {a.name} {a.address} check" for a in public)
+        apps = "\n".join(f"    server {a.name} {a.address} check maxconn 8" for a in public)
         return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
             bind=f"127.0.0.1:{self.port}",
             run=str(self.work),

@@ -23,11 +23,13 @@ from dataclasses import dataclass, field
 SPARQL = (
     "SELECT ?c ?l WHERE {{ ?c <http://www.w3.org/2004/02/skos/core#prefLabel> ?l "
     'FILTER(?l != "#{n}") }} LIMIT 10 OFFSET {o}',
-    "SELECT (COUNT(?c) AS ?n) WHERE {{ ?c a <http://www.w3.org/2004/02/skos/core#Concept> ; "
+    "SELECT ?c ?b ?l WHERE {{ ?c <http://www.w3.org/2004/02/skos/core#broader> ?b ; "
     "<http://www.w3.org/2004/02/skos/core#prefLabel> ?l "
-    'FILTER(STRLEN(?l) > {m} && ?l != "#{n}") }}',
-    'ASK {{ ?c <http://www.w3.org/2004/02/skos/core#notation> ?x FILTER(STR(?x) = "{n}") }}',
+    'FILTER(?l != "#{n}") }} LIMIT 20 OFFSET {o}',
+    'ASK {{ ?c <http://www.w3.org/2004/02/skos/core#notation> "{n}" }}',
 )
+
+
 #: Lookups (the API reads the label index and the graph).
 WORDS = ("data", "lärare", "sjuk", "chef", "engineer", "svets", "kock", "ekonom", "nurse", "bygg")
 
@@ -38,10 +40,10 @@ def sparql_path(n: int, endpoint: str = "/sparql") -> str:
 
 
 def lookup_path(n: int) -> str:
+    """An autocomplete of a word's first two to four letters. (Full search is left out: on the
+    real data some words take tens of seconds today, which would measure that, not the cluster.)"""
     word = WORDS[n % len(WORDS)]
-    if n % 2:
-        return f"/api/v1/autocomplete?{urllib.parse.urlencode({'q': word[: 2 + n % 3]})}"
-    return f"/api/v1/search?{urllib.parse.urlencode({'q': word})}"
+    return f"/api/v1/autocomplete?{urllib.parse.urlencode({'q': word[: 2 + n % 3]})}"
 
 
 def mixed_path(n: int) -> str:
