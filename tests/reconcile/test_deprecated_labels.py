@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from kll_graph.build.pipeline import build
+from kll_graph.labels.text import fold
 from kll_graph.reconcile.properties import _wildcard
 from kll_graph.reconcile.query import parse_batch_02, parse_batch_10
 from kll_graph.reconcile.service import Reconciler, reconciler_for
@@ -199,8 +200,6 @@ def test_a_current_concept_with_the_label_comes_before_a_successor(chain: Reconc
 def test_wildcard_patterns_fold_case_diacritics_and_punctuation(
     pattern: str, text: str, expected: bool
 ) -> None:
-    from kll_graph.labels.text import fold
-
     assert bool(_wildcard(pattern).fullmatch(fold(text))) is expected
 
 
