@@ -61,6 +61,8 @@ SPDX = Namespace("http://spdx.org/rdf/terms#")
 SEMAPV = Namespace("https://w3id.org/semapv/vocab/")
 SSSOM = Namespace("https://w3id.org/sssom/")
 PAV = Namespace("http://purl.org/pav/")
+#: ZBW skos-history: version history and the delta graphs between versions.
+SKOS_HISTORY = Namespace("http://purl.org/skos-history/")
 #: ESCO's data IRIs: its concepts (occupation/, skill/, isco/ ...), schemes, skill types.
 ESCO_DATA = Namespace("http://data.europa.eu/esco/")
 #: ESCO's vocabulary (the classes and properties of its model); prefix `esco:` in SPARQL.

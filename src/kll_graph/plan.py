@@ -7,12 +7,12 @@ would compile.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kll_graph import __version__
 from kll_graph.exceptions import SourceError
-from kll_graph.settings import SAMPLE_DIR, Settings, SourceConfig
+from kll_graph.settings import SAMPLE_DIR, Settings, SourceConfig, check_releases
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,13 @@ def plan_sources(settings: Settings) -> DataPlan:
     the sources it has), and callers say so plainly. Some present: an error naming the missing.
     """
     data_dir = settings.data_dir
-    present = [s for s in settings.sources if s.resolve(data_dir).exists()]
-    missing = [s for s in settings.sources if not s.resolve(data_dir).exists() and not s.optional]
-    if settings.sources and not present:
-        in_sample = tuple(s for s in settings.sources if s.resolve(SAMPLE_DIR).exists())
-        skipped = tuple(s for s in settings.sources if s not in in_sample)
-        return DataPlan(SAMPLE_DIR, in_sample, sample=True, skipped=skipped)
+    configured = check_releases(settings.sources, "[[sources]]")
+    present = [s for s in configured if s.resolve(data_dir).exists()]
+    missing = [s for s in configured if not s.resolve(data_dir).exists() and not s.optional]
+    if configured and not present:
+        in_sample = tuple(s for s in configured if s.resolve(SAMPLE_DIR).exists())
+        skipped = tuple(s for s in configured if s not in in_sample)
+        return DataPlan(SAMPLE_DIR, _only_release_current(in_sample), sample=True, skipped=skipped)
     if missing:
         first = missing[0]
         names = ", ".join(f"{s.id} ({s.resolve(data_dir)})" for s in missing)
@@ -47,8 +48,24 @@ def plan_sources(settings: Settings) -> DataPlan:
             "$KLL_DATA_DIR at the folder that holds them, or mark them optional = true",
             path=first.resolve(data_dir),
         )
-    skipped = tuple(s for s in settings.sources if s not in present)
+    skipped = tuple(s for s in configured if s not in present)
+    for source in skipped:
+        others = [s for s in present if s.id == source.id]
+        if source.current and others:
+            raise SourceError(
+                source.id,
+                f"the current release ({source.version}) is missing in {data_dir} while "
+                f"release(s) {', '.join(s.version for s in others)} are there; fetch it or "
+                "mark another release current",
+                path=source.resolve(data_dir),
+            )
     return DataPlan(data_dir, tuple(present), sample=False, skipped=skipped)
+
+
+def _only_release_current(sources: tuple[SourceConfig, ...]) -> tuple[SourceConfig, ...]:
+    """The sample holds one release of a source at most: that one is current."""
+    ids = [s.id for s in sources]
+    return tuple(replace(s, current=True) if ids.count(s.id) == 1 else s for s in sources)
 
 
 def builtin_sources(settings: Settings) -> tuple[SourceConfig, ...]:

@@ -229,7 +229,7 @@ def test_every_artifact_of_a_build_is_reused_or_made_again(settings: Settings) -
     made = {p.name for p in before.iterdir()}
     assert made <= {MANIFEST, OXIGRAPH_DIR, *REUSED, *REMADE}, "a new artifact: reuse or remake it"
     assert {p.name for p in after.iterdir()} == made
-    for name in REUSED:  # linked, not copied
+    for name in (n for n in REUSED if (before / n).exists()):  # linked, not copied
         assert (after / name).stat().st_ino == (before / name).stat().st_ino
     manifest = read_manifest(after)
     assert manifest.steps["checks"]["from_build"] == read_manifest(before).build_id

@@ -30,6 +30,8 @@ class SourceResult:
     notes: list[str]
     warnings: list[str]
     metadata: list[tuple[NamedNode, Literal | NamedNode]] = field(default_factory=list)
+    #: What the source's package lacks (see :class:`kll_graph.importers.SourceReport`).
+    lacks: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -20,7 +20,9 @@ from kll_graph.build.catalog import GraphEntry, catalog_quads, count_triples, de
 from kll_graph.build.context import BuildContext, BuildResult, Progress, SourceResult
 from kll_graph.build.importing import DERIVED, get_importer
 from kll_graph.build.normalize import apply_source_option
+from kll_graph.build.releases import manifest_key, release_quads, release_records
 from kll_graph.build.steps import BUILD_STEPS
+from kll_graph.changes.releases import RELEASES_STEP
 from kll_graph.exceptions import BuildError, KllError, SourceError, StoreNotFoundError
 from kll_graph.importers import GraphInfo, ImportContext, Importer
 from kll_graph.namespaces import catalog_iri, graph_iri
@@ -61,6 +63,7 @@ def _import_source(
     data_dir: Path,
     progress: Progress,
     importer: Importer | None = None,
+    ignore_graphs: frozenset[str] = frozenset(),
 ) -> SourceResult:
     importer = importer or get_importer(source.importer)
     main = graph_iri(settings.base_iri, source.id, source.version)
@@ -71,6 +74,7 @@ def _import_source(
         settings=settings,
         store=store,
         progress=lambda message: progress(f"  {source.id}: {message}"),
+        ignore_graphs=ignore_graphs,
     )
     started = time.perf_counter()
     progress(f"importing {source.id} ({source.importer}, version {source.version})")
@@ -90,16 +94,19 @@ def _import_source(
         notes=ctx.report.notes,
         warnings=ctx.report.warnings,
         metadata=ctx.report.metadata,
+        lacks=ctx.report.lacks,
     )
 
 
 def _derive(
     settings: Settings, store: Store, results: list[SourceResult], progress: Progress
 ) -> list[SourceResult]:
-    """The derived graphs (DERIVED) of the sources imported, after all of them are in."""
+    """The derived graphs (DERIVED) of the sources imported, after all of them are in: of the
+    current releases only (a view of an older or newer release is not what readers ask for)."""
     derived = []
+    ignore = frozenset(g.iri.value for r in results if not r.source.current for g in r.graphs)
     for result in results:
-        if result.source.importer not in DERIVED:
+        if result.source.importer not in DERIVED or not result.source.current:
             continue
         source_id, function = DERIVED[result.source.importer]
         base = result.source
@@ -110,8 +117,12 @@ def _derive(
             version=base.version,
             license=base.license,
             attribution=base.attribution,
+            current=base.current,
+            date=base.date,
         )
-        derived.append(_import_source(settings, store, source, Path("/"), progress, function))
+        derived.append(
+            _import_source(settings, store, source, Path("/"), progress, function, ignore)
+        )
     return derived
 
 
@@ -210,6 +221,7 @@ def _build_into(
     progress("counting triples and writing the catalog")
     counts = count_triples(store)
     entries = _catalog_entries(plan, results, counts)
+    releases = release_records(results, entries)
     finished = _now()
     store.bulk_extend(
         catalog_quads(
@@ -221,7 +233,9 @@ def _build_into(
             plan.sample,
         )
     )
+    store.bulk_extend(release_quads(settings.base_iri, releases))
     ctx = BuildContext(settings, store, work, build_id, plan, results, progress)
+    ctx.summary[RELEASES_STEP] = releases
     _run_steps(ctx)
     progress("flushing the store")
     store.flush()
@@ -248,7 +262,7 @@ def _build_into(
             for e in entries
         ],
         "sources": {
-            r.source.id: {
+            manifest_key(r): {
                 "seconds": round(r.seconds, 2),
                 "counts": r.counts,
                 "notes": r.notes,

@@ -48,6 +48,8 @@ from kll_graph import __version__
 from kll_graph.build.catalog import catalog_quads
 from kll_graph.build.context import Progress, SourceResult
 from kll_graph.build.pipeline import _catalog_entries, _import_source, new_build_id
+from kll_graph.build.releases import source_key
+from kll_graph.changes.log import CHANGES_FILE
 from kll_graph.digest import sha256_file
 from kll_graph.exceptions import (
     BuildError,
@@ -94,8 +96,9 @@ log = logging.getLogger(__name__)
 
 #: The builtin source a refresh makes again (:func:`kll_graph.plan.builtin_sources`).
 MAPPINGS_SOURCE = "mappings"
-#: Artifacts of the current build that read no mapping, linked into the refreshed build.
-REUSED = (INDEX_FILE, REPORT_FILE)
+#: Artifacts of the current build that read no mapping, linked into the refreshed build (the
+#: change log compares configured releases, which a refresh leaves as they are).
+REUSED = (INDEX_FILE, REPORT_FILE, CHANGES_FILE)
 #: Artifacts a refresh writes again (what the mapping checks and coverage steps write).
 REMADE = (FINDINGS_FILE, COVERAGE_FILE)
 #: Where the set files are copied before they are read, inside the partial build.
@@ -575,7 +578,7 @@ def _configured_mapping_sources(
     return [
         (s, s.resolve(manifest.data_dir))
         for s in settings.sources
-        if s.importer in MAPPING_IMPORTERS and s.id in manifest.sources
+        if s.importer in MAPPING_IMPORTERS and source_key(s) in manifest.sources
     ]
 
 

@@ -27,7 +27,7 @@ from pyoxigraph import NamedNode, QueryTriples, RdfFormat, Triple, Variable, ser
 from kll_graph.concepts.lookup import parse_uri
 from kll_graph.exceptions import NotFoundError
 from kll_graph.namespaces import PREFIXES, kll
-from kll_graph.sparql.query import named_query
+from kll_graph.sparql.query import current_releases, named_query
 from kll_graph.store import ServedBuild
 
 
@@ -110,7 +110,7 @@ def triples(served: ServedBuild, uri: str) -> list[Triple]:
     node = described(served, uri)
     result = served.store.query(
         named_query("concept_document"),
-        use_default_graph_as_union=True,
+        **current_releases(served.store),
         substitutions={Variable("c"): node},
     )
     assert isinstance(result, QueryTriples)

@@ -34,6 +34,9 @@ class SourceReport:
     warnings: list[str] = field(default_factory=list)
     #: Extra facts for the catalog, as (predicate, literal) pairs on the source's graph.
     metadata: list[tuple[NamedNode, Literal | NamedNode]] = field(default_factory=list)
+    #: What the source's package lacks that a complete one holds ("file: what it provides"),
+    #: recorded with the release so comparisons say what they could not compare.
+    lacks: list[str] = field(default_factory=list)
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
@@ -62,6 +65,9 @@ class ImportContext:
     report: SourceReport = field(default_factory=SourceReport)
     graphs: list[GraphInfo] = field(default_factory=list)
     progress: Callable[[str], None] = lambda message: None
+    #: Graphs of releases that are not current (their IRIs): an importer deriving from what is
+    #: already in the store leaves them out.
+    ignore_graphs: frozenset[str] = frozenset()
 
     @property
     def base_iri(self) -> str:

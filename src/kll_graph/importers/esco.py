@@ -891,6 +891,7 @@ def import_esco(ctx: ImportContext) -> None:
         )
     for message in plan.missing:
         ctx.report.warn(f"missing {message} (partial package: loaded the rest)")
+    ctx.report.lacks.extend(plan.missing)
     _check_version(ctx, files)
     loader = EscoLoader(ctx)
     for file in plan.load:

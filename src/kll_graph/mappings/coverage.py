@@ -32,7 +32,7 @@ from kll_graph.namespaces import (
     SSSOM,
     kll,
 )
-from kll_graph.sparql.query import named_query, select_named
+from kll_graph.sparql.query import current_releases, named_query, select_named
 from kll_graph.store import GraphStore
 
 #: The report over all sets, as the mapping-set overview shows it, written next to the store.
@@ -263,15 +263,13 @@ def _jobtech_rows(store: GraphStore, base_iri: str) -> tuple[ConceptRow, ...]:
         store.query(
             named_query("mappings_coverage_jobtech"),
             substitutions={Variable("conceptType"): kll(base_iri).conceptType},
-            use_default_graph_as_union=True,
+            **current_releases(store),
         )
     )
 
 
 def _esco_rows(store: GraphStore) -> tuple[ConceptRow, ...]:
-    return _rows(
-        store.query(named_query("mappings_coverage_esco"), use_default_graph_as_union=True)
-    )
+    return _rows(store.query(named_query("mappings_coverage_esco"), **current_releases(store)))
 
 
 def _jobtech_side(

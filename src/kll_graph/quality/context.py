@@ -17,7 +17,7 @@ from pyoxigraph import Literal, NamedNode, QuerySolutions, QueryTriples, Variabl
 
 from kll_graph.namespaces import PREFIXES, catalog_iri, kll
 from kll_graph.settings import Settings
-from kll_graph.sparql.query import named_query
+from kll_graph.sparql.query import current_releases, named_query
 from kll_graph.store import GraphStore
 
 #: Main language of a vocabulary by importer, when its source does not set `main_language`.
@@ -55,7 +55,7 @@ class CheckContext:
         """Rows of the named query `queries/<name>.rq` over the union graph, as dicts."""
         result = self.store.query(
             named_query(name),
-            use_default_graph_as_union=True,
+            **current_releases(self.store),
             prefixes=PREFIXES,
             substitutions={Variable(k): v for k, v in bindings.items()},
         )
@@ -66,7 +66,7 @@ class CheckContext:
     def construct(self, name: str, **bindings: NamedNode | Literal) -> QueryTriples:
         result = self.store.query(
             named_query(name),
-            use_default_graph_as_union=True,
+            **current_releases(self.store),
             prefixes=PREFIXES,
             substitutions={Variable(k): v for k, v in bindings.items()},
         )

@@ -1,7 +1,8 @@
 """Running SPARQL on a store and serializing the results: no HTTP here.
 
 The CLI `query` verb and the `/sparql` endpoint share this module. The default graph is the
-union of all named graphs unless the caller names graphs.
+union of the named graphs of the current releases (every graph but those of releases not current
+and the delta graphs between releases, see :func:`default_dataset`) unless the caller names graphs.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pyoxigraph import (
 )
 
 from kll_graph.exceptions import QueryError
-from kll_graph.namespaces import PREFIXES
+from kll_graph.namespaces import DCAT, PREFIXES, SKOS_HISTORY
 from kll_graph.sparql.lexer import has_dataset_clause
 from kll_graph.store import GraphStore
 
@@ -76,8 +77,9 @@ def execute(
 ) -> Result:
     """Run a query; a syntax error becomes a QueryError carrying the parser's message.
 
-    The default graph is the union of all graphs unless the protocol names graphs
-    (`dataset`) or the query has its own `FROM` / `FROM NAMED` clauses, which then hold.
+    The default graph is the union of the current releases' graphs (:func:`default_dataset`)
+    unless the protocol names graphs (`dataset`) or the query has its own `FROM` / `FROM NAMED`
+    clauses, which then hold. `GRAPH` still reaches every graph, any release.
     `prefixes` (default: the common ones) may be used in the query without declaring them.
     """
     dataset = dataset or Dataset()
@@ -85,7 +87,11 @@ def execute(
     if dataset.default_graphs:
         kwargs["default_graph"] = [NamedNode(g) for g in dataset.default_graphs]
     elif not dataset.named_graphs and not has_dataset_clause(query):
-        kwargs["use_default_graph_as_union"] = True
+        current = default_dataset(store)
+        if current is None:
+            kwargs["use_default_graph_as_union"] = True
+        else:
+            kwargs["default_graph"] = list(current)
     if dataset.named_graphs:
         kwargs["named_graphs"] = [NamedNode(g) for g in dataset.named_graphs]
     try:
@@ -123,12 +129,59 @@ def named_query(name: str) -> str:
     return (QUERY_DIR / f"{name}.rq").read_text(encoding="utf-8")
 
 
-def select_named(store: GraphStore, name: str, **bindings: NamedNode | Literal) -> QuerySolutions:
-    """Run a named SELECT over the union graph with variables bound by substitution."""
+def default_dataset(store: GraphStore) -> list[NamedNode] | None:
+    """The graphs of the default graph when some graphs are left out of it (releases that are
+    not current, delta graphs), else None: the union of all graphs.
+
+    The catalog says which graphs those are; a store without several releases of a source has
+    no `dcat:hasVersion` statement, and one index lookup tells so.
+    """
+    marked = (DCAT.hasVersion, SKOS_HISTORY.usingNamedGraph)
+    if all(next(iter(store.quads_for_pattern(None, p, None, None)), None) is None for p in marked):
+        return None
+    left_out = {row[0] for row in _rows(store, "not_default_graphs")}
+    if not left_out:
+        return None
+    return [g for g in (row[0] for row in _rows(store, "all_graphs")) if g not in left_out]
+
+
+def _rows(store: GraphStore, name: str) -> QuerySolutions:
+    result = store.query(named_query(name))
+    assert isinstance(result, QuerySolutions)
+    return result
+
+
+class DatasetOptions(TypedDict, total=False):
+    """The keyword arguments of ``Store.query`` that choose its dataset."""
+
+    use_default_graph_as_union: bool
+    default_graph: list[NamedNode | BlankNode | DefaultGraph]
+    named_graphs: list[NamedNode | BlankNode]
+
+
+def current_releases(store: GraphStore) -> DatasetOptions:
+    """``Store.query`` options reading the current releases: the default graph their union and
+    `GRAPH ?g` ranging over their graphs (and the catalog's). Readers that answer about "the"
+    vocabulary (the label index, checks, coverage, concept documents) query with these."""
+    current = default_dataset(store)
+    if current is None:
+        return {"use_default_graph_as_union": True}
+    return {"default_graph": list(current), "named_graphs": list(current)}
+
+
+def select_named(
+    store: GraphStore, name: str, *, every_release: bool = False, **bindings: NamedNode | Literal
+) -> QuerySolutions:
+    """Run a named SELECT over the current releases (:func:`current_releases`) with variables
+    bound by substitution; `every_release` reads the union of all graphs instead (every
+    release and the delta graphs)."""
+    options: DatasetOptions = (
+        {"use_default_graph_as_union": True} if every_release else current_releases(store)
+    )
     result = store.query(
         named_query(name),
-        use_default_graph_as_union=True,
         substitutions={Variable(k): v for k, v in bindings.items()},
+        **options,
     )
     assert isinstance(result, QuerySolutions)
     return result
