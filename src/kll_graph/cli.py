@@ -20,6 +20,9 @@ from kll_graph.build.pipeline import build as run_build
 from kll_graph.build.pipeline import ensure_built
 from kll_graph.build.summary import build_summary, graphs_table
 from kll_graph.changes import recheck
+from kll_graph.changes import report as change_report
+from kll_graph.changes.log import ChangeLog
+from kll_graph.changes.releases import releases
 from kll_graph.exceptions import ConfigError, KllError, MatcherError
 from kll_graph.mappings.checks import check_report
 from kll_graph.mappings.coverage import coverage, coverage_json, coverage_text
@@ -286,6 +289,45 @@ def info(ctx: click.Context, store: Path | None) -> None:
 
     settings = settings_from(ctx, store=store)
     click.echo(graphs_table(CurrentStore(settings.store).get()))
+
+
+@main.command(name="changes")
+@click.argument("source")
+@click.option("--from", "from_version", help="The older release (default: the newest pair's).")
+@click.option("--to", "to_version", help="The newer release (default: the newest pair's).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(change_report.FORMATS),
+    default="text",
+    show_default=True,
+)
+@click.option("--kind", help="Only changes of this kind (added, removed, relabelled, ...).")
+@click.option("--limit", type=int, default=50, show_default=True, help="Changes listed (text).")
+@store_option
+@click.pass_context
+def changes_command(
+    ctx: click.Context,
+    source: str,
+    from_version: str | None,
+    to_version: str | None,
+    fmt: str,
+    kind: str | None,
+    limit: int,
+    store: Path | None,
+) -> None:
+    """What changed between two releases of a source (computed at build time)."""
+    settings = settings_from(ctx, store=store)
+    served = CurrentStore(settings.store).get()
+    log = ChangeLog.load(served.path)
+    pair = change_report.find_pair(releases(served.manifest), log, source, from_version, to_version)
+    concepts, mappings_ = change_report.select(log, pair, change_report.check_kind(kind))
+    if fmt == "json":
+        click.echo(change_report.as_json(pair, concepts, mappings_))
+    elif fmt == "csv":
+        click.echo(change_report.as_csv(concepts, mappings_), nl=False)
+    else:
+        click.echo(change_report.as_text(pair, concepts, mappings_, limit or None))
 
 
 @main.command(name="check")

@@ -7,10 +7,15 @@ the build directory and records a summary. The packages know nothing of the buil
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 
 from kll_graph.build.context import BuildContext
+from kll_graph.changes.delta import write_delta
+from kll_graph.changes.diff import compare, not_compared
+from kll_graph.changes.log import CHANGES_FILE, ChangeLog
+from kll_graph.changes.releases import RELEASES_STEP, Release
 from kll_graph.exceptions import BuildError, QualityError
 from kll_graph.labels.compile import build_index
 from kll_graph.labels.layout import INDEX_FILE
@@ -123,5 +128,57 @@ def mapping_coverage(ctx: BuildContext) -> None:
     ctx.summary["coverage"] = {"file": COVERAGE_FILE}
 
 
-#: The steps, in order.
-BUILD_STEPS = (label_index, quality_checks, mapping_checks, mapping_coverage)
+def _configured_releases(ctx: BuildContext) -> dict[str, list[Release]]:
+    """The releases of each configured source with several, oldest first."""
+    records = ctx.summary.get(RELEASES_STEP, [])
+    configured = {(s.id, s.version) for s in ctx.plan.sources}
+    by_source: dict[str, list[Release]] = {}
+    for item in records:
+        if (item["source"], item["version"]) in configured:
+            release = Release(
+                source=item["source"],
+                version=item["version"],
+                graph=item["graph"],
+                current=item["current"],
+                date=item["date"],
+                triples=0,
+                checksum=item["checksum"],
+                lacks=tuple(item["lacks"]),
+                graphs=tuple(item["graphs"]),
+            )
+            by_source.setdefault(release.source, []).append(release)
+    return {source: found for source, found in by_source.items() if len(found) > 1}
+
+
+def change_log(ctx: BuildContext) -> None:
+    """Build step: compare consecutive releases of each source with several, save the change
+    log (`changes.json`) and write the delta graphs (insertions, deletions) of each pair."""
+    several = _configured_releases(ctx)
+    if not several:
+        return
+    importers = {s.id: s.importer for s in ctx.plan.sources}
+    started = time.perf_counter()
+    log = ChangeLog()
+    deltas: dict[str, list[int]] = {}
+    for source, found in several.items():
+        is_mapping = importers.get(source) in MAPPING_IMPORTERS
+        for older, newer in itertools.pairwise(found):
+            ctx.progress(f"comparing {source} {older.version} → {newer.version}")
+            pair, concepts, mappings = compare(ctx.store, older, newer, mappings=is_mapping)
+            log.extend(pair, concepts, mappings)
+            skip = not_compared(older, newer)[1]
+            inserted, deleted = write_delta(
+                ctx.store, ctx.settings.base_iri, older, newer, mappings=is_mapping, skip=skip
+            )
+            deltas[f"{source} {older.version}..{newer.version}"] = [inserted, deleted]
+    log.save(ctx.build_dir)
+    ctx.summary["changes"] = {
+        "file": CHANGES_FILE,
+        "pairs": {f"{p.source} {p.from_version}..{p.to_version}": p.counts for p in log.pairs()},
+        "delta_insertions_deletions": deltas,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+#: The steps, in order (the change log first: its delta graphs are in the store the checks see).
+BUILD_STEPS = (change_log, label_index, quality_checks, mapping_checks, mapping_coverage)
