@@ -144,7 +144,8 @@ def compare(cluster: Cluster, store: Path, clients: int, seconds: float) -> None
     finally:
         stop_process(bare)
     outcomes, took = load(cluster.url, clients, seconds, sparql_path, 3)
-    results["cluster"] = summary("cluster /sparql (2 replicas, safety)", outcomes, took)
+    via = "2 apps via 2 replicas" if cluster.use_backend else "2 apps on the store"
+    results["cluster"] = summary(f"cluster /sparql ({via})", outcomes, took)
     env = clean_env(query_timeout="10")
     with serving("serve", "--store", str(store), "--port", "0", env=env) as (_, url):
         outcomes, took = load(url, clients, seconds, sparql_path, 5)
