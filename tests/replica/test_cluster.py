@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.error import HTTPError
 from urllib.parse import urlencode, urlsplit
 from urllib.request import urlopen
 
@@ -109,3 +111,23 @@ def test_new_build_rolled_out_under_load(cluster: Cluster, store: Path) -> None:
     assert {o.build for o in outcomes if o.ended > switched + 0.5} == {new}
     assert cluster.current.build_id == new
     assert len(cluster.generations) == 1
+
+
+def test_service_through_the_cluster_makes_no_connection(cluster: Cluster) -> None:
+    """Through the public /sparql (the apps refuse it) and straight to the replica section (the
+    replicas cannot connect): a socket listening on loopback sees no connection either way."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(1)
+        port = listener.getsockname()[1]
+        query = urlencode(
+            {"query": f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/> {{ ?s ?p ?o }} }}"}
+        )
+        with pytest.raises(HTTPError) as refused:
+            urlopen(f"{cluster.url}/sparql?{query}", timeout=10)
+        assert refused.value.code == 400
+        with urlopen(f"{cluster.current.backend_url}?{query}", timeout=10) as response:
+            assert b"Permission denied" in response.read()
+        with pytest.raises(TimeoutError):
+            listener.accept()
