@@ -30,7 +30,7 @@ from granian.server import Server
 
 from kll_graph.exceptions import ConfigError
 from kll_graph.settings import Settings, declared, load_settings
-from kll_graph.web.app import create_app
+from kll_graph.web.app import build_source, create_app
 from kll_graph.web.front import Front
 
 #: Environment variable carrying the effective settings from `run` to the server processes.
@@ -75,10 +75,21 @@ def app() -> Front:
     )
 
 
+def check_backend(settings: Settings) -> None:
+    """Refuse to start on a remote backend the app could not serve: no dump directory, no
+    build's artifacts in it, or no replica answering with that build (the error says which)."""
+    source = build_source(settings)
+    close = getattr(source, "close", None)
+    if close is not None:
+        close()
+
+
 def run(settings: Settings, *, announce: Callable[[str], None]) -> None:
     """Listen on settings.host:settings.port (0 = a free port), announce the URL once the server
     answers, and serve until interrupted (SIGINT or SIGTERM)."""
 
+    if settings.backend:  # a wrong backend is said here, once, not by each server process dying
+        check_backend(settings)
     os.environ[SETTINGS_ENV] = export_settings(settings)
     # Fresh interpreters rather than forks: a fork copies whatever lock another thread of this
     # process holds at that moment (the announcer's import of a codec hung every server process

@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -385,3 +386,24 @@ def test_a_replica_of_another_build_is_kept_out(build_dir: Path, replicas: list[
         assert "19990101" in (states[0].error or "")
     finally:
         source.close()
+
+
+def test_serve_refuses_a_backend_it_cannot_serve(build_dir: Path, tmp_path: Path) -> None:
+    """`kll-graph serve --backend` says at once what is wrong, instead of starting server
+    processes that die: no dump directory, no artifacts in it, no replica of that build."""
+    dead = f"http://127.0.0.1:{free_port()}/query"
+    cases = [
+        (["--backend", dead], "backend_dump is not"),
+        (["--backend", dead, "--backend-dump", str(tmp_path)], "holds no build's artifacts"),
+        (["--backend", dead, "--backend-dump", str(build_dir)], "no backend replica serves"),
+    ]
+    for flags, message in cases:
+        done = subprocess.run(
+            [sys.executable, "-m", "kll_graph", "serve", "--port", "0", *flags],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=clean_env(store=str(tmp_path / "none")),
+        )
+        assert done.returncode != 0
+        assert message in done.stderr, done.stderr
