@@ -34,7 +34,7 @@ from kll_graph.sparql.formats import (
     write,
 )
 from kll_graph.sparql.lexer import inspect_query
-from kll_graph.sparql.query import QUERY_DIR, Dataset
+from kll_graph.sparql.query import QUERY_DIR, Dataset, default_dataset
 from kll_graph.sparql.remote import BYTES_PER_ROW, RemoteBuilds, RemoteStore, request_prologue
 from kll_graph.sparql.workers import QueryJob, WorkerPool
 from kll_graph.store import BuildSource, CurrentStore, ServedBuild
@@ -234,14 +234,19 @@ class SparqlService:
 
     def _forward(self, plan: QueryPlan, remote: RemoteStore) -> Iterable[bytes]:
         """A checked query sent on to a replica, with the dataset the embedded engine would use
-        (the union of the graphs unless the request or the query names graphs), our default
+        (the current releases' graphs, :func:`default_dataset`, kept per build, unless the
+        request or the query names graphs), our default
         prefixes, the query time limit (the client's read timeout and deadline) and a size
         bound of `max_results` rows' worth of bytes; the replica's answer is streamed."""
         dataset = plan.request.dataset
         params = [("default-graph-uri", g) for g in dataset.default_graphs]
         params += [("named-graph-uri", g) for g in dataset.named_graphs]
         if not params and not plan.has_dataset:
-            params.append(("union-default-graph", ""))
+            current = plan.served.memo("sparql.default_dataset", lambda: default_dataset(remote))
+            if current is None:  # the union of all graphs
+                params.append(("union-default-graph", ""))
+            else:  # the current releases' graphs
+                params += [("default-graph-uri", graph.value) for graph in current]
         return remote.forward(
             self._prologue + plan.request.query,
             params,
