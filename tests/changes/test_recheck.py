@@ -7,12 +7,14 @@ not listed. Expected values are read from the store here, not from the code unde
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from pyoxigraph import Literal, NamedNode
 
+from kll_graph.build.pipeline import build
 from kll_graph.changes import recheck
 from kll_graph.changes.served import served_releases
 from kll_graph.changes.versions import mapping_graphs
@@ -22,8 +24,9 @@ from kll_graph.mappings.sssom import MappingSet, iri_of
 from kll_graph.mappings.status import ASSERTED, row_status
 from kll_graph.namespaces import RDF, SKOS, graph_iri
 from kll_graph.review.queue import build_queue
-from kll_graph.settings import REPO_ROOT
+from kll_graph.settings import REPO_ROOT, load_settings
 from kll_graph.store import CurrentStore
+from tests.web.test_changes_api import CHEF, _make_newer
 
 OLDER = "http://data.jobtechdev.se/taxonomy/concept/6TQs_8i6_per"
 
@@ -175,3 +178,48 @@ def test_on_the_real_data_each_reason_holds_in_the_store(real_store: CurrentStor
         elif item.kind == "relabelled":
             assert labels and item.before not in labels, item
             assert (item.set, item.side) in by_key
+
+
+# --- where the change log covers the set's release ----------------------------------------------
+
+
+def test_the_change_log_speaks_where_it_covers_the_sets_release(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The sample's occupation table names ESCO 1.1.1; with a v1.2.0 made current in which the
+    occupation "chef" is relabelled, every curated mapping to chef is listed from the change
+    log (v1.1.1 → v1.2.0), with the label it had and has."""
+    root = tmp_path_factory.mktemp("recheck-log")
+    data = root / "data"
+    shutil.copytree(REPO_ROOT / "src" / "kll_graph" / "sample", data)
+    _make_newer(data)
+    config = (REPO_ROOT / "kll-graph.toml").read_text(encoding="utf-8")
+    older = 'version = "v1.1.1"\ncurrent = true\n'
+    assert older in config
+    config = config.replace(older, 'version = "v1.1.1"\n').replace(
+        'version = "v1.2.0"\n', 'version = "v1.2.0"\ncurrent = true\n'
+    )
+    (root / "kll-graph.toml").write_text(config, encoding="utf-8")
+    settings = load_settings(config_file=root / "kll-graph.toml", env={}).replace(
+        store=root / "store", data_dir=data
+    )
+    build(settings)
+    served = CurrentStore(settings.store).get()
+    found = recheck.served_recheck(served)
+    from_log = [r for r in found if r.evidence == "change log esco v1.1.1 → v1.2.0"]
+    chef_rows = {
+        (iri_of(row.get("subject_id"), mset.prefixes()), CHEF)
+        for mset in recheck.served_sets(served, served_releases(served))
+        for row in mset.mappings
+        if iri_of(row.get("object_id"), mset.prefixes()) == CHEF
+        and row_status(row) in ASSERTED
+        and not row.negated
+    }
+    assert chef_rows
+    relabelled = {
+        r.pair
+        for r in from_log
+        if r.concept == CHEF and (r.before, r.after) == ("chef", "head chef")
+    }
+    assert relabelled == chef_rows
+    assert all(r.side == "object" and r.since == "1.1.1" for r in from_log)
