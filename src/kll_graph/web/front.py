@@ -214,17 +214,22 @@ def _refuse(protocol: Any, exc: BodyError) -> None:
     protocol.response_bytes(exc.status, headers, body)
 
 
+def _latin1(text: str) -> str:
+    return text.encode("utf-8", "surrogateescape").decode("latin-1")
+
+
 def wsgi_environ(scope: Any, body: bytes) -> dict[str, Any]:
     """The WSGI environ of an RSGI request whose body has been read whole."""
     server_host, _, server_port = str(scope.server).rpartition(":")
     client_host, _, client_port = str(scope.client).rpartition(":")
-    # WSGI carries the (percent-decoded) path as the latin-1 reading of its UTF-8 bytes.
-    path = scope.path.encode("utf-8", "surrogateescape").decode("latin-1")
+    # WSGI carries the (percent-decoded) path and the query string as the latin-1 reading of
+    # their UTF-8 bytes; the query string matters for clients that send letters unencoded.
+    path = _latin1(scope.path)
     environ: dict[str, Any] = {
         "REQUEST_METHOD": scope.method,
         "SCRIPT_NAME": "",
         "PATH_INFO": path,
-        "QUERY_STRING": scope.query_string,
+        "QUERY_STRING": _latin1(scope.query_string),
         "SERVER_NAME": server_host,
         "SERVER_PORT": server_port,
         "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
