@@ -17,6 +17,10 @@ Two kinds of evidence, per side of a mapping:
   A move cannot be seen this way (the set records no broader concept), so it is only reported
   from the change log.
 
+Where the log covers the way, a concept the current release lacks or marks deprecated is still
+listed on the set's own record when the log names no such change (a table may name a concept
+its release never had).
+
 No HTTP, no files: the callers pass the sets, the current state of the concepts and the log.
 """
 
@@ -214,6 +218,10 @@ def recheck(
                 chain = _chain(releases, now.source, since) if now.source and since else None
                 if log is not None and chain is not None and now.source is not None:
                     reasons = _from_log(log, concept, now.source, chain)
+                    logged = {kind for kind, *_rest in reasons}
+                    reasons += [  # gone or deprecated now, whatever the log compared
+                        r for r in _from_set(now, "") if r[0] not in logged
+                    ]
                 else:
                     reasons = _from_set(now, row.get(label_slot))
                 out += [
