@@ -23,6 +23,7 @@ import os
 import statistics
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -134,12 +135,15 @@ def main() -> None:
             for name, (url, paths, _count) in targets.items():
                 outcomes = measure(url, paths, args.clients, args.seconds)
                 results[name].append(summary(outcomes, args.seconds))
+                bad = Counter((o.status, o.error) for o in outcomes if o.status != 200)
+                if bad:
+                    print(f"  {name}: failed requests {bad.most_common(3)}")
             print(f"round {round_ + 1}/{args.rounds} done; load average {os.getloadavg()[0]:.1f}")
     print(
         f"\nbuild {build.name}; {args.clients} clients; {args.rounds} rounds of {args.seconds:g} s"
         " per target (medians over rounds); light uncached SPARQL (unique texts, caches off)"
     )
-    bare_rps = statistics.median(r[2] for r in results["bare"])
+    bare_rps = statistics.median(r[2] for r in results["bare"]) or float("nan")
     print(
         f"{'target':<8} {'requests':>9} {'errors':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
         f" {'x bare':>7} {'x bare per replica':>19}"

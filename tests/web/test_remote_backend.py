@@ -13,6 +13,7 @@ import concurrent.futures
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -386,6 +387,67 @@ def test_a_replica_of_another_build_is_kept_out(build_dir: Path, replicas: list[
         assert "19990101" in (states[0].error or "")
     finally:
         source.close()
+
+
+class BreakingEndpoint:
+    """An HTTP endpoint on loopback that answers 200 and breaks off after a few bytes, as a
+    replica does when it dies part way through an answer."""
+
+    def __init__(self) -> None:
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen()
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/query"
+        self.served = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                connection.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+                    b'Content-Length: 5000\r\n\r\n{"head":{"vars":["n"]},"res'
+                )
+                self.served += 1
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_an_answer_broken_off_is_asked_again_elsewhere(
+    build_dir: Path, replicas: list[Replica]
+) -> None:
+    """A replica that breaks off an answer before any of it went to the client is taken out,
+    and the query answered by the next replica: the caller sees a whole, right answer."""
+    breaking = BreakingEndpoint()
+    source = RemoteBuilds([breaking.url, replicas[0].url], build_dir, timeout=10)
+    try:
+        store = source.remote
+        for n in range(4):  # round-robin: some of these go to the breaking endpoint first
+            result = store.query(
+                f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o FILTER(?o != {n}) }}",
+                use_default_graph_as_union=True,
+            )
+            assert int(next(iter(result))["n"].value) > 1000
+        forwarded = b"".join(
+            store.forward(
+                "ASK { ?s ?p ?o }",
+                [("union-default-graph", "")],
+                "application/sparql-results+json",
+                max_bytes=1 << 20,
+            )
+        )
+        assert b"true" in forwarded
+        assert breaking.served >= 1
+        assert source.pool.states[breaking.url].healthy is False
+    finally:
+        source.close()
+        breaking.close()
 
 
 def test_serve_refuses_a_backend_it_cannot_serve(build_dir: Path, tmp_path: Path) -> None:

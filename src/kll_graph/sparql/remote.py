@@ -45,6 +45,7 @@ from pyoxigraph import (
     parse_query_results,
 )
 from urllib3 import BaseHTTPResponse as _Response
+from urllib3.exceptions import ProtocolError, ReadTimeoutError, SSLError
 
 from kll_graph.exceptions import (
     BackendUnavailableError,
@@ -71,6 +72,9 @@ N_TRIPLES = "application/n-triples"
 FORM = "application/x-www-form-urlencoded"
 #: Bytes read from a replica at a time while streaming an answer.
 CHUNK_BYTES = 64 * 1024
+#: Bytes of a forwarded answer read before any is passed on: a replica that fails before then
+#: is replaced by another without the client knowing (most light answers fit).
+FIRST_BYTES = 256 * 1024
 #: Bytes allowed per result row when a forwarded answer is bounded (`max_results` rows).
 BYTES_PER_ROW = 1024
 #: Memory kept for the answers to the app's own queries (per process), and the largest one kept.
@@ -162,15 +166,42 @@ class RemoteStore:
         kept = self.answers.get(key)
         if kept is not None:
             return kept
-        url, response = self.request(text, params, accept)
-        complete = False
-        try:
-            body = _checked(url, response).read()
-            complete = True
-        finally:
-            _finish(response, complete=complete)
+        _url, response, body = self.begin(text, params, accept, limit=None)
+        _finish(response, complete=True)
         self.answers.put(key, body, len(body))
         return body
+
+    def begin(
+        self, text: str, params: Sequence[tuple[str, str]], accept: str, *, limit: int | None
+    ) -> tuple[str, _Response, bytes]:
+        """Send a query and read the start of its answer (`limit` bytes, or all of it). The
+        client has seen nothing yet, so a replica that breaks off here (it died, its connection
+        was reset) is taken out and the query sent to the next one: a light answer, read whole
+        here, never fails because one replica did."""
+        failed: list[str] = []
+        for _attempt in self.pool.urls:
+            url, response = self.request(text, params, accept)
+            try:
+                _checked(url, response)
+                start = response.read() if limit is None else response.read(limit)
+            except (ProtocolError, SSLError) as exc:
+                _finish(response, complete=False)
+                self.pool.mark_down(url, f"answer broken off: {exc}")
+                failed.append(url)
+                continue
+            except ReadTimeoutError:
+                _finish(response, complete=False)
+                raise QueryTimeoutError(
+                    f"the query ran longer than the limit of {self.timeout:g} s and was stopped; "
+                    "narrow it (fewer patterns, a LIMIT) and try again"
+                ) from None
+            except BaseException:
+                _finish(response, complete=False)
+                raise
+            return url, response, start
+        raise BackendUnavailableError(
+            f"every replica broke off its answer ({', '.join(failed)}); try again shortly"
+        )
 
     def request(
         self, text: str, params: Sequence[tuple[str, str]], accept: str
@@ -185,13 +216,11 @@ class RemoteStore:
         """A user query's answer as the replica writes it, in chunks, stopped past `max_bytes`
         or past the time limit (an error the client sees as a cut response)."""
         started = time.monotonic()
-        url, response = self.request(text, params, accept)
-        try:
-            _checked(url, response)
-        except BaseException:
+        _url, response, start = self.begin(text, params, accept, limit=FIRST_BYTES)
+        if len(start) > max_bytes:
             _finish(response, complete=False)
-            raise
-        return _stream(response, max_bytes, started + self.timeout, self.timeout)
+            raise QueryFailedError(f"the answer passed {max_bytes:,} bytes; add a LIMIT")
+        return _stream(response, start, max_bytes, started + self.timeout, self.timeout)
 
     def replicas(self) -> list[ReplicaState]:
         return [self.pool.states[u] for u in self.pool.urls]
@@ -210,11 +239,13 @@ def _checked(url: str, response: _Response) -> _Response:
 
 
 def _stream(
-    response: _Response, max_bytes: int, deadline: float, timeout: float
+    response: _Response, start: bytes, max_bytes: int, deadline: float, timeout: float
 ) -> Iterator[bytes]:
-    sent = 0
+    sent = len(start)
     complete = False
     try:
+        if start:
+            yield start
         while True:
             chunk = response.read(CHUNK_BYTES, decode_content=True)
             if not chunk:
