@@ -393,7 +393,11 @@ class BreakingEndpoint:
     """An HTTP endpoint on loopback that answers 200 and breaks off after a few bytes, as a
     replica does when it dies part way through an answer."""
 
-    def __init__(self) -> None:
+    def __init__(self, reply: bytes | None = None) -> None:
+        self.reply = reply or (
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+            b'Content-Length: 5000\r\n\r\n{"head":{"vars":["n"]},"res'
+        )
         self.listener = socket.socket()
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen()
@@ -409,22 +413,33 @@ class BreakingEndpoint:
                 return
             with connection:
                 connection.recv(65536)
-                connection.sendall(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
-                    b'Content-Length: 5000\r\n\r\n{"head":{"vars":["n"]},"res'
-                )
+                connection.sendall(self.reply)
                 self.served += 1
 
     def close(self) -> None:
         self.listener.close()
 
 
+SERVER_ERROR = b"Resource temporarily unavailable (os error 11)"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        None,
+        b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
+        + f"Content-Length: {len(SERVER_ERROR)}\r\n\r\n".encode()
+        + SERVER_ERROR,
+    ],
+    ids=["broken off", "server error"],
+)
 def test_an_answer_broken_off_is_asked_again_elsewhere(
-    build_dir: Path, replicas: list[Replica]
+    build_dir: Path, replicas: list[Replica], reply: bytes | None
 ) -> None:
-    """A replica that breaks off an answer before any of it went to the client is taken out,
-    and the query answered by the next replica: the caller sees a whole, right answer."""
-    breaking = BreakingEndpoint()
+    """A replica that breaks off an answer before any of it went to the client (or answers
+    with a server error of its own) is passed over, and the query answered by the next
+    replica: the caller sees a whole, right answer."""
+    breaking = BreakingEndpoint(reply)
     source = RemoteBuilds([breaking.url, replicas[0].url], build_dir, timeout=10)
     try:
         store = source.remote
@@ -444,7 +459,8 @@ def test_an_answer_broken_off_is_asked_again_elsewhere(
         )
         assert b"true" in forwarded
         assert breaking.served >= 1
-        assert source.pool.states[breaking.url].healthy is False
+        if reply is None:
+            assert source.pool.states[breaking.url].healthy is False
     finally:
         source.close()
         breaking.close()

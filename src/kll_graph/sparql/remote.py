@@ -176,14 +176,20 @@ class RemoteStore:
     ) -> tuple[str, _Response, bytes]:
         """Send a query and read the start of its answer (`limit` bytes, or all of it). The
         client has seen nothing yet, so a replica that breaks off here (it died, its connection
-        was reset) is taken out and the query sent to the next one: a light answer, read whole
-        here, never fails because one replica did."""
+        was reset) is taken out and the query sent to the next one, and one that answers with a
+        server error of its own (not a query error, not its time limit) is passed over: a light
+        answer, read whole here, never fails because one replica did."""
         failed: list[str] = []
+        last: ReplicaFailedError | None = None
         for _attempt in self.pool.urls:
             url, response = self.request(text, params, accept)
             try:
                 _checked(url, response)
                 start = response.read() if limit is None else response.read(limit)
+            except ReplicaFailedError as exc:  # not marked out: the next probe decides
+                _finish(response, complete=False)
+                last = exc
+                continue
             except (ProtocolError, SSLError) as exc:
                 _finish(response, complete=False)
                 self.pool.mark_down(url, f"answer broken off: {exc}")
@@ -199,8 +205,12 @@ class RemoteStore:
                 _finish(response, complete=False)
                 raise
             return url, response, start
+        if last is not None and not failed:
+            raise last
         raise BackendUnavailableError(
-            f"every replica broke off its answer ({', '.join(failed)}); try again shortly"
+            f"no replica gave a whole answer (broken off by {', '.join(failed)}"
+            + (f"; {last}" if last is not None else "")
+            + "); try again shortly"
         )
 
     def request(
@@ -235,7 +245,12 @@ def _checked(url: str, response: _Response) -> _Response:
         raise QueryError(f"SPARQL error: {message}")
     if response.status >= 500 and "timeout" in message.lower():
         raise QueryTimeoutError(f"the query ran past the backend's time limit: {message}")
-    raise QueryFailedError(f"the SPARQL backend {url} answered {response.status}: {message}")
+    raise ReplicaFailedError(f"the SPARQL backend {url} answered {response.status}: {message}")
+
+
+class ReplicaFailedError(QueryFailedError):
+    """A replica answered with a server error that is not the query's fault nor its time limit
+    (e.g. it could not start a thread): another replica may well answer."""
 
 
 def _stream(
