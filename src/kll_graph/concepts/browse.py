@@ -306,6 +306,24 @@ def _relabel_facets(index: LabelIndex, facets: dict[str, Any], lang: str) -> dic
 # --- the concept page -------------------------------------------------------------------------
 
 
+def successor(served: ServedBuild, uri: str) -> str | None:
+    """Where the page of a deprecated concept sends a reader: the one current concept that
+    replaces it (through a chain of replacements). None for a concept that is not deprecated, or
+    whose replacements are none, several or end in a cycle: its own page says what is known."""
+    index = index_for(served)
+    number = index.position.get(uri)
+    if number is None or not index.concept_deprecated[number]:
+        return None
+    found = index.successors(number)
+    return index.uris[found[0]] if len(found) == 1 else None
+
+
+def replaced_brief(served: ServedBuild, old: str, uri: str, lang: str) -> dict[str, Any] | None:
+    """The deprecated concept a reader was sent from, as a link, when it really is replaced by
+    `uri` (a `replaced=` parameter that says otherwise is ignored)."""
+    return index_for(served).brief(old, lang) if successor(served, old) == uri else None
+
+
 def concept_page(
     served: ServedBuild, uri: str, lang: str, pages: Mapping[str, int] | None = None
 ) -> dict[str, Any]:

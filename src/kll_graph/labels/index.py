@@ -684,6 +684,27 @@ class LabelIndex:
                 )
         return out
 
+    def successors(self, concept: int, max_hops: int = 5) -> list[int]:
+        """The current concepts replacing a deprecated one, following replacements that were
+        themselves replaced (at most `max_hops` steps; a cycle ends the walk). Shared by the
+        reconciliation service and the concept pages, so both send a reader to the same place."""
+        found: list[int] = []
+        seen = {concept}
+        step = [concept]
+        for _ in range(max_hops):
+            following: list[int] = []
+            for old in step:
+                for uri in self.replaced_by.get(old, []):
+                    new = self.position.get(uri)
+                    if new is None or new in seen:
+                        continue
+                    seen.add(new)
+                    (following if self.concept_deprecated[new] else found).append(new)
+            if not following:
+                break
+            step = following
+        return found
+
     def brief(self, uri: str, lang: str | None) -> dict[str, Any]:
         """A linked concept as results show it: URI, label, type, scheme (None when unknown)."""
         concept = self.position.get(uri)

@@ -276,28 +276,8 @@ class Reconciler:
         return out
 
     def successors(self, concept: int) -> list[int]:
-        """The current concepts replacing a deprecated one, following replacements that were
-        themselves replaced (at most :data:`MAX_HOPS` steps; a cycle ends the walk)."""
-        index = self.index
-        found: list[int] = []
-        seen = {concept}
-        step = [concept]
-        for _ in range(MAX_HOPS):
-            following = []
-            for old in step:
-                for uri in index.replaced_by.get(old, []):
-                    new = index.position.get(uri)
-                    if new is None or new in seen:
-                        continue
-                    seen.add(new)
-                    if index.concept_deprecated[new]:
-                        following.append(new)
-                    else:
-                        found.append(new)
-            if not following:
-                break
-            step = following
-        return found
+        """The current concepts replacing a deprecated one (at most :data:`MAX_HOPS` steps)."""
+        return self.index.successors(concept, MAX_HOPS)
 
     def _deprecated_labels(
         self, raw: str, covers: frozenset[int], typed: bool, fallback: bool, lang: str

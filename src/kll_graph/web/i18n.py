@@ -212,6 +212,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "concept.older_release": {"sv": "äldre utgåva", "en": "older release"},
     "concept.last_seen": {"sv": "Senast sett i", "en": "Last seen in"},
     "concept.replaced_by": {"sv": "Ersatt av", "en": "Replaced by"},
+    "concept.came_from": {"sv": "Du följde en länk till", "en": "You followed a link to"},
+    "concept.came_from_replaced": {
+        "sv": "Det begreppet är utgånget, och det här begreppet ersätter det.",
+        "en": "That concept is deprecated, and this concept replaces it.",
+    },
     "concept.replaces": {"sv": "Ersätter", "en": "Replaces"},
     "concept.jobtech_id": {"sv": "JobTech-id", "en": "JobTech id"},
     "concept.legacy_ids": {"sv": "Äldre AMS-id", "en": "Legacy AMS ids"},

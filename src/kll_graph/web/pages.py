@@ -90,6 +90,19 @@ def _etag(served: ServedBuild, *parts: str) -> str:
     return sha256_hex(text.encode())[:20]
 
 
+def _replacement_redirect(served: ServedBuild, uri: str, version: str | None) -> Response | None:
+    """A deprecated concept's page sends readers on to the concept that replaces it, saying
+    where they came from; `redirect=false` (our own links to deprecated concepts carry it) and a
+    `version=` view show the deprecated concept itself."""
+    if version or not bool_param("redirect", True):
+        return None
+    target = browse.successor(served, uri)
+    if target is None:
+        return None
+    location = _url("/page", uri=target, replaced=uri, lang=text_param("lang"))
+    return Response(status=303, headers={"Location": location, "Cache-Control": "no-cache"})
+
+
 def _url(path: str, **params: Any) -> str:
     """A local URL with query parameters (None values left out)."""
     pairs = [(k, v) for k, v in params.items() if v is not None and v != ""]
@@ -400,6 +413,9 @@ def blueprint(app: Flask) -> Blueprint:
         pages = {name: page_param(f"{name}_page") for name in browse.PAGED_LISTS}
         uri = concepts.parse_uri(text_param("uri", "")).value
         version = text_param("version")
+        moved = _replacement_redirect(served, uri, version)
+        if moved is not None:
+            return moved
         graphs = versions.release_graphs(served, uri, version) if version else []
         query = request.query_string.decode()
         validator = _concept_validator(
@@ -413,9 +429,16 @@ def blueprint(app: Flask) -> Blueprint:
         if version:
             view["doc"] = versions.concept_as_of(served, uri, version, lang)
             view["label_in_lang"] = lang in view["doc"]["prefLabel"]
+        replaced = text_param("replaced")
+        came_from = (
+            browse.replaced_brief(served, concepts.parse_uri(replaced).value, uri, lang)
+            if replaced
+            else None
+        )
         return _page_response(
             "concept.html",
             validator=validator,
+            came_from=came_from,
             history=history,
             view=view,
             c=view["doc"],
