@@ -51,7 +51,7 @@ def test_source_entries_are_validated(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"unknown key\(s\) paht"):
         text = '[[sources]]\nid = "a"\nimporter = "rdf"\npaht = "x"\n'
         load_settings(config_file=write(tmp_path, text), env={})
-    with pytest.raises(ConfigError, match="source .a. lists one version twice"):
+    with pytest.raises(ConfigError, match=r"source .a. lists one version twice"):
         one = '[[sources]]\nid = "a"\nimporter = "rdf"\npath = "x"\n'
         load_settings(config_file=write(tmp_path, one + one), env={})
 
