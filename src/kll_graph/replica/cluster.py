@@ -32,7 +32,7 @@ from string import Template
 
 from kll_graph.exceptions import ReplicaError
 from kll_graph.replica.dump import DumpManifest, write_dump
-from kll_graph.replica.launch import spawn_replica, wait_until_answering
+from kll_graph.replica.launch import spawn_replica, wait_for_url, wait_until_answering
 from kll_graph.replica.load import load_dump
 from kll_graph.sparql.query import named_query
 from kll_graph.store import StoreLayout
@@ -154,7 +154,7 @@ class Cluster:
                 self._start_haproxy()
             else:
                 self._reload_haproxy()
-            wait_until_answering_http(f"{self.url}/-/health", 30)
+            wait_for_url(f"{self.url}/-/health", 30)
             self._save_state()
         except BaseException:
             self.stop()
@@ -276,7 +276,7 @@ class Cluster:
             proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
         part = Part("app", f"app{number}_{generation.tag}", port, proc)
         try:
-            wait_until_answering_http(f"http://{part.address}/-/health", 120, proc)
+            wait_for_url(f"http://{part.address}/-/health", 120, proc)
         except BaseException:
             stop_process(proc)
             raise
@@ -362,21 +362,3 @@ class Cluster:
             ],
         }
         (self.work / "cluster.json").write_text(json.dumps(state, indent=2), encoding="utf-8")
-
-
-def wait_until_answering_http(
-    url: str, wait: float, proc: subprocess.Popen[bytes] | None = None
-) -> None:
-    """Return when GET `url` answers 200; ReplicaError if `proc` exits or time runs out."""
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise ReplicaError(f"{url}: the process exited ({proc.returncode}); see its log")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise ReplicaError(f"{url} did not answer within {wait:g} s")

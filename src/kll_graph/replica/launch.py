@@ -82,17 +82,31 @@ def wait_until_answering(
 ) -> None:
     """Return when `endpoint` answers a SPARQL ASK; ReplicaError if `proc` exits or `wait`
     seconds pass first."""
-    deadline = time.monotonic() + wait
     url = f"{endpoint}?{urllib.parse.urlencode({'query': READY_QUERY})}"
+    wait_for_url(url, wait, proc, log, interval=0.05)
+
+
+def wait_for_url(
+    url: str,
+    wait: float,
+    proc: subprocess.Popen[bytes] | None = None,
+    log: Path | None = None,
+    *,
+    interval: float = 0.1,
+) -> None:
+    """Return when GET `url` answers 200; ReplicaError (with the end of `log`) if `proc` exits,
+    or when `wait` seconds pass first. Replicas, app processes and health checks all start this
+    way, so a part that cannot start says why instead of hanging the cluster."""
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            err = log.read_text(errors="replace").strip()[-500:] if log else ""
-            raise ReplicaError(f"the replica exited ({proc.returncode}): {err}")
+            err = log.read_text(errors="replace").strip()[-500:] if log else "see its log"
+            raise ReplicaError(f"{url}: the process exited ({proc.returncode}): {err}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             pass
-        time.sleep(0.05)
-    raise ReplicaError(f"{endpoint} did not answer within {wait:g} s")
+        time.sleep(interval)
+    raise ReplicaError(f"{url} did not answer within {wait:g} s")
