@@ -82,8 +82,8 @@ def official_truth(settings: Settings, vocabularies: Vocabularies) -> Truth:
     isco_of |= {c.iri: c.isco for c in vocabularies.targets[ISCO]}
     reached: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for source in plan.sources:
-        if source.importer != TABLE_IMPORTER:
-            continue
+        if source.importer != TABLE_IMPORTER or not source.current:
+            continue  # an older release of a table is history, not the reference
         mset, _table = table_set(source, source.resolve(plan.data_dir), settings.base_iri)
         prefixes = mset.prefixes()
         for mapping in mset.mappings:
