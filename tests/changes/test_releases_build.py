@@ -22,12 +22,14 @@ from kll_graph.exceptions import ConfigError
 from kll_graph.labels.lookup import autocomplete, index_for
 from kll_graph.settings import SAMPLE_DIR, read_config
 from kll_graph.sparql.query import Dataset, execute
+from kll_graph.sparql.service import service_description
 from kll_graph.store import CurrentStore, ServedBuild
 
 OCC = "http://data.europa.eu/esco/occupation/"
 CHEF = OCC + "1009be17-7efd-45f1-a033-566bf179c588"
 NEW = OCC + "00000000-0000-4000-8000-000000000001"
 ESCO_ENTRY = 'id = "esco"\nimporter = "esco"\n'
+SD = "http://www.w3.org/ns/sparql-service-description#"
 
 
 def _second_release(data: Path) -> tuple[str, str]:
@@ -109,6 +111,25 @@ def test_default_graph_is_the_current_release(built: tuple[Path, ServedBuild, st
     assert _labels(served, pref, Dataset(default_graphs=(new_graph,))) == {"head chef"}
     ask = execute(served.store, f"ASK {{ <{NEW}> ?p ?o }}")
     assert isinstance(ask, QueryBoolean) and not ask
+
+
+def test_service_description_does_not_claim_the_union(
+    built: tuple[Path, ServedBuild, str],
+) -> None:
+    """With an older release left out of the default graph, the service description neither
+    claims sd:UnionDefaultGraph nor counts the older release's triples in the default graph."""
+    _, served, _ = built
+    triples = service_description("http://localhost/sparql", served)
+    features = {t.object.value for t in triples if t.predicate.value == SD + "feature"}
+    assert SD + "UnionDefaultGraph" not in features
+    default = next(t.object for t in triples if t.predicate.value == SD + "defaultGraph")
+    size = next(
+        int(t.object.value)
+        for t in triples
+        if t.subject == default and t.predicate.value.endswith("#triples")
+    )
+    older = next(r for r in releases(served.manifest) if not r.current and r.source == "esco")
+    assert 0 < size <= served.manifest.triples - older.triples
 
 
 def test_label_index_holds_the_current_release_only(built: tuple[Path, ServedBuild, str]) -> None:

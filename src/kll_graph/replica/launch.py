@@ -3,7 +3,8 @@
 `kll-graph replica serve` becomes the engine: it checks the location, installs the outbound
 filter (:mod:`kll_graph.replica.sandbox`) in its own process and execs the server, so the server
 is the process a supervisor (systemd, the cluster script) started and signals reach it directly.
-The SPARQL default graph is the union of all graphs, as on the embedded endpoint, and
+A query that names no graph sees the union of all graphs (the app processes name the current
+releases' graphs in each request, so the endpoint they serve matches the embedded one), and
 `--timeout-s` stops a query that runs too long (the engine checks it as it reads quads).
 """
 

@@ -284,9 +284,15 @@ DESCRIPTION_TYPES = offered_media_types("graph")
 def service_description(endpoint: str, served: ServedBuild) -> list[Triple]:
     """A SPARQL 1.1 Service Description of the endpoint and the dataset it serves.
 
-    The default dataset lists every graph of the build as a named graph and says the default
-    graph is their union (sd:UnionDefaultGraph).
+    The default dataset lists every graph of the build as a named graph. The default graph is
+    their union (sd:UnionDefaultGraph) unless older releases or change graphs are left out of it;
+    then the feature is not claimed and its size counts only the graphs it holds.
     """
+    current = served.memo("sparql.default_dataset", lambda: default_dataset(served.store))
+    default_triples = served.manifest.triples
+    if current is not None:
+        held = {graph.value for graph in current}
+        default_triples = sum(g.triples for g in served.manifest.graphs if g.iri in held)
     service = NamedNode(endpoint)
     dataset = BlankNode()
     default_graph = BlankNode()
@@ -294,15 +300,16 @@ def service_description(endpoint: str, served: ServedBuild) -> list[Triple]:
         Triple(service, RDF.type, SD.Service),
         Triple(service, SD.endpoint, service),
         Triple(service, SD.supportedLanguage, SD.SPARQL11Query),
-        Triple(service, SD.feature, SD.UnionDefaultGraph),
         Triple(service, SD.defaultEntailmentRegime, NamedNode(_SIMPLE_ENTAILMENT)),
         Triple(service, SD.defaultDataset, dataset),
         Triple(dataset, RDF.type, SD.Dataset),
         Triple(dataset, DCT.identifier, Literal(served.build_id)),
         Triple(dataset, SD.defaultGraph, default_graph),
         Triple(default_graph, RDF.type, SD.Graph),
-        Triple(default_graph, VOID.triples, _integer(served.manifest.triples)),
+        Triple(default_graph, VOID.triples, _integer(default_triples)),
     ]
+    if current is None:
+        triples.append(Triple(service, SD.feature, SD.UnionDefaultGraph))
     triples += [
         Triple(service, SD.resultFormat, NamedNode(_FORMATS_NS + f)) for f in _RESULT_FORMATS
     ]
