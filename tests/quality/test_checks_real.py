@@ -7,6 +7,7 @@ import pytest
 from pyoxigraph import QuerySolutions
 
 from kll_graph.quality import QualityReport, format_text, read_report, registered_checks
+from kll_graph.sparql.query import current_releases
 from kll_graph.store import CurrentStore, ServedBuild
 
 pytestmark = pytest.mark.realdata
@@ -30,7 +31,9 @@ def checked(real_store: CurrentStore) -> tuple[ServedBuild, QualityReport]:
 
 
 def count(served: ServedBuild, query: str) -> int:
-    result = served.store.query(query, use_default_graph_as_union=True)
+    """A count over what the checks read: the current releases (older releases loaded beside
+    them, and the change graphs, are history, not the vocabulary checked)."""
+    result = served.store.query(query, **current_releases(served.store))
     assert isinstance(result, QuerySolutions)
     return int(next(iter(result))["n"].value)
 

@@ -29,7 +29,7 @@ from kll_graph.web.params import (
 )
 from tests.labels.test_labels import DATAKONSULT, fixture_build
 
-HIT = re.compile(r'<div class="hit-head"><a href="/page\?uri=([^"]+)"')
+HIT = re.compile(r'<div class="hit-head"><a href="/page\?uri=([^"&]+)')
 MESSAGE = re.compile(r'<p class="message">(.*?)</p>', re.S)
 BROWSER = {"Accept": "text/html", "Accept-Language": "sv"}
 

@@ -207,7 +207,12 @@ PATHS: dict[str, Any] = {
             "changed), notation or definition changed; per mapping added, removed or relation "
             "changed. Concept changes first, then mapping changes; paged.",
             "parameters": [
-                _query("source", "A source id with several releases.", STRING, required=True),
+                _query(
+                    "source",
+                    "A source id with several releases.",
+                    {**STRING, "minLength": 1},
+                    required=True,
+                ),
                 _query("from", "The older release (default: of the newest pair).", STRING),
                 _query("to", "The newer release (default: of the newest pair).", STRING),
                 _query(
