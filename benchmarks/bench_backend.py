@@ -29,11 +29,10 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from kll_graph.replica.launch import serve_argv
 from kll_graph.replica.traffic import Outcome, Traffic, failures, percentile, sparql_path
 from kll_graph.store import OXIGRAPH_DIR, StoreLayout
 from kll_graph.testing import clean_env, free_port, serving
-
-OXIGRAPH = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "oxigraph"
 
 
 @contextmanager
@@ -41,17 +40,7 @@ def replica(location: Path, timeout_s: int) -> Iterator[str]:
     """A bare replica on a free port: its query endpoint URL."""
     port = free_port()
     proc = subprocess.Popen(
-        [
-            str(OXIGRAPH),
-            "serve-read-only",
-            "--location",
-            str(location),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--union-default-graph",
-            "--timeout-s",
-            str(timeout_s),
-        ],
+        serve_argv(location, f"127.0.0.1:{port}", timeout_s),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -29,8 +29,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from kll_graph.replica.cluster import Cluster, free_port, stop_process
-from kll_graph.replica.launch import wait_until_answering
-from kll_graph.replica.load import oxigraph_binary
+from kll_graph.replica.launch import serve_argv, wait_until_answering
 from kll_graph.replica.traffic import (
     Outcome,
     Traffic,
@@ -121,17 +120,7 @@ def compare(cluster: Cluster, store: Path, clients: int, seconds: float) -> None
     location = cluster.work / "replicas" / cluster.current.build_id
     port = free_port()
     bare = subprocess.Popen(
-        [
-            str(oxigraph_binary()),
-            "serve-read-only",
-            "--location",
-            str(location),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--union-default-graph",
-            "--timeout-s",
-            "10",
-        ],
+        serve_argv(location, f"127.0.0.1:{port}", 10),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -10,13 +10,13 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from kll_graph.replica.cluster import free_port as free_port  # the tests' free ports too
 from kll_graph.settings import REPO_ROOT, Settings, load_settings
 from kll_graph.store import BuildSource
 from kll_graph.web.app import create_app
@@ -40,12 +40,6 @@ def make_settings(store: Path, data_dir: Path | None = None, **changes: object) 
     """The repository's configuration with the store (and data dir) pointed elsewhere."""
     settings = load_settings(config_file=REPO_ROOT / "kll-graph.toml", env={})
     return settings.replace(store=store, data_dir=data_dir or store / "no-data", **changes)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class LiveServer:
