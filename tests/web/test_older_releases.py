@@ -11,6 +11,7 @@ from urllib.parse import quote
 import requests
 from pyoxigraph import Literal, NamedNode
 
+from kll_graph.importers.jobtech import scheme_iri
 from kll_graph.labels.layout import PREF
 from kll_graph.labels.lookup import index_for
 from kll_graph.namespaces import SKOS, graph_iri, kll
@@ -26,19 +27,32 @@ OLDER_LABEL = "Enhetschef inom social omsorg/Föreståndare inom social omsorg"
 NURSE = JT + "bXNH_MNX_dUR"
 
 
-def test_the_dump_graph_gives_label_type_and_last_release(sample_store: CurrentStore) -> None:
+def test_the_dump_gives_type_and_the_newer_table_label_and_last_release(
+    sample_store: CurrentStore,
+) -> None:
+    """The 2020 dump and the occupation table of taxonomy v18 both name the concept: the dump
+    (the only source that states types) gives its type and legacy id; the table, the newer
+    release, gives the label and is the release `kll:lastSeenIn` names, each in its own graph,
+    and the default graph states the label once."""
     served = sample_store.get()
     base = served.manifest.base_iri
     k = kll(base)
     dump = graph_iri(base, "jobtech-legacy", "2020-06-24")
+    table = graph_iri(base, "se-occupations-esco", "taxonomy-v18-esco-v1.1.1")
     node = NamedNode(OLDER)
-    in_dump = {(q.predicate.value, q.object.value) for q in served.store.quads_for_pattern(
-        node, None, None, dump
-    )}  # fmt: skip
-    assert (SKOS.prefLabel.value, OLDER_LABEL) in in_dump
-    assert (k.conceptType.value, "occupation-name") in in_dump
-    assert (k.lastSeenIn.value, dump.value) in in_dump
-    assert (k.legacyAmsId.value, "6521") in in_dump
+
+    def stated(graph: NamedNode) -> set[tuple[str, str]]:
+        quads = served.store.quads_for_pattern(node, None, None, graph)
+        return {(q.predicate.value, q.object.value) for q in quads}
+
+    assert (k.conceptType.value, "occupation-name") in stated(dump)
+    assert (k.legacyAmsId.value, "6521") in stated(dump)
+    assert (SKOS.prefLabel.value, OLDER_LABEL) in stated(table)
+    assert (k.lastSeenIn.value, table.value) in stated(table)
+    assert {q.graph_name for q in served.store.quads_for_pattern(node, SKOS.prefLabel, None)} == {
+        table
+    }
+    assert {q.object for q in served.store.quads_for_pattern(node, k.lastSeenIn, None)} == {table}
     # current concepts are not marked, and the older one is no top concept of today's scheme
     assert not list(served.store.quads_for_pattern(NamedNode(NURSE), k.lastSeenIn, None))
     assert not list(served.store.quads_for_pattern(node, SKOS.topConceptOf, None))
@@ -70,8 +84,8 @@ def test_resolve_by_legacy_id_and_by_label(sample_server: LiveServer) -> None:
     assert [t["matched"]["kind"] for t in tops] == ["legacyId", "prefLabel", "id"]
     assert all(t["not_current"] for t in tops)
     assert tops[0]["label"] == OLDER_LABEL
-    assert tops[0]["last_seen"]["source"] == "jobtech-legacy"
-    assert tops[0]["last_seen"]["version"] == "2020-06-24"
+    assert tops[0]["last_seen"]["source"] == "se-occupations-esco"
+    assert tops[0]["last_seen"]["version"] == "taxonomy-v18-esco-v1.1.1"
     assert tops[0]["type"]["id"] == "occupation-name"
 
 
@@ -118,12 +132,12 @@ def test_concept_page_says_so_with_label_and_mappings(sample_server: LiveServer)
     assert 'data-not-current="true"' in html
     text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
     assert "This concept is not in the current release; it is known from an older one." in text
-    assert "Last seen in:" in text and "2020-06-24" in text
+    assert "Last seen in:" in text and "taxonomy-v18-esco-v1.1.1" in text
     api = check_against_spec(
         "/api/v1/concepts", "get", get(sample_server, "/api/v1/concepts", uri=OLDER)
     )
     assert (api["not_current"], api["label"]) == (True, OLDER_LABEL)
-    assert api["last_seen"]["version"] == "2020-06-24"
+    assert api["last_seen"]["version"] == "taxonomy-v18-esco-v1.1.1"
     assert api["legacy_ids"] == ["6521"]
     current = get(sample_server, "/api/v1/concepts", uri=NURSE).json()
     assert (current["not_current"], current["last_seen"]) == (False, None)
@@ -158,6 +172,9 @@ def test_a_concept_only_a_table_names_gets_the_tables_label(
     )}  # fmt: skip
     assert (SKOS.prefLabel.value, Literal(TABLE_ONLY_LABEL, language="sv")) in stated
     assert (k.lastSeenIn.value, table) in stated
+    # no source states its type: the table's Swedish side is occupation names
+    assert (k.conceptType.value, Literal("occupation-name")) in stated
+    assert (SKOS.inScheme.value, scheme_iri(base, "occupation-name")) in stated
     # no other graph labels it, and the dump's concept keeps its own label only (no second one)
     assert {q.graph_name for q in served.store.quads_for_pattern(node, SKOS.prefLabel, None)} == {
         table
@@ -169,6 +186,7 @@ def test_a_concept_only_a_table_names_gets_the_tables_label(
     )
     hit = next(r for r in body["results"] if r["uri"] == TABLE_ONLY)
     assert (hit["label"], hit["not_current"]) == (TABLE_ONLY_LABEL, True)
+    assert hit["type"]["id"] == "occupation-name"
     assert hit["last_seen"]["source"] == "se-occupations-esco"
     page = requests.get(
         sample_server.url + "/page?uri=" + quote(TABLE_ONLY, safe=""),

@@ -15,6 +15,7 @@ from kll_graph.build.context import BuildContext
 from kll_graph.changes.delta import write_delta
 from kll_graph.changes.diff import compare, not_compared
 from kll_graph.changes.log import CHANGES_FILE, ChangeLog
+from kll_graph.changes.older import ranking, settle_older_concepts
 from kll_graph.changes.releases import RELEASES_STEP, Release
 from kll_graph.exceptions import BuildError, QualityError
 from kll_graph.labels.compile import build_index
@@ -27,6 +28,19 @@ from kll_graph.quality.registry import ERROR, WARNING, configured_severities
 from kll_graph.quality.render import counts_text
 from kll_graph.quality.report import REPORT_FILE, summarize, write_report
 from kll_graph.quality.run import run_checks
+
+
+def older_concepts(ctx: BuildContext) -> None:
+    """Build step: concepts of older releases take the label and last release of the newest
+    release that holds them (several sources may know one: the 2020 dump, each mapping table)."""
+    ranked = ranking(ctx.summary.get(RELEASES_STEP, []))
+    settled = settle_older_concepts(ctx.store, ctx.settings.base_iri, ranked)
+    if settled.concepts:
+        ctx.summary["older_concepts"] = settled.as_dict()
+        ctx.progress(
+            f"concepts of older releases: {settled.concepts:,}, {settled.relabelled:,} named by "
+            "a newer release's label"
+        )
 
 
 def label_index(ctx: BuildContext) -> None:
@@ -180,5 +194,13 @@ def change_log(ctx: BuildContext) -> None:
     }
 
 
-#: The steps, in order (the change log first: its delta graphs are in the store the checks see).
-BUILD_STEPS = (change_log, label_index, quality_checks, mapping_checks, mapping_coverage)
+#: The steps, in order: older concepts settled first (everything after reads their labels), then
+#: the change log (its delta graphs are in the store the checks see).
+BUILD_STEPS = (
+    older_concepts,
+    change_log,
+    label_index,
+    quality_checks,
+    mapping_checks,
+    mapping_coverage,
+)

@@ -10,8 +10,9 @@ those types are imported in full (class, scheme, Swedish label, type, id) and ma
 A concept of a type the datasets do have, but which the datasets lack, belongs to an older
 release: it is imported in full as well (in scheme, without a place in the hierarchy, which the
 dump does not give), and `kll:lastSeenIn` this source's graph says that the current release does
-not hold it and which release last did. Concepts of types the datasets lack are not so marked:
-the datasets say nothing about whether those are current.
+not hold it (a newer source naming it, such as a mapping table, may take over its label and the
+last release seen: see :mod:`kll_graph.importers.older`). Concepts of types the datasets lack
+are not so marked: the datasets say nothing about whether those are current.
 
 Which types the datasets have is read from the store being built (the `jobtech` source is
 imported first, as `kll-graph.toml` lists it), so this importer needs no path to the datasets.
@@ -27,14 +28,9 @@ from typing import Any
 from pyoxigraph import Literal, Quad, QuerySolutions
 
 from kll_graph.importers import ImportContext
-from kll_graph.importers.jobtech import (
-    CONCEPT_TYPES,
-    concept_iri,
-    read_json,
-    scheme_iri,
-    type_class_name,
-)
-from kll_graph.namespaces import RDF, SKOS, kll
+from kll_graph.importers.jobtech import CONCEPT_TYPES, concept_iri, read_json, scheme_iri
+from kll_graph.importers.older import scheme_quads, typed_quads
+from kll_graph.namespaces import SKOS, kll
 
 
 def _store_values(ctx: ImportContext, pattern: str, variable: str) -> set[str]:
@@ -113,22 +109,13 @@ def import_jobtech_legacy(ctx: ImportContext) -> None:
             continue
         is_older = concept_type in present
         (older if is_older else full)[concept_type] += 1
-        quads += [
-            Quad(s, RDF.type, SKOS.Concept, g),
-            Quad(s, k.jobtechId, Literal(concept_id), g),
-            Quad(s, k.conceptType, Literal(concept_type), g),
-            Quad(s, k.sourceDataset, g, g),
-        ]
+        quads += typed_quads(ctx.base_iri, s, concept_id, concept_type, g)
         if is_older:
             quads.append(Quad(s, k.lastSeenIn, g, g))
         if label:
             quads.append(Quad(s, SKOS.prefLabel, Literal(label, language="sv"), g))
         if concept_type in CONCEPT_TYPES:
             scheme = scheme_iri(ctx.base_iri, concept_type)
-            quads += [
-                Quad(s, RDF.type, k[type_class_name(concept_type)], g),
-                Quad(s, SKOS.inScheme, scheme, g),
-            ]
             if not is_older:
                 # the dump has no relations: nothing is broader within the scheme (an older
                 # concept's place in today's hierarchy is unknown, so it is no top concept)
@@ -138,12 +125,7 @@ def import_jobtech_legacy(ctx: ImportContext) -> None:
                 ]
             if scheme.value not in schemes:
                 schemes.add(scheme.value)
-                quads += [
-                    Quad(scheme, RDF.type, SKOS.ConceptScheme, g),
-                    Quad(scheme, RDF.type, k.ConceptType, g),
-                    Quad(scheme, SKOS.notation, Literal(concept_type), g),
-                    Quad(scheme, k.conceptClass, k[type_class_name(concept_type)], g),
-                ]
+                quads += scheme_quads(ctx.base_iri, concept_type, g)
         else:
             unknown[concept_type] += 1
     ctx.add(quads)

@@ -5,9 +5,11 @@
 - ``esco-mapping-table``: one ESCO mapping-tool CSV export configured in ``kll-graph.toml``,
   converted at build time (never committed) into one set in the source's own graph; option
   ``set_id`` overrides the set IRI ``{base}mappings/{source id}``. A concept the table names
-  that no source imported before it labels (one of an older release the loaded data lacks) gets
-  the table's label in the table's graph, with `kll:lastSeenIn` that graph, so it can be found;
-  it gets no type, so the mapping checks still say it is in no loaded vocabulary.
+  that no current release holds (one of an older release the loaded data lacks) gets the
+  table's label in the table's graph, with `kll:lastSeenIn` that graph, so it can be found; a
+  JobTech one that no source typed gets the type of the table's Swedish side (occupation name or
+  skill, from the preamble; option ``jobtech_type``). Which release's label wins is settled after
+  the import (:mod:`kll_graph.importers.older`).
 
 A file with errors (see :mod:`kll_graph.mappings.checks`) stops the build with its file, line and
 what was expected; the checks that need the loaded vocabularies run later as a build step.
@@ -22,6 +24,8 @@ from pyoxigraph import Literal, NamedNode, Quad
 
 from kll_graph.exceptions import SourceError, SssomError
 from kll_graph.importers import ImportContext
+from kll_graph.importers.jobtech import scheme_iri
+from kll_graph.importers.older import is_current, is_typed, scheme_quads, typed_quads
 from kll_graph.mappings.checks import file_errors
 from kll_graph.mappings.official_tables import EscoTable
 from kll_graph.mappings.rdf import set_quads
@@ -33,7 +37,7 @@ from kll_graph.mappings.sssom import (
     mapping_set_files,
     read_sssom,
 )
-from kll_graph.namespaces import JOBTECH_CONCEPT, SKOS, catalog_iri, kll
+from kll_graph.namespaces import JOBTECH_CONCEPT, RDF, SKOS, catalog_iri, kll
 
 
 def _source_error(ctx: ImportContext, exc: SssomError) -> SourceError:
@@ -117,16 +121,28 @@ def import_esco_table(ctx: ImportContext) -> None:
     for warning in table.warnings:
         ctx.report.warn(f"{ctx.path.name}: {warning}")
     _compile(ctx, mset, ctx.graph)
-    _label_unlabelled(ctx, mset, table)
+    _older_concepts(ctx, mset, table)
 
 
 #: The side of a row (SSSOM slot prefix) -> the preamble key of its labels' language (the table
 #: states ESCO -> Swedish, so classification 1 is ESCO, the object here).
 _LABEL_LANGUAGE = {"subject": "Classification 2 Language", "object": "Classification 1 Language"}
+#: What the table's ESCO side holds (its preamble's "Classification 1 Concept type") -> the JobTech
+#: concept type of its Swedish side; option ``jobtech_type`` overrides it.
+_JOBTECH_TYPE = {"occupation": "occupation-name", "skill": "skill", "skills": "skill"}
 
 
-def _label_unlabelled(ctx: ImportContext, mset: MappingSet, table: EscoTable) -> None:
-    """The table's label for each concept it names that nothing loaded so far labels."""
+def _jobtech_type(ctx: ImportContext, table: EscoTable) -> str | None:
+    """The type a concept only this table names gets: stated, or read from the preamble."""
+    stated = ctx.source.options.get("jobtech_type")
+    if stated:
+        return str(stated)
+    kind = table.preamble.get("Classification 1 Concept type", "").strip().lower()
+    return _JOBTECH_TYPE.get(kind)
+
+
+def _named(mset: MappingSet, table: EscoTable) -> dict[str, Literal]:
+    """Every concept a table names, with the table's label for it (in the side's language)."""
     prefixes = mset.prefixes()
     named: dict[str, Literal] = {}
     for mapping in mset.mappings:
@@ -140,16 +156,40 @@ def _label_unlabelled(ctx: ImportContext, mset: MappingSet, table: EscoTable) ->
                 continue
             language = table.preamble.get(key, "").strip().lower() or None
             named.setdefault(iri, Literal(label, language=language))
+    return named
+
+
+def _older_concepts(ctx: ImportContext, mset: MappingSet, table: EscoTable) -> None:
+    """What the table knows of each concept it names that no current release holds: its label
+    and `kll:lastSeenIn` in the table's graph (the build step that settles older concepts keeps
+    the newest release's label), and, for a JobTech concept no source typed, the type the table's
+    side implies."""
     k, g = kll(ctx.base_iri), ctx.graph
+    jobtech_type = _jobtech_type(ctx, table)
     quads: list[Quad] = []
-    labelled = 0
-    for iri, literal in sorted(named.items()):
+    counts: Counter[str] = Counter()
+    for iri, literal in sorted(_named(mset, table).items()):
         node = NamedNode(iri)
-        if next(ctx.store.quads_for_pattern(node, SKOS.prefLabel, None), None) is not None:
+        if is_current(ctx.store, ctx.base_iri, node, ctx.ignore_graphs):
             continue
-        labelled += 1
+        counts["concepts of older releases named by this table"] += 1
         quads += [Quad(node, SKOS.prefLabel, literal, g), Quad(node, k.lastSeenIn, g, g)]
-        if iri.startswith(JOBTECH_CONCEPT.iri):
-            quads.append(Quad(node, k.jobtechId, Literal(iri[len(JOBTECH_CONCEPT.iri) :]), g))
+        if not iri.startswith(JOBTECH_CONCEPT.iri):
+            continue
+        concept_id = iri[len(JOBTECH_CONCEPT.iri) :]
+        if jobtech_type and not is_typed(ctx.store, node):
+            counts["concepts typed only by this table"] += 1
+            quads += typed_quads(ctx.base_iri, node, concept_id, jobtech_type, g)
+        else:
+            quads.append(Quad(node, k.jobtechId, Literal(concept_id), g))
+    if counts["concepts typed only by this table"] and jobtech_type:
+        scheme = scheme_iri(ctx.base_iri, jobtech_type)
+        if next(ctx.store.quads_for_pattern(scheme, RDF.type, SKOS.ConceptScheme), None) is None:
+            quads += scheme_quads(ctx.base_iri, jobtech_type, g)
     ctx.add(quads)
-    ctx.report.counts["concepts labelled only by this table"] = labelled
+    ctx.report.counts.update(counts)
+    if counts["concepts typed only by this table"]:
+        ctx.report.note(
+            f"{counts['concepts typed only by this table']} concept(s) no other source holds: "
+            f"typed {jobtech_type} from the table's side"
+        )
