@@ -233,3 +233,52 @@ def test_current_is_settled_per_source(tmp_path: Path) -> None:
     assert [(s.version, s.current) for s in sources] == [("v1", False), ("v2", True)]
     _, [only] = read_config(_config(tmp_path, 'path = "a"\nversion = "v1"'))
     assert only.current
+
+
+@pytest.fixture(scope="module")
+def three(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ServedBuild]:
+    """Three ESCO releases: v1.1.1, v2 (chef → head chef) and v3 (head chef → executive chef)."""
+    root = tmp_path_factory.mktemp("three")
+    data = root / "data"
+    shutil.copytree(SAMPLE_DIR / "esco" / "v1.1.1", data / "esco" / "v1.1.1")
+    _second_release(data)
+    shutil.copytree(data / "esco" / "v2", data / "esco" / "v3")
+    path = data / "esco" / "v3" / "en" / "occupations_en.csv"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("head chef", "executive chef"), encoding="utf-8"
+    )
+    config = root / "kll-graph.toml"
+    config.write_text(
+        f'[settings]\nstore = "{root / "store"}"\ndata_dir = "{data}"\n'
+        f'[[sources]]\n{ESCO_ENTRY}path = "esco/v1.1.1"\nversion = "v1.1.1"\n'
+        f'[[sources]]\n{ESCO_ENTRY}path = "esco/v2"\nversion = "v2"\n'
+        f'[[sources]]\n{ESCO_ENTRY}path = "esco/v3"\nversion = "v3"\ncurrent = true\n',
+        encoding="utf-8",
+    )
+    code, _, err = _run(config, "build")
+    assert code == 0, err
+    return config, CurrentStore(root / "store").get()
+
+
+def test_every_two_releases_are_compared(three: tuple[Path, ServedBuild]) -> None:
+    """An app upgrading from v1.1.1 straight to v3 asks for that pair; a concept's history
+    reads the neighbouring pairs only, so each change shows once."""
+    config, served = three
+    log = ChangeLog.load(served.path)
+    pairs = [(p.from_version, p.to_version, p.consecutive) for p in log.pairs()]
+    assert pairs == [("v1.1.1", "v2", True), ("v1.1.1", "v3", False), ("v2", "v3", True)]
+    relabelled = log.concept_changes("esco", "v1.1.1", "v3", "relabelled")
+    [jump] = [c for c in relabelled if c.concept == CHEF and c.label_kind == "prefLabel"]
+    assert (jump.before, jump.after) == ("chef", "executive chef")
+    history = [
+        (c.from_version, c.to_version, c.after)
+        for c in log.history(CHEF)
+        if c.label_kind == "prefLabel"
+    ]
+    assert history == [
+        ("v1.1.1", "v2", "head chef"),
+        ("v2", "v3", "executive chef"),
+    ]
+    code, out, err = _run(config, "changes", "esco", "--from", "v1.1.1", "--to", "v3")
+    assert code == 0, err
+    assert "executive chef" in out and "head chef" not in out

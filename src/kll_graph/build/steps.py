@@ -7,6 +7,7 @@ the build directory and records a summary. The packages know nothing of the buil
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import time
@@ -165,8 +166,9 @@ def _configured_releases(ctx: BuildContext) -> dict[str, list[Release]]:
 
 
 def change_log(ctx: BuildContext) -> None:
-    """Build step: compare consecutive releases of each source with several, save the change
-    log (`changes.json`) and write the delta graphs (insertions, deletions) of each pair."""
+    """Build step: compare every two releases of each source with several (older to newer), save
+    the change log (`changes.json`) and write the delta graphs (insertions, deletions) of each
+    pair, so that a user upgrading across several releases asks for one pair."""
     several = _configured_releases(ctx)
     if not several:
         return
@@ -176,10 +178,10 @@ def change_log(ctx: BuildContext) -> None:
     deltas: dict[str, list[int]] = {}
     for source, found in several.items():
         is_mapping = importers.get(source) in MAPPING_IMPORTERS
-        for older, newer in itertools.pairwise(found):
+        for (i, older), (j, newer) in itertools.combinations(enumerate(found), 2):
             ctx.progress(f"comparing {source} {older.version} → {newer.version}")
             pair, concepts, mappings = compare(ctx.store, older, newer, mappings=is_mapping)
-            log.extend(pair, concepts, mappings)
+            log.extend(dataclasses.replace(pair, consecutive=j == i + 1), concepts, mappings)
             skip = not_compared(older, newer)[1]
             inserted, deleted = write_delta(
                 ctx.store, ctx.settings.base_iri, older, newer, mappings=is_mapping, skip=skip

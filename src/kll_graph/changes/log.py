@@ -1,4 +1,4 @@
-"""The change log of a build: what changed between consecutive releases of each source, computed
+"""The change log of a build: what changed between any two releases of each source, computed
 once at build time (:mod:`kll_graph.changes.diff`) and saved next to the store as `changes.json`.
 
 Readers (the CLI, the API, feeds, pages, the re-check of mappings) load it once per served build
@@ -81,6 +81,9 @@ class ReleasePair:
     not_compared: list[str]
     #: When the comparison was made (ISO 8601, UTC).
     computed: str
+    #: No release of the source lies between the two: a concept's history is read from these
+    #: pairs only (the others, e.g. v1 → v3 beside v1 → v2 and v2 → v3, would repeat it).
+    consecutive: bool = True
 
 
 T = TypeVar("T")
@@ -109,10 +112,12 @@ class ChangeLog:
         self._by_pair: dict[tuple[str, str, str], list[ConceptChange]] = {}
         self._by_concept: dict[str, list[ConceptChange]] = {}
         self._mappings_by_pair: dict[tuple[str, str, str], list[MappingChange]] = {}
+        steps = {(p.source, p.from_version, p.to_version) for p in self.pair_list if p.consecutive}
         for change in self.concept_list:
             key = (change.source, change.from_version, change.to_version)
             self._by_pair.setdefault(key, []).append(change)
-            self._by_concept.setdefault(change.concept, []).append(change)
+            if key in steps:
+                self._by_concept.setdefault(change.concept, []).append(change)
         for mapping in self.mapping_list:
             key = (mapping.source, mapping.from_version, mapping.to_version)
             self._mappings_by_pair.setdefault(key, []).append(mapping)
@@ -186,7 +191,8 @@ class ChangeLog:
         return [m for m in found if kind is None or m.kind == kind]
 
     def history(self, concept_iri: str) -> list[ConceptChange]:
-        """Every change of one concept over all compared pairs, oldest pair first."""
+        """Every change of one concept from release to release (consecutive pairs), oldest
+        pair first."""
         return list(self._by_concept.get(concept_iri, []))
 
 

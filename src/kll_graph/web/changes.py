@@ -101,11 +101,12 @@ def _stamp(when: datetime) -> str:
 
 
 def atom_feed(served: ServedBuild, source: str, host_url: str) -> tuple[bytes, datetime]:
-    """The feed of a source: one entry per compared pair, newest first. Ids are IRIs under the
-    build's base IRI, so they stay the same wherever the service runs; links point here."""
+    """The feed of a source: one entry per release and the one before it, newest first (the
+    pairs across several releases would repeat those). Ids are IRIs under the build's base IRI,
+    so they stay the same wherever the service runs; links point here."""
     ET.register_namespace("", ATOM)
     base = served.manifest.base_iri.rstrip("/") + "/"
-    found = list(reversed(published.pairs(served, source)))
+    found = [p for p in reversed(published.pairs(served, source)) if p.consecutive]
     updated = _newest([_computed(p) for p in found]) or served.manifest.finished
     feed = ET.Element(f"{{{ATOM}}}feed")
     _text(feed, "id", f"{base}changes/{quote(source, safe='')}")
