@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """`make cluster`: two engine replicas, two app processes and HAProxy on this machine.
 
-    python deploy/cluster.py start [--store DIR] [--work DIR]   runs until Ctrl-C or `stop`
+    python deploy/cluster.py start [--store DIR] [--work DIR] [--direct-sparql]
+                                                               runs until Ctrl-C or `stop`
     python deploy/cluster.py stop [--work DIR]                 stops a running cluster
     python deploy/cluster.py switch [--work DIR]               serve the store's new build
 
 `switch` asks the running cluster (SIGHUP) to serve the store's current build with no failed
 request: after `kll-graph build --store DIR`, run it to roll the new build out.
+
+`--direct-sparql` (or KLL_DIRECT_SPARQL=1, as `make cluster` passes it on) sends public `/sparql`
+queries from HAProxy straight to the replicas after the pre-filter deploy/sparql_prefilter.lua,
+instead of through the apps (docs/deploy.md, "The direct path").
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ def _start(args: argparse.Namespace) -> int:
         timeout_s=args.timeout_s,
         port=args.port,
         use_backend=False if args.apps_on_store else None,
+        direct_sparql=args.direct_sparql,
     )
     stopping = False
     switching = False
@@ -51,6 +57,8 @@ def _start(args: argparse.Namespace) -> int:
     mode = "replicas (--backend)" if cluster.use_backend else "the store (no --backend yet)"
     print(f"kll-graph cluster serving build {cluster.current.build_id} at {cluster.url}")
     print(f"  apps read from {mode}; state in {args.work / 'cluster.json'}; Ctrl-C stops")
+    if cluster.direct_sparql:
+        print("  /sparql goes straight to the replicas (direct path, pre-filter in HAProxy)")
     try:
         while not stopping:
             if switching:
@@ -99,6 +107,13 @@ def main() -> int:
         "--apps-on-store",
         action="store_true",
         help="apps read the store, not the replicas (`serve` without --backend)",
+    )
+    parser.add_argument(
+        "--direct-sparql",
+        action="store_true",
+        default=os.environ.get("KLL_DIRECT_SPARQL", "") not in {"", "0"},
+        help="HAProxy sends /sparql straight to the replicas after its pre-filter "
+        "(default: through the apps; KLL_DIRECT_SPARQL=1 turns it on)",
     )
     args = parser.parse_args()
     if args.command == "start":

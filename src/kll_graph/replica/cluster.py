@@ -12,6 +12,12 @@ started beside the old one and smoke-tested (counts checked when loading, build 
 every replica by SPARQL, `/-/health` of every app), then HAProxy is reloaded with the new apps
 (its old worker finishes the requests it holds: the drain), and only then is the old generation
 stopped.
+
+With `direct_sparql`, the public `/sparql` goes from HAProxy straight to the public generation's
+replicas (`backend sparql_direct`) after the pre-filter `deploy/sparql_prefilter.lua`, which
+applies the apps' limits and refusals cheaply and leaves every case it is unsure of to the apps
+(docs/deploy.md, "The direct path"). The replicas cannot connect anywhere and only read, so the
+pre-filter is a second line, not the one safety rests on.
 """
 
 from __future__ import annotations
@@ -31,17 +37,59 @@ from pathlib import Path
 from string import Template
 
 from kll_graph.exceptions import ReplicaError
+from kll_graph.namespaces import PREFIXES, kll
 from kll_graph.replica.dump import DumpManifest, write_dump
 from kll_graph.replica.launch import spawn_replica, wait_for_url, wait_until_answering
 from kll_graph.replica.load import load_dump
-from kll_graph.sparql.query import named_query
-from kll_graph.store import StoreLayout
+from kll_graph.settings import Settings, load_settings
+from kll_graph.sparql.query import default_dataset, named_query
+from kll_graph.sparql.remote import request_prologue
+from kll_graph.store import StoreLayout, open_build
 
 #: The HAProxy configuration template shipped in deploy/ (read from the repository checkout).
 TEMPLATE = Path(__file__).resolve().parents[3] / "deploy" / "haproxy.cfg.tmpl"
+#: The pre-filter of the direct SPARQL path, loaded by HAProxy (`lua-load`).
+PREFILTER = TEMPLATE.with_name("sparql_prefilter.lua")
+#: Seconds HAProxy gives a replica beyond the engine's own query limit before it closes the
+#: connection (`timeout server` of the direct path: the engine should have answered by then).
+DIRECT_GRACE = 2
+#: Global lines of the direct path: the pre-filter, and buffers that hold a request while the
+#: pre-filter rewrites it (a query of up to 16 KiB goes direct; longer ones through the apps).
+DIRECT_GLOBAL = "    lua-load {lua}\n    tune.bufsize 65536\n    tune.maxrewrite 16384"
+#: The direct path's backend. `timeout server` closes a replica connection that stays silent
+#: past the engine's limit (a 504 to the client; the engine may go on computing, see
+#: docs/deploy.md). Only requests that never reached a replica, or that one dropped without an
+#: answer, are retried on the other: a query that ran into its time limit is not run twice.
+DIRECT_BACKEND = """backend sparql_direct
+    balance leastconn
+    timeout server {timeout}
+    retry-on conn-failure empty-response
+    option httpchk
+    http-check send meth GET uri /query?query=ASK%7B%7D ver HTTP/1.1 hdr Host localhost
+    http-check expect status 200
+    http-response set-header X-KLL-Replica %s
+    http-response del-header Server
+    http-response set-header Access-Control-Allow-Origin "*"
+    http-response set-header Access-Control-Expose-Headers "X-KLL-Build, X-KLL-Replica"
+{errors}
+{servers}
+"""
 #: Seconds HAProxy waits between health checks; three failures take a server out, two passes
 #: bring it back (deploy/haproxy.cfg.tmpl).
 CHECK_INTERVAL = 1.0
+
+
+#: HAProxy's own answers on the direct path, in the apps' JSON error shape (web/errors.py).
+DIRECT_ERRORS = {
+    504: ("timeout", "the query ran longer than the time limit; make it more selective"),
+    503: ("backend_unavailable", "no engine replica is available; try again shortly"),
+}
+
+
+def http_error_line(status: int, code: str, message: str) -> str:
+    """An `http-error` directive answering `status` with the JSON error shape."""
+    body = json.dumps({"error": {"status": status, "code": code, "message": message}})
+    return f"    http-error status {status} content-type application/json string '{body}'"
 
 
 def free_port() -> int:
@@ -82,6 +130,9 @@ class Generation:
     build_id: str
     dump: Path
     replica_port: int
+    #: Percent-encoded Protocol parameters giving the engine the embedded store's dataset when a
+    #: query names none ("-": the replicas' union default graph is that already).
+    dataset: str = "-"
     replicas: list[Part] = field(default_factory=list)
     apps: list[Part] = field(default_factory=list)
 
@@ -118,6 +169,8 @@ class Cluster:
         timeout_s: float = 10.0,
         port: int = 0,
         use_backend: bool | None = None,
+        direct_sparql: bool = False,
+        settings: Settings | None = None,
     ) -> None:
         self.work = work.resolve()
         self.store = store.resolve()
@@ -126,6 +179,9 @@ class Cluster:
         self.timeout_s = timeout_s
         self.port = port or free_port()
         self.use_backend = app_backend_supported() if use_backend is None else use_backend
+        self.direct_sparql = direct_sparql
+        #: Limits and prefixes the pre-filter applies as the apps do (the apps read the same).
+        self.settings = settings or load_settings()
         self.generations: list[Generation] = []
         #: The generation whose apps the public frontend routes to.
         self.public: Generation | None = None
@@ -223,6 +279,7 @@ class Cluster:
 
     def _start_generation(self, dump: DumpManifest) -> Generation:
         generation = Generation(dump.build_id, dump.path, free_port())
+        generation.dataset = self._dataset_params(dump.build_id)
         location = self.work / "replicas" / dump.build_id
         if not location.exists():
             load_dump(dump.path, location)
@@ -250,6 +307,19 @@ class Cluster:
             self._stop_generation(generation)
             raise
         return generation
+
+    def _dataset_params(self, build_id: str) -> str:
+        """The dataset the apps give a query that names none, as the direct path sends it: the
+        current releases' graphs as the default graph and every graph as a named graph (the
+        engine, given only `default-graph-uri`, would hide all named graphs from `GRAPH ?g`)."""
+        store = open_build(StoreLayout(self.store).builds / build_id)
+        current = default_dataset(store)
+        if current is None:
+            return "-"
+        every = [row["g"] for row in store.query(named_query("all_graphs"))]  # type: ignore[union-attr]
+        params = [("default-graph-uri", g.value) for g in current]
+        params += [("named-graph-uri", g.value) for g in every]
+        return "&" + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
 
     def _smoke_test(self, replica: Part, build_id: str) -> None:
         """The replica answers SPARQL and holds `build_id` (its counts were checked at load)."""
@@ -307,6 +377,7 @@ class Cluster:
             )
         public = self.public.apps if self.public else []
         apps = "\n".join(f"    server {a.name} {a.address} check maxconn 8" for a in public)
+        direct = self.direct_sparql and self.public is not None
         return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
             bind=f"127.0.0.1:{self.port}",
             run=str(self.work),
@@ -314,7 +385,41 @@ class Cluster:
             server_timeout=f"{int(self.timeout_s) + 5}s",
             app_servers=apps or "    # no app processes yet",
             replica_sections="\n".join(sections),
+            max_body=str(self.settings.max_request_bytes),
+            build=self.public.build_id if self.public else "none",
+            global_extra=DIRECT_GLOBAL.format(lua=PREFILTER) if direct else "",
+            public_rules=self._direct_rules() if direct else "",
+            direct_backend=self._direct_backend() if direct else "",
         )
+
+    def _direct_rules(self) -> str:
+        """The frontend's pre-filter call and routing for the direct path."""
+        assert self.public is not None
+        prologue = request_prologue(None, {**PREFIXES, "kll": kll(self.settings.base_iri).iri})
+        args = [
+            self.public.build_id,
+            str(self.settings.max_request_bytes),
+            str(self.settings.max_query_depth),
+            str(self.settings.max_query_operators),
+            self.public.dataset,
+            urllib.parse.quote(prologue, safe=""),
+        ]
+        return (
+            "    # the direct path: /sparql queries to the replicas after the pre-filter\n"
+            f"    http-request lua.kll_sparql {' '.join(args)} "
+            "if { path /sparql } { method GET POST }\n"
+            "    use_backend sparql_direct if { var(txn.kll_direct) -m found }"
+        )
+
+    def _direct_backend(self) -> str:
+        """The public generation's replicas as the direct path's backend."""
+        assert self.public is not None
+        servers = "\n".join(
+            f"    server {r.name} {r.address} check maxconn 16" for r in self.public.replicas
+        )
+        limit = max(1, round(self.timeout_s)) + DIRECT_GRACE
+        errors = "\n".join(http_error_line(s, *what) for s, what in DIRECT_ERRORS.items())
+        return DIRECT_BACKEND.format(timeout=f"{limit}s", errors=errors, servers=servers)
 
     def _write_config(self) -> None:
         path = self.work / "haproxy.cfg"

@@ -1,0 +1,201 @@
+"""The direct SPARQL path: HAProxy sends public `/sparql` queries straight to the replicas after
+its pre-filter (deploy/sparql_prefilter.lua), and the answers match the embedded store's.
+
+Real processes: two replicas, two apps and HAProxy (`Cluster(direct_sparql=True)`) on the
+sample build, compared with the embedded `/sparql` of a live server on the same build. A response
+that went the direct way carries `X-KLL-Replica` (set only by HAProxy's direct backend).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from kll_graph.replica.cluster import DIRECT_GRACE, Cluster
+from kll_graph.store import CurrentStore
+from kll_graph.testing import LiveServer
+
+pytestmark = pytest.mark.skipif(shutil.which("haproxy") is None, reason="needs HAProxy")
+
+JSON = {"Accept": "application/sparql-results+json"}
+#: Seconds a query may run on this cluster's replicas.
+LIMIT_S = 2
+RUNAWAY = (
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(STR(?c) < STR(?i)) }"
+)
+#: Queries that lean on what the apps add: default prefixes (skos:, kll: undeclared), GRAPH ?g
+#: over every graph, a query's own FROM, and the three Protocol forms.
+QUERIES = [
+    "SELECT ?c ?l WHERE { ?c skos:prefLabel ?l } ORDER BY ?c ?l LIMIT 40",
+    "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
+    "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+    "ASK { ?s a skos:Concept }",
+    "SELECT ?b WHERE { ?x kll:buildId ?b }",
+    "SELECT (COUNT(*) AS ?n) FROM <https://w3id.org/kll-graph/graph/catalog> WHERE { ?s ?p ?o }",
+    "PREFIX s: <http://www.w3.org/2004/02/skos/core#>\n"
+    "SELECT ?c WHERE { ?c a s:Concept ; s:prefLabel ?l FILTER(CONTAINS(?l, 'from')) } LIMIT 5",
+]
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    sample_store: CurrentStore, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    running = Cluster(
+        tmp_path_factory.mktemp("direct-work"),
+        sample_store.layout.root,
+        timeout_s=LIMIT_S,
+        direct_sparql=True,
+    )
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def sparql(cluster: Cluster) -> str:
+    return f"{cluster.url}/sparql"
+
+
+def _rows(answer: dict[str, Any]) -> object:
+    if "boolean" in answer:
+        return answer["boolean"]
+    return sorted(
+        sorted((name, term["type"], term["value"]) for name, term in row.items())
+        for row in answer["results"]["bindings"]
+    )
+
+
+def _ask(url: str, query: str, form: str) -> requests.Response:
+    if form == "get":
+        return requests.get(url, params={"query": query}, headers=JSON, timeout=30)
+    if form == "post-form":
+        return requests.post(url, data={"query": query}, headers=JSON, timeout=30)
+    headers = {**JSON, "Content-Type": "application/sparql-query"}
+    return requests.post(url, data=query.encode(), headers=headers, timeout=30)
+
+
+@pytest.mark.parametrize("form", ["get", "post-form", "post-direct"])
+def test_direct_answers_match_the_embedded_store(
+    sparql: str, sample_server: LiveServer, cluster: Cluster, form: str
+) -> None:
+    for query in QUERIES:
+        direct = _ask(sparql, query, form)
+        embedded = _ask(f"{sample_server.url}/sparql", query, form)
+        assert direct.status_code == 200, (query, direct.text)
+        assert embedded.status_code == 200, (query, embedded.text)
+        assert direct.headers["X-KLL-Replica"] in {r.name for r in cluster.current.replicas}
+        assert direct.headers["X-KLL-Build"] == cluster.current.build_id
+        assert _rows(direct.json()) == _rows(embedded.json()), query
+    counted = _ask(sparql, QUERIES[1], form).json()["results"]["bindings"]
+    assert len(counted) > 3  # GRAPH ?g sees the named graphs
+
+
+def _error(response: requests.Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["code"] == code
+    assert "X-KLL-Replica" not in response.headers
+
+
+def test_service_refused_and_replicas_make_no_connection(sparql: str, cluster: Cluster) -> None:
+    """The pre-filter refuses SERVICE; sent to a replica anyway (as a query the pre-filter missed
+    would be), the engine cannot connect: the listening socket sees nothing either way."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(1)
+        port = listener.getsockname()[1]
+        query = f"SELECT * WHERE {{ SeRvIcE <http://127.0.0.1:{port}/> {{ ?s ?p ?o }} }}"
+        for form in ("get", "post-form", "post-direct"):
+            _error(_ask(sparql, query, form), 400, "query")
+        replica = f"http://{cluster.current.replicas[0].address}/query"
+        assert "Permission denied" in _ask(replica, query, "get").text
+        with pytest.raises(TimeoutError):
+            listener.accept()
+
+
+def test_updates_refused(sparql: str) -> None:
+    update = "INSERT DATA { <http://x/a> <http://x/b> <http://x/c> }"
+    posted = requests.post(
+        sparql, data=update, headers={"Content-Type": "application/sparql-update"}, timeout=10
+    )
+    _error(posted, 403, "update_forbidden")
+    _error(requests.post(sparql, data={"update": update}, timeout=10), 403, "update_forbidden")
+    _error(requests.get(sparql, params={"update": update}, timeout=10), 403, "update_forbidden")
+    _error(_ask(sparql, update, "get"), 403, "update_forbidden")
+    _error(_ask(sparql, "LOAD <http://127.0.0.1:1/x>", "post-form"), 403, "update_forbidden")
+    assert _ask(sparql, "ASK { ?s ?p ?o }", "get").json()["boolean"] is True
+
+
+def test_oversize_refused_and_long_queries_go_through_the_apps(
+    sparql: str, cluster: Cluster
+) -> None:
+    limit = cluster.settings.max_request_bytes
+    padding = "#" + "x" * limit + "\n"
+    _error(_ask(sparql, padding + "ASK {}", "post-direct"), 413, "request_too_large")
+    _error(_ask(sparql, padding + "ASK {}", "post-form"), 413, "request_too_large")
+    # under the limit but longer than the pre-filter rewrites: answered, by an app
+    long = _ask(sparql, "#" + "x" * 100_000 + "\nASK { ?s ?p ?o }", "post-direct")
+    assert long.status_code == 200 and long.json()["boolean"] is True
+    assert "X-KLL-Replica" not in long.headers
+    deep = "ASK { FILTER(" + "(" * 150 + "1" + ")" * 150 + ") }"
+    _error(_ask(sparql, deep, "get"), 400, "query")
+
+
+def test_runaway_query_is_stopped_and_others_are_served(sparql: str) -> None:
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        started = time.monotonic()
+        response = _ask(sparql, RUNAWAY, "get")
+        outcome["seconds"] = time.monotonic() - started
+        outcome["status"] = response.status_code
+        outcome["text"] = response.text
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    light = _ask(sparql, "ASK { ?s a skos:Concept }", "get")
+    assert light.json()["boolean"] is True
+    assert "X-KLL-Replica" in light.headers
+    assert time.monotonic() - started < LIMIT_S
+    assert thread.is_alive(), "the runaway query ended before the light one was asked"
+    thread.join(60)
+    assert outcome["seconds"] < LIMIT_S + DIRECT_GRACE + 3
+    # stopped by the engine (its error) or by HAProxy's timeout server (504, JSON)
+    assert outcome["status"] != 200 or "cancelled" in outcome["text"], outcome
+
+
+def test_every_response_names_the_build(sparql: str, cluster: Cluster) -> None:
+    build = cluster.current.build_id
+    responses = [
+        _ask(sparql, "ASK {}", "get"),  # direct
+        _ask(sparql, "SELECT WHERE", "get"),  # the engine's syntax error
+        _ask(sparql, "SERVICE", "get"),  # the pre-filter's refusal
+        requests.get(sparql, params={"query": "ASK {}", "format": "json"}, timeout=10),  # apps
+        requests.get(sparql, headers={"Accept": "text/html"}, timeout=10),  # the query page
+        requests.get(f"{cluster.url}/no-such-page", timeout=10),
+        requests.post(sparql, data=b"x" * 2_000_000, timeout=10),  # HAProxy's 413
+    ]
+    assert [r.headers.get("X-KLL-Build") for r in responses] == [build] * len(responses)
+    assert [r.status_code for r in responses] == [200, 400, 400, 200, 200, 404, 413]
+    assert "X-KLL-Replica" in responses[0].headers
+    assert "X-KLL-Replica" in responses[1].headers
+    assert "X-KLL-Replica" not in responses[3].headers
+
+
+def test_the_pre_filter_is_loaded_only_when_asked(tmp_path: Path, cluster: Cluster) -> None:
+    assert "lua.kll_sparql" in cluster.config_text()
+    plain = Cluster(tmp_path, cluster.store, port=1)
+    assert "lua-load" not in plain.config_text()
+    assert "kll_sparql" not in plain.config_text()
