@@ -578,6 +578,7 @@ def mappings_suggest(
     help="First build a store without the official tables into --store.",
 )
 @click.option("--fit", "fit_weights", is_flag=True, help="Refit the weights on the fit half.")
+@click.option("--fit-calibration", is_flag=True, help="Refit only the calibration on the fit half.")
 @click.option(
     "--cross", is_flag=True, help="Also measure two-fold (fit on each half, measure the other)."
 )
@@ -589,6 +590,7 @@ def mappings_evaluate(
     store: Path | None,
     build_first: bool,
     fit_weights: bool,
+    fit_calibration: bool,
     cross: bool,
     fmt: str,
 ) -> None:
@@ -608,7 +610,15 @@ def mappings_evaluate(
     types = tuple(EVALUATED)
     vocabularies = read_vocabularies(embedded_store(served), settings.base_iri, types, progress)
     truth = official_truth(settings, vocabularies)
-    result = evaluate(vocabularies, truth, fit_weights=fit_weights, cross=cross, progress=progress)
+    refit = fit_weights or fit_calibration
+    result = evaluate(
+        vocabularies,
+        truth,
+        fit_weights=refit,
+        keep_weights=fit_calibration and not fit_weights,
+        cross=cross,
+        progress=progress,
+    )
     if fmt == "json":
         fitted = {
             name: {"weights": m.weights, "knots": m.knots} for name, m in result.fitted.items()
@@ -617,7 +627,7 @@ def mappings_evaluate(
         click.echo(json.dumps(data, ensure_ascii=False, indent=1))
         return
     click.echo(figures_text(result))
-    if fit_weights:
+    if refit:
         click.echo("\n" + format_models(result.fitted))
 
 

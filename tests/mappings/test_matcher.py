@@ -347,14 +347,16 @@ def test_real_evaluation_stays_at_the_measured_figures(
         assert f.p_at_1 > f.baseline_p_at_1 + 0.1 and f.r_at_5 > f.baseline_r_at_5 + 0.3
         for band in f.bands:
             if band.count >= 50:
-                assert abs(band.precision - band.confidence) <= CALIBRATION, (f.name, band)
+                gap = abs(band.precision - band.confidence)
+                assert gap <= CALIBRATION[f.name], (f.name, band)
 
 
 # Measured on 2026-12-03 (docs/mappings.md): occupation names P@1 0.798, R@5 0.858; skills
 # P@1 0.506, R@5 0.432; ssyk-level-4 P@1 0.881, R@5 0.995, without JobTech's ISCO relation
-# 0.746, 0.876; the largest calibration gap in a band of at least 50 candidates 0.111.
+# 0.746, 0.876; the largest calibration gap in a band of at least 50 candidates (test half):
+# occupation names 0.111, skills 0.041 (0.060 before the chosen calibration), SSYK groups 0.049.
 OCCUPATION_P1, OCCUPATION_R5 = 0.78, 0.84
 SKILL_P1, SKILL_R5 = 0.49, 0.42
 SSYK_P1, SSYK_R5 = 0.86, 0.98
 SSYK_LABELS_P1, SSYK_LABELS_R5 = 0.72, 0.85
-CALIBRATION = 0.13
+CALIBRATION = {"occupation-name": 0.13, "skill": 0.06, "ssyk-level-4": 0.06}

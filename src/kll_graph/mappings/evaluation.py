@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
@@ -262,17 +262,46 @@ def figures(
 # --- fitting the confidence model --------------------------------------------------------------
 
 
+@dataclass
+class Shortlist:
+    """One training subject's shortlisted candidates as the model sees them: the evidence vectors
+    (which do not depend on the weights) and whether the table relates each to the subject."""
+
+    iri: str
+    targets: list[str]
+    vectors: np.ndarray
+    right: np.ndarray
+
+
+def shortlists(ranked: Sequence[Ranked], truth: Mapping[str, dict[str, str]]) -> list[Shortlist]:
+    """The evidence of every shortlisted candidate, computed once for all the fits below."""
+    out = []
+    for item in ranked:
+        if not item.candidates:
+            continue
+        official = truth[item.subject.iri]
+        out.append(
+            Shortlist(
+                item.subject.iri,
+                [c.target.iri for c in item.candidates],
+                np.asarray([c.evidence.vector() for c in item.candidates], dtype=float),
+                np.asarray([float(c.target.iri in official) for c in item.candidates]),
+            )
+        )
+    return out
+
+
 def training_rows(
     ranked: Sequence[Ranked], truth: Mapping[str, dict[str, str]]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Features and outcomes (right or not) of every shortlisted candidate."""
-    rows, outcomes = [], []
-    for item in ranked:
-        official = truth[item.subject.iri]
-        for candidate in item.candidates:
-            rows.append(candidate.evidence.vector())
-            outcomes.append(float(candidate.target.iri in official))
-    return np.asarray(rows, dtype=float), np.asarray(outcomes)
+    return _stack(shortlists(ranked, truth))
+
+
+def _stack(rows: Sequence[Shortlist]) -> tuple[np.ndarray, np.ndarray]:
+    if not rows:
+        return np.zeros((0, len(FEATURES))), np.zeros(0)
+    return np.concatenate([r.vectors for r in rows]), np.concatenate([r.right for r in rows])
 
 
 def logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> np.ndarray:
@@ -291,6 +320,22 @@ def logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> 
     return w
 
 
+def top_five(
+    rows: Sequence[Shortlist], weights: Sequence[float] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The raw probability and the outcome of each subject's five best candidates by `weights`
+    (ties by IRI, as the matcher ranks them): what the calibration is fitted on."""
+    w = np.asarray(weights, dtype=float)
+    raw: list[float] = []
+    right: list[float] = []
+    for row in rows:
+        p = 1.0 / (1.0 + np.exp(-np.clip(row.vectors @ w, -30, 30)))
+        best = np.lexsort((np.asarray(row.targets), -p))[:5]
+        raw += p[best].tolist()
+        right += row.right[best].tolist()
+    return np.asarray(raw), np.asarray(right)
+
+
 def format_models(fitted: Mapping[str, Model]) -> str:
     """The fitted WEIGHTS and KNOTS as Python source, to paste into matcher.py."""
     lines = ["WEIGHTS: dict[str, tuple[float, ...]] = {"]
@@ -299,7 +344,8 @@ def format_models(fitted: Mapping[str, Model]) -> str:
         for feature, value in zip(FEATURES, model.weights, strict=True):
             lines.append(f"        {value:.4f},  # {feature}")
         lines.append("    ),")
-    lines += ["}", "KNOTS: dict[str, tuple[tuple[float, float], ...]] = {"]
+    lines.append("}")
+    lines += ["KNOTS: dict[str, tuple[tuple[float, float], ...]] = {"]
     for name, model in fitted.items():
         lines.append(f'    "{name}": (')
         lines += [f"        ({x:.4f}, {y:.4f})," for x, y in model.knots]
@@ -308,48 +354,154 @@ def format_models(fitted: Mapping[str, Model]) -> str:
     return "\n".join(lines)
 
 
-# --- the whole evaluation ---------------------------------------------------------------------
+# --- calibration --------------------------------------------------------------------------------
+
+Knots = tuple[tuple[float, float], ...]
+#: A calibration method: (raw probabilities, outcomes) -> knots for :meth:`Model.calibrate`.
+Calibrator = Callable[[np.ndarray, np.ndarray], Knots]
+#: The standard error a calibration step may have at most, for :func:`stepped_knots`.
+STEP_ERRORS = (0.03, 0.025, 0.02)
+#: Largest gap between confidence and share right allowed in a band of at least
+#: :data:`BAND_MINIMUM` candidates (the project's target).
+CALIBRATION_TOLERANCE, BAND_MINIMUM = 0.05, 50
 
 
-def isotonic_knots(
-    raw: np.ndarray, right: np.ndarray, bins: int = 100
-) -> tuple[tuple[float, float], ...]:
-    """Calibration knots: equal-count bins of the raw probability, made monotone by pooling
-    adjacent violators; each knot is (mean raw probability, share right) of a pooled block."""
+def _pooled(raw: np.ndarray, right: np.ndarray, bins: int) -> list[list[float]]:
+    """Equal-count bins of the raw probability pooled until their shares rise (pool adjacent
+    violators): [lowest raw, highest raw, mean raw, right, count] per block."""
     order = np.argsort(raw, kind="stable")
-    blocks = [
-        [float(raw[part].mean()), float(right[part].mean()), float(len(part))]
-        for part in np.array_split(order, min(bins, len(order)))
-        if len(part)
-    ]
     pooled: list[list[float]] = []
-    for block in blocks:
-        pooled.append(block)
-        while len(pooled) > 1 and pooled[-2][1] >= pooled[-1][1]:
-            (x1, y1, n1), (x2, y2, n2) = pooled[-2], pooled.pop()
-            pooled[-1] = [(x1 * n1 + x2 * n2) / (n1 + n2), (y1 * n1 + y2 * n2) / (n1 + n2), n1 + n2]
-    knots = [(round(x, 4), round(y, 4)) for x, y, _ in pooled]
+    for part in np.array_split(order, max(1, min(bins, len(order)))):
+        if not len(part):
+            continue
+        block = [float(raw[part].min()), float(raw[part].max()), float(raw[part].sum())]
+        pooled.append([*block, float(right[part].sum()), float(len(part))])
+        while len(pooled) > 1 and (pooled[-2][3] / pooled[-2][4] >= pooled[-1][3] / pooled[-1][4]):
+            last = pooled.pop()
+            pooled[-1] = _merge(pooled[-1], last)
+    return pooled
+
+
+def _merge(a: list[float], b: list[float]) -> list[float]:
+    return [a[0], b[1], a[2] + b[2], a[3] + b[3], a[4] + b[4]]
+
+
+def isotonic_knots(raw: np.ndarray, right: np.ndarray, bins: int = 100) -> Knots:
+    """Calibration knots: equal-count bins of the raw probability, made monotone by pooling
+    adjacent violators; each knot is (mean raw probability, share right) of a pooled block,
+    and the confidence is interpolated between them."""
+    knots = [(round(s / n, 4), round(r / n, 4)) for _lo, _hi, s, r, n in _pooled(raw, right, bins)]
     return ((0.0, 0.0), *knots, (1.0, max(knots[-1][1], 1.0) if knots else 1.0))
 
 
-def fit(
-    vocabularies: Vocabularies, name: str, kind: TargetKind, subjects: set[str], truth: Truth
-) -> Model:
-    """Weights by logistic regression on every shortlisted candidate, then knots from the top
-    five of each subject as the matcher ranks them with those weights (what it reports)."""
-    rows, outcomes = training_rows(
-        rank_all(vocabularies, name, kind, subjects, models()[name]), truth[name]
-    )
-    weights = tuple(round(float(w), 4) for w in logistic(rows, outcomes))
-    ranked = rank_all(vocabularies, name, kind, subjects, Model(weights))
-    top = [
-        (c.raw, c.target.iri in truth[name][r.subject.iri])
-        for r in ranked
-        for c in r.candidates[:5]
+def stepped_knots(raw: np.ndarray, right: np.ndarray, error: float = 0.025) -> Knots:
+    """A monotone step function whose every step stands on enough candidates that its share
+    right has a standard error of at most `error` (n >= p(1-p)/error², at least 30): the
+    pooled blocks of 100 bins are merged with their neighbours until each is that large. Few
+    steps, each well measured, instead of many noisy ones; between steps the confidence jumps
+    (knots 0.0001 apart), so every candidate of a step gets that step's share."""
+    blocks: list[list[float]] = []
+    for block in _pooled(raw, right, 100):
+        if blocks and not _large(blocks[-1], error):
+            block = _merge(blocks.pop(), block)
+        blocks.append(block)
+    while len(blocks) > 1 and not _large(blocks[-1], error):
+        last = blocks.pop()
+        blocks[-1] = _merge(blocks[-1], last)
+    if not blocks:
+        return ()
+    shares = [round(b[3] / b[4], 4) for b in blocks]
+    knots = [(0.0, shares[0])]
+    for (before, after), share, following in zip(
+        pairwise(blocks), shares, shares[1:], strict=False
+    ):
+        cut = round((before[1] + after[0]) / 2, 4)
+        knots += [(cut, share), (round(cut + 0.0001, 4), following)]
+    knots.append((1.0, shares[-1]))
+    return tuple(knots)
+
+
+def _large(block: Sequence[float], error: float) -> bool:
+    share = block[3] / block[4]
+    return block[4] >= max(30.0, share * (1 - share) / error**2)
+
+
+def calibrators() -> list[tuple[str, Calibrator]]:
+    """The calibrations tried, finest first: isotonic interpolated over 100 and 50 bins, then
+    step functions with ever fewer, surer steps."""
+    out: list[tuple[str, Calibrator]] = [
+        ("isotonic, 100 bins", isotonic_knots),
+        ("isotonic, 50 bins", lambda raw, right: isotonic_knots(raw, right, 50)),
     ]
-    raw = np.asarray([t[0] for t in top])
-    right = np.asarray([float(t[1]) for t in top])
-    return Model(weights, isotonic_knots(raw, right))
+    for error in STEP_ERRORS:
+        out.append((f"steps, error {error}", _stepped(error)))
+    return out
+
+
+def _stepped(error: float) -> Calibrator:
+    def calibrate(raw: np.ndarray, right: np.ndarray) -> Knots:
+        return stepped_knots(raw, right, error)
+
+    return calibrate
+
+
+def worst_gap(confidence: np.ndarray, right: np.ndarray) -> float:
+    """The largest |share right - mean confidence| over the bands of at least
+    :data:`BAND_MINIMUM` candidates, as :func:`figures` measures it."""
+    bands = np.minimum((confidence * 10).astype(int), 9)
+    gaps = [
+        abs(float(right[bands == b].mean() - confidence[bands == b].mean()))
+        for b in range(10)
+        if int((bands == b).sum()) >= BAND_MINIMUM
+    ]
+    return max(gaps, default=0.0)
+
+
+def inner_half(iri: str) -> int:
+    """A second stable split (another byte of the same hash), inside one half."""
+    return hashlib.sha256(iri.encode()).digest()[1] % 2
+
+
+def choose_calibration(rows: Sequence[Shortlist]) -> tuple[str, Calibrator]:
+    """The finest calibration that meets the target inside the training half alone.
+
+    The training half is split once more (:func:`inner_half`); on each part the weights and
+    each calibration are fitted and the other part measured, and the two measurements pooled,
+    as the evaluation's two-fold figures are. The first calibration (finest first) whose worst
+    band is within :data:`CALIBRATION_TOLERANCE` is taken; if none is, the coarsest. The
+    evaluation half is never looked at."""
+    parts = [[r for r in rows if inner_half(r.iri) == k] for k in (0, 1)]
+    options = calibrators()
+    for name, calibrator in options:
+        confidences, rights = [], []
+        for train, held in ((parts[0], parts[1]), (parts[1], parts[0])):
+            weights = logistic(*_stack(train))
+            knots = calibrator(*top_five(train, weights))
+            raw, right = top_five(held, weights)
+            confidences.append(Model((), knots).calibrate_all(raw))
+            rights.append(right)
+        gap = worst_gap(np.concatenate(confidences), np.concatenate(rights))
+        if gap <= CALIBRATION_TOLERANCE:
+            return name, calibrator
+    return options[-1]
+
+
+def fit(
+    vocabularies: Vocabularies,
+    name: str,
+    kind: TargetKind,
+    subjects: set[str],
+    truth: Truth,
+    weights: Sequence[float] | None = None,
+) -> Model:
+    """Weights by logistic regression on every shortlisted candidate (unless given), then the
+    calibration :func:`choose_calibration` picks, fitted on the top five of each subject as
+    the matcher ranks them with those weights (what it reports)."""
+    rows = shortlists(rank_all(vocabularies, name, kind, subjects, models()[name]), truth[name])
+    if weights is None:
+        weights = tuple(round(float(w), 4) for w in logistic(*_stack(rows)))
+    _method, calibrator = choose_calibration(rows)
+    return Model(tuple(weights), calibrator(*top_five(rows, weights)))
 
 
 @dataclass
@@ -367,11 +519,13 @@ def evaluate(
     types: Sequence[str] = tuple(EVALUATED),
     model: Mapping[str, Model] | None = None,
     fit_weights: bool = False,
+    keep_weights: bool = False,
     cross: bool = False,
     progress: Progress = lambda message: None,
 ) -> Evaluation:
     """Run the matcher on the test half of each type's official subjects and measure it; with
-    `fit_weights`, first fit the confidence model on the fit half and measure that one.
+    `fit_weights`, first fit the confidence model on the fit half and measure that one (with
+    `keep_weights`, only its calibration: the weights stay those of `model`).
 
     With `cross`, each type is also measured two-fold (:data:`CROSS`): a model fitted the same
     way on the test half ranks the fit half, and the figures are over both halves together,
@@ -387,7 +541,8 @@ def evaluate(
         if fit_weights:
             progress(f"fitting {name} on {sum(h == 'fit' for h in subjects.values()):,} subjects")
             fit_set = {s for s, h in subjects.items() if h == "fit"}
-            model[name] = out.fitted[name] = fit(vocabularies, name, kind, fit_set, truth)
+            weights = model[name].weights if keep_weights else None
+            model[name] = out.fitted[name] = fit(vocabularies, name, kind, fit_set, truth, weights)
         test_set = {s for s, h in subjects.items() if h == "test"}
         progress(f"measuring {name} on {len(test_set):,} subjects")
         ranked = rank_all(vocabularies, name, kind, test_set, model[name])

@@ -177,8 +177,11 @@ WEIGHTS: dict[str, tuple[float, ...]] = {
         6.2207,  # names
     ),
 }
-#: Isotonic calibration per type (raw probability, share right), fitted with the weights on the
-#: top five candidates of the fit half; a type without knots would report the raw probability.
+#: Calibration per type (raw probability, share right, interpolated), fitted on the top five
+#: candidates of the fit half by `kll-graph mappings evaluate --fit-calibration` with the weights
+#: above; the method (isotonic, or steps: knots 0.0001 apart) is the finest that met the target
+#: inside the fit half (`evaluation.choose_calibration`). A type without knots reports the raw
+#: probability.
 KNOTS: dict[str, tuple[tuple[float, float], ...]] = {
     "occupation-name": (
         (0.0000, 0.0000),
@@ -206,47 +209,58 @@ KNOTS: dict[str, tuple[tuple[float, float], ...]] = {
         (1.0000, 1.0000),
     ),
     "skill": (
-        (0.0000, 0.0000),
-        (0.0096, 0.0069),
-        (0.0157, 0.0238),
-        (0.0205, 0.0308),
-        (0.0236, 0.0312),
-        (0.0251, 0.0417),
-        (0.0299, 0.0468),
-        (0.0353, 0.0590),
-        (0.0433, 0.0625),
-        (0.0593, 0.0662),
-        (0.0703, 0.0944),
-        (0.0853, 0.1049),
-        (0.1127, 0.1301),
-        (0.1359, 0.1399),
-        (0.1497, 0.1538),
-        (0.1605, 0.1748),
-        (0.1889, 0.1981),
-        (0.2345, 0.2098),
-        (0.2750, 0.2937),
-        (0.3315, 0.3636),
-        (0.3968, 0.5035),
-        (0.4616, 0.5315),
-        (0.5345, 0.5524),
-        (0.6405, 0.5734),
-        (0.7722, 0.6993),
-        (0.9408, 0.9441),
-        (1.0000, 1.0000),
+        (0.0000, 0.0069),
+        (0.0127, 0.0069),
+        (0.0128, 0.0238),
+        (0.0183, 0.0238),
+        (0.0184, 0.0308),
+        (0.0225, 0.0308),
+        (0.0226, 0.0312),
+        (0.0248, 0.0312),
+        (0.0249, 0.0417),
+        (0.0254, 0.0417),
+        (0.0255, 0.0468),
+        (0.0346, 0.0468),
+        (0.0347, 0.0590),
+        (0.0361, 0.0590),
+        (0.0362, 0.0625),
+        (0.0518, 0.0625),
+        (0.0519, 0.0662),
+        (0.0683, 0.0662),
+        (0.0684, 0.0944),
+        (0.0723, 0.0944),
+        (0.0724, 0.1049),
+        (0.1000, 0.1049),
+        (0.1001, 0.1301),
+        (0.1277, 0.1301),
+        (0.1278, 0.1399),
+        (0.1451, 0.1399),
+        (0.1452, 0.1643),
+        (0.1664, 0.1643),
+        (0.1665, 0.1981),
+        (0.2140, 0.1981),
+        (0.2141, 0.2098),
+        (0.2565, 0.2098),
+        (0.2566, 0.3403),
+        (0.3702, 0.3403),
+        (0.3703, 0.5291),
+        (0.5815, 0.5291),
+        (0.5816, 0.7389),
+        (1.0000, 0.7389),
     ),
     "ssyk-level-4": (
         (0.0000, 0.0000),
         (0.0136, 0.0000),
-        (0.0148, 0.0159),
+        (0.0147, 0.0139),
         (0.0154, 0.0444),
         (0.0532, 0.0889),
         (0.0810, 0.1667),
         (0.1194, 0.3889),
         (0.4698, 0.5833),
-        (0.7927, 0.8148),
-        (0.8841, 0.8889),
-        (0.9522, 0.9444),
-        (0.9975, 1.0000),
+        (0.8061, 0.8333),
+        (0.8844, 0.8889),
+        (0.9521, 0.9444),
+        (0.9988, 1.0000),
         (1.0000, 1.0000),
     ),
 }
@@ -930,10 +944,14 @@ class Model:
         return _sigmoid(sum(w * x for w, x in zip(self.weights, vector, strict=True)))
 
     def calibrate(self, raw: float) -> float:
+        return float(self.calibrate_all(np.asarray([raw]))[0])
+
+    def calibrate_all(self, raw: np.ndarray) -> np.ndarray:
+        """The confidences of many raw probabilities (interpolated between the knots)."""
         if not self.knots:
             return raw
         xs, ys = zip(*self.knots, strict=True)
-        return float(np.interp(raw, xs, ys))
+        return np.asarray(np.interp(raw, xs, ys), dtype=float)
 
 
 def models(
