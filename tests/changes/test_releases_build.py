@@ -18,6 +18,8 @@ from pyoxigraph import QueryBoolean, QuerySolutions
 from kll_graph.changes.log import ChangeLog
 from kll_graph.changes.releases import releases
 from kll_graph.cli import main
+from kll_graph.concepts.lookup import concept
+from kll_graph.concepts.rdfdoc import triples
 from kll_graph.exceptions import ConfigError
 from kll_graph.labels.lookup import autocomplete, index_for
 from kll_graph.settings import SAMPLE_DIR, read_config
@@ -282,3 +284,19 @@ def test_every_two_releases_are_compared(three: tuple[Path, ServedBuild]) -> Non
     code, out, err = _run(config, "changes", "esco", "--from", "v1.1.1", "--to", "v3")
     assert code == 0, err
     assert "executive chef" in out and "head chef" not in out
+
+
+def test_a_concept_only_a_release_left_out_holds_still_resolves(
+    built: tuple[Path, ServedBuild, str],
+) -> None:
+    """NEW is only in v2, which is not current: the default graph lacks it, yet its document
+    and its RDF come from v2, flagged as not in the current release and naming v2."""
+    _, served, _ = built
+    assert not _labels(served, f"SELECT ?l WHERE {{ <{NEW}> ?p ?l }}")
+    doc = concept(served, NEW, "en")
+    assert (doc["label"], doc["not_current"]) == ("release tester", True)
+    assert doc["last_seen"]["version"] == "v2"
+    statements = {(t.predicate.value, t.object.value) for t in triples(served, NEW)}
+    assert ("http://www.w3.org/2004/02/skos/core#prefLabel", "release tester") in statements
+    # a current concept is not flagged
+    assert concept(served, CHEF, "en")["not_current"] is False

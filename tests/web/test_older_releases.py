@@ -131,7 +131,7 @@ def test_concept_page_says_so_with_label_and_mappings(sample_server: LiveServer)
     assert f"<h1>{OLDER_LABEL}</h1>" in html
     assert 'data-not-current="true"' in html
     text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
-    assert "This concept is not in the current release; it is known from an older one." in text
+    assert "This concept is not in the current release; it is known from another one." in text
     assert "Last seen in:" in text and "taxonomy-v18-esco-v1.1.1" in text
     api = check_against_spec(
         "/api/v1/concepts", "get", get(sample_server, "/api/v1/concepts", uri=OLDER)

@@ -34,7 +34,7 @@ from kll_graph.namespaces import (
     compact,
     kll,
 )
-from kll_graph.sparql.query import select_named
+from kll_graph.sparql.query import default_dataset, select_named
 from kll_graph.store import GraphStore, ServedBuild
 
 #: Longest URI accepted as input.
@@ -191,7 +191,10 @@ def concept(served: ServedBuild, uri: str, lang: str | None = None) -> dict[str,
         lang = index.language(lang)
     k = kll(served.manifest.base_iri)
     prefixes = {**PREFIXES, "kll": str(k)}
-    rows = list(select_named(served.store, "concept_outgoing", c=node))
+    rows: list[Any] = list(select_named(served.store, "concept_outgoing", c=node))
+    elsewhere = None
+    if not rows:
+        rows, elsewhere = _in_other_releases(served, node)
     if not rows:
         raise NotFoundError(f"no concept {node.value} in the served store")
     doc = _document(node.value, index, lang)
@@ -199,6 +202,10 @@ def concept(served: ServedBuild, uri: str, lang: str | None = None) -> dict[str,
     _outgoing(doc, rows, links, k, prefixes, index, lang)
     _incoming(served.store, node, links, k)
     doc["mappings"] = _mappings(served, node, index, lang, prefixes)
+    if elsewhere is not None:  # the label index holds the default graph's concepts only
+        doc["not_current"], doc["last_seen"] = True, elsewhere
+        if doc["label"] is None and doc["prefLabel"]:
+            doc["label"] = index.pick(doc["prefLabel"], lang)
     _last_seen(doc, served)
     doc["substitutability"] = _substitutability(served.store, node, k, index, lang)
     for name in LINK_LISTS:
@@ -301,6 +308,28 @@ def _outgoing(
     doc["notations"] = _notations(notations, index, lang)
     doc["schemes"] = [_scheme(index, s, lang) for s in sorted(schemes)]
     doc["top_concept_of"] = [_scheme(index, s, lang) for s in sorted(tops)]
+
+
+def _in_other_releases(
+    served: ServedBuild, node: NamedNode
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The statements about a concept that only releases outside the default graph hold (an
+    older release of a source with several, or a newer one not yet made current), and the last
+    of those releases, in configuration order, that says what it is."""
+    shown = default_dataset(served.store)
+    if shown is None:
+        return [], None
+    default = {g.value for g in shown if isinstance(g, NamedNode)}
+    rows: list[dict[str, Any]] = []
+    last = None
+    for graph in served.manifest.graphs:
+        if graph.iri in default:
+            continue
+        quads = list(served.store.quads_for_pattern(node, None, None, NamedNode(graph.iri)))
+        rows += [{"p": q.predicate, "o": q.object} for q in quads]
+        if any(q.predicate in (RDF.type, SKOS.prefLabel) for q in quads):
+            last = graph.iri
+    return rows, last
 
 
 def _last_seen(doc: dict[str, Any], served: ServedBuild) -> None:

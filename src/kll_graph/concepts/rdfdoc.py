@@ -27,7 +27,7 @@ from pyoxigraph import NamedNode, QueryTriples, RdfFormat, Triple, Variable, ser
 from kll_graph.concepts.lookup import parse_uri
 from kll_graph.exceptions import NotFoundError
 from kll_graph.namespaces import PREFIXES, kll
-from kll_graph.sparql.query import current_releases, named_query
+from kll_graph.sparql.query import DatasetOptions, current_releases, named_query
 from kll_graph.store import ServedBuild
 
 
@@ -108,13 +108,18 @@ def triples(served: ServedBuild, uri: str) -> list[Triple]:
     A URI the store says nothing about is a NotFoundError; a malformed one a BadRequestError.
     """
     node = described(served, uri)
+    found = _document(served, node, current_releases(served.store))
+    if not found:  # a concept only releases outside the default graph hold
+        found = _document(served, node, {"use_default_graph_as_union": True})
+    return sorted(found, key=_order(node))
+
+
+def _document(served: ServedBuild, node: NamedNode, dataset: DatasetOptions) -> set[Triple]:
     result = served.store.query(
-        named_query("concept_document"),
-        **current_releases(served.store),
-        substitutions={Variable("c"): node},
+        named_query("concept_document"), **dataset, substitutions={Variable("c"): node}
     )
     assert isinstance(result, QueryTriples)
-    return sorted(set(result), key=_order(node))
+    return set(result)
 
 
 def described(served: ServedBuild, uri: str) -> NamedNode:

@@ -202,8 +202,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "This concept is deprecated and should not be used.",
     },
     "concept.not_current": {
-        "sv": "Det här begreppet finns inte i den aktuella utgåvan; det är känt från en äldre.",
-        "en": "This concept is not in the current release; it is known from an older one.",
+        "sv": "Det här begreppet finns inte i den aktuella utgåvan; det är känt från en annan.",
+        "en": "This concept is not in the current release; it is known from another one.",
     },
     "concept.not_current_short": {
         "sv": "Finns inte i den aktuella utgåvan",
