@@ -62,6 +62,8 @@ DIRECT_GLOBAL = "    lua-load {lua}\n    tune.bufsize 65536\n    tune.maxrewrite
 #: answer, are retried on the other: a query that ran into its time limit is not run twice.
 DIRECT_BACKEND = """backend sparql_direct
     balance leastconn
+    # connections to the replicas are kept open and reused (the apps' sections close them)
+    option http-keep-alive
     timeout server {timeout}
     retry-on conn-failure empty-response
     option httpchk
@@ -405,7 +407,10 @@ class Cluster:
             urllib.parse.quote(prologue, safe=""),
         ]
         return (
-            "    # the direct path: /sparql queries to the replicas after the pre-filter\n"
+            "    # the direct path: /sparql queries to the replicas after the pre-filter; its\n"
+            "    # replica connections are kept open (HAProxy takes the stronger of the frontend's\n"
+            "    # and the backend's modes: the apps' backend still closes its own)\n"
+            "    option http-keep-alive\n"
             f"    http-request lua.kll_sparql {' '.join(args)} "
             "if { path /sparql } { method GET POST }\n"
             "    use_backend sparql_direct if { var(txn.kll_direct) -m found }"
