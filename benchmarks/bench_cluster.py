@@ -20,6 +20,7 @@ compete for the same cores: read the figures as ratios on this machine, not as c
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -107,6 +108,8 @@ def run_cluster_load(cluster: Cluster, clients: int, seconds: float) -> None:
     outcomes, took = load(cluster.url, clients, seconds, mixed_path)
     after = memory(cluster)
     summary("cluster, mixed", outcomes, took)
+    for kind, prefix in (("SPARQL", "/sparql"), ("lookups", "/api/")):
+        summary(f"  of which {kind}", [o for o in outcomes if o.path.startswith(prefix)], took)
     builds = {o.build for o in outcomes}
     print(f"  builds named in responses: {sorted(b or '-' for b in builds)}")
     print("  memory (RSS incl. children, MiB) after warm-up -> end:")
@@ -162,6 +165,14 @@ def main() -> int:
         help="cluster directory to keep (its dumps/ and replicas/ are reused; default: temporary)",
     )
     parser.add_argument(
+        "--direct-sparql",
+        action="store_true",
+        help="the cluster's /sparql goes straight to the replicas (HAProxy's pre-filter)",
+    )
+    parser.add_argument(
+        "--skip-compare", action="store_true", help="only the load run (part 1), not part 2"
+    )
+    parser.add_argument(
         "--apps-on-store",
         action="store_true",
         help="run the apps on the store, not through the replicas (`serve` without --backend)",
@@ -174,16 +185,21 @@ def main() -> int:
             store,
             timeout_s=10,
             use_backend=False if args.apps_on_store else None,
+            direct_sparql=args.direct_sparql,
         )
         started = time.monotonic()
         cluster.start()
         print(
             f"cluster of build {cluster.current.build_id} up in {time.monotonic() - started:.0f} s "
-            f"at {cluster.url} (apps via {'replicas' if cluster.use_backend else 'the store'})"
+            f"at {cluster.url} (apps via {'replicas' if cluster.use_backend else 'the store'}"
+            f"{'; /sparql direct to the replicas' if cluster.direct_sparql else ''}); "
+            f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
         )
         try:
             run_cluster_load(cluster, args.clients, args.seconds)
-            compare(cluster, store, args.compare_clients, args.compare_seconds)
+            if not args.skip_compare:
+                compare(cluster, store, args.compare_clients, args.compare_seconds)
+            print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         finally:
             cluster.stop()
     return 0

@@ -128,6 +128,32 @@ local function first_word(code)
     return nil
 end
 
+-- The PREFIX lines of the prologue argument, each with the name it declares (split once).
+local prologues = {}
+local function prefix_lines(prologue)
+    local lines = prologues[prologue]
+    if lines == nil then
+        lines = {}
+        for decl in unescape(prologue):gmatch("[^\n]+") do
+            local name = decl:match("^PREFIX%s+([^:%s]*):")
+            if name then lines[#lines + 1] = { name .. ":", escape(decl .. "\n") } end
+        end
+        prologues[prologue] = lines
+    end
+    return lines
+end
+
+-- The PREFIX lines the query may use without declaring: only those whose name appears in it
+-- (the engine parses fewer lines; declaring one the query declares itself is harmless).
+local function used_prologue(prologue, query)
+    if prologue == "-" then return "" end
+    local used = {}
+    for _, line in ipairs(prefix_lines(prologue)) do
+        if query:find(line[1], 1, true) then used[#used + 1] = line[2] end
+    end
+    return table.concat(used)
+end
+
 local function refuse(txn, build, status, code, message)
     local body = string.format(
         '{"error": {"status": %d, "code": "%s", "message": "%s", "parameter": "query"}}',
@@ -209,7 +235,7 @@ local function kll_sparql(txn, build, max_bytes, max_depth, max_operators, datas
     -- The dataset: the request's own, else the query's FROM clauses (sent as parameters: the
     -- replicas run with --union-default-graph, which would override FROM), else the apps'.
     local _, clauses = code:gsub(" FROM ", "")
-    local uri = "/query?query=" .. (prologue ~= "-" and prologue or "") .. escape(query)
+    local uri = "/query?query=" .. used_prologue(prologue, query) .. escape(query)
     if #given_dataset > 0 then
         uri = uri .. table.concat(given_dataset)
     elseif clauses > 0 then

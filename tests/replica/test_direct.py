@@ -28,6 +28,8 @@ pytestmark = pytest.mark.skipif(shutil.which("haproxy") is None, reason="needs H
 JSON = {"Accept": "application/sparql-results+json"}
 #: Seconds a query may run on this cluster's replicas.
 LIMIT_S = 2
+#: Queries a replica is sent within LIMIT_S (the production default is thousands).
+PER_LIMIT = 60
 RUNAWAY = (
     "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(STR(?c) < STR(?i)) }"
 )
@@ -54,6 +56,7 @@ def cluster(
         sample_store.layout.root,
         timeout_s=LIMIT_S,
         direct_sparql=True,
+        direct_queries_per_limit=PER_LIMIT,
     )
     running.start()
     yield running
@@ -199,3 +202,32 @@ def test_the_pre_filter_is_loaded_only_when_asked(tmp_path: Path, cluster: Clust
     plain = Cluster(tmp_path, cluster.store, port=1)
     assert "lua-load" not in plain.config_text()
     assert "kll_sparql" not in plain.config_text()
+
+
+def test_queries_over_the_replicas_share_are_answered_busy(sparql: str, cluster: Cluster) -> None:
+    """More queries within one time limit than the replicas may start threads for: the rest are
+    503 `busy` at once, the replicas keep serving, and the window moves on."""
+    time.sleep(LIMIT_S + 0.5)  # the earlier tests' queries have left the window
+    statuses: list[int] = []
+
+    def burst() -> None:
+        with requests.Session() as session:
+            for _ in range(50):
+                answer = session.get(sparql, params={"query": "ASK {}"}, headers=JSON, timeout=10)
+                statuses.append(answer.status_code)
+                if answer.status_code == 503:
+                    assert answer.json()["error"]["code"] == "busy"
+                    assert answer.headers["X-KLL-Build"] == cluster.current.build_id
+
+    threads = [threading.Thread(target=burst) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    cap = PER_LIMIT * len(cluster.current.replicas)
+    assert set(statuses) == {200, 503}
+    # all of the cap when the burst fits in one window (more when the window moved on meanwhile)
+    assert statuses.count(200) >= cap
+    time.sleep(LIMIT_S + 0.5)
+    assert _ask(sparql, "ASK { ?s ?p ?o }", "get").status_code == 200
+    assert all(r.proc.poll() is None for r in cluster.current.replicas)

@@ -53,6 +53,13 @@ PREFILTER = TEMPLATE.with_name("sparql_prefilter.lua")
 #: Seconds HAProxy gives a replica beyond the engine's own query limit before it closes the
 #: connection (`timeout server` of the direct path: the engine should have answered by then).
 DIRECT_GRACE = 2
+#: Queries one replica may be sent within one engine time limit on the direct path. The engine
+#: (oxigraph 0.5.13 with --timeout-s) starts a thread for every query that lives for the whole
+#: limit, however quick the query, with about four memory mappings each: past vm.max_map_count
+#: (65,530 by default) it cannot start a thread and aborts. Measured: about 1,800 queries/s for
+#: 10 s killed a replica; 390/s held 3,146 threads and 12,676 mappings. This keeps a replica
+#: at half the default limit; more are answered 503 `busy` at once (docs/deploy.md).
+DIRECT_QUERIES_PER_LIMIT = 8000
 #: Global lines of the direct path: the pre-filter, and buffers that hold a request while the
 #: pre-filter rewrites it (a query of up to 16 KiB goes direct; longer ones through the apps).
 DIRECT_GLOBAL = "    lua-load {lua}\n    tune.bufsize 65536\n    tune.maxrewrite 16384"
@@ -65,6 +72,11 @@ DIRECT_BACKEND = """backend sparql_direct
     # connections to the replicas are kept open and reused (the apps' sections close them)
     option http-keep-alive
     timeout server {timeout}
+    # at most {cap} queries per engine time limit across the replicas (DIRECT_QUERIES_PER_LIMIT)
+    # (only queries let through count, so a flood does not shut out everyone else)
+    stick-table type integer size 1 expire {window}s store http_req_rate({window}s)
+{busy} if {{ int(1),table_http_req_rate(sparql_direct) ge {cap} }}
+    http-request track-sc0 int(1)
     retry-on conn-failure empty-response
     option httpchk
     http-check send meth GET uri /query?query=ASK%7B%7D ver HTTP/1.1 hdr Host localhost
@@ -92,6 +104,24 @@ def http_error_line(status: int, code: str, message: str) -> str:
     """An `http-error` directive answering `status` with the JSON error shape."""
     body = json.dumps({"error": {"status": status, "code": code, "message": message}})
     return f"    http-error status {status} content-type application/json string '{body}'"
+
+
+#: The direct path's answer when the replicas have had their share of queries (see
+#: DIRECT_QUERIES_PER_LIMIT): the app's 503 `busy`, with Retry-After.
+DIRECT_BUSY = (
+    "    http-request return status 503 content-type application/json string '{}' hdr Retry-After 1"
+).format(
+    json.dumps(
+        {
+            "error": {
+                "status": 503,
+                "code": "busy",
+                "message": "the SPARQL endpoint is answering as many queries as it can; "
+                "try again in a second",
+            }
+        }
+    )
+)
 
 
 def free_port() -> int:
@@ -172,6 +202,7 @@ class Cluster:
         port: int = 0,
         use_backend: bool | None = None,
         direct_sparql: bool = False,
+        direct_queries_per_limit: int = DIRECT_QUERIES_PER_LIMIT,
         settings: Settings | None = None,
     ) -> None:
         self.work = work.resolve()
@@ -182,6 +213,7 @@ class Cluster:
         self.port = port or free_port()
         self.use_backend = app_backend_supported() if use_backend is None else use_backend
         self.direct_sparql = direct_sparql
+        self.direct_queries_per_limit = direct_queries_per_limit
         #: Limits and prefixes the pre-filter applies as the apps do (the apps read the same).
         self.settings = settings or load_settings()
         self.generations: list[Generation] = []
@@ -408,8 +440,8 @@ class Cluster:
         ]
         return (
             "    # the direct path: /sparql queries to the replicas after the pre-filter; its\n"
-            "    # replica connections are kept open (HAProxy takes the stronger of the frontend's\n"
-            "    # and the backend's modes: the apps' backend still closes its own)\n"
+            "    # replica connections are kept open (HAProxy takes the stronger of the\n"
+            "    # frontend's and the backend's modes: the apps' backend still closes its own)\n"
             "    option http-keep-alive\n"
             f"    http-request lua.kll_sparql {' '.join(args)} "
             "if { path /sparql } { method GET POST }\n"
@@ -422,9 +454,16 @@ class Cluster:
         servers = "\n".join(
             f"    server {r.name} {r.address} check maxconn 16" for r in self.public.replicas
         )
-        limit = max(1, round(self.timeout_s)) + DIRECT_GRACE
+        window = max(1, round(self.timeout_s))
         errors = "\n".join(http_error_line(s, *what) for s, what in DIRECT_ERRORS.items())
-        return DIRECT_BACKEND.format(timeout=f"{limit}s", errors=errors, servers=servers)
+        return DIRECT_BACKEND.format(
+            timeout=f"{window + DIRECT_GRACE}s",
+            window=window,
+            cap=self.direct_queries_per_limit * len(self.public.replicas),
+            busy=DIRECT_BUSY,
+            errors=errors,
+            servers=servers,
+        )
 
     def _write_config(self) -> None:
         path = self.work / "haproxy.cfg"

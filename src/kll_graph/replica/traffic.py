@@ -53,13 +53,15 @@ def mixed_path(n: int) -> str:
 
 @dataclass
 class Outcome:
-    """One request: when it ended (monotonic), seconds taken, status (0: no answer), build."""
+    """One request: when it ended (monotonic), seconds taken, status (0: no answer), build, and
+    the path asked (so a mixed run can be told apart by kind)."""
 
     ended: float
     seconds: float
     status: int
     build: str | None
     error: str | None = None
+    path: str = ""
 
 
 @dataclass
@@ -100,7 +102,9 @@ class Traffic:
         while not self._stop.is_set():
             with self._lock:
                 n = next(self._counter)
-            outcome, connection = self._ask(connection, self.paths(n))
+            path = self.paths(n)
+            outcome, connection = self._ask(connection, path)
+            outcome.path = path
             with self._lock:
                 self.outcomes.append(outcome)
         connection.close()
