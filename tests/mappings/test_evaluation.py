@@ -11,6 +11,8 @@ from kll_graph.mappings.evaluation import (
     Shortlist,
     calibrators,
     choose_calibration,
+    conditional_logit,
+    fit_weights,
     isotonic_knots,
     stepped_knots,
     worst_gap,
@@ -74,3 +76,27 @@ def test_the_calibration_is_chosen_finest_first_from_the_training_rows_alone() -
     assert choose_calibration(rows)[0] == name  # deterministic
     # a well-specified model on plenty of rows meets the target with the finest calibration
     assert name == names[0]
+
+
+def test_the_conditional_logit_orders_each_subjects_own_candidates() -> None:
+    # Within each subject the right candidate has the higher cos_sv, but subjects differ in how
+    # high all their cosines are, and the right ones of low subjects lie below the wrong ones
+    # of high subjects: a within-subject order, which the conditional logit is fitted to.
+    rng = np.random.default_rng(11)
+    rows = []
+    cos = FEATURES.index("cos_sv")
+    for i in range(200):
+        level = rng.random()
+        vectors = np.zeros((4, len(FEATURES)))
+        vectors[:, 0] = 1.0
+        vectors[:, cos] = level + np.array([0.3, 0.2, 0.1, 0.0])
+        right = np.array([1.0, 0.0, 0.0, 0.0])
+        rows.append(Shortlist(f"s{i}", [f"t{i}-{k}" for k in range(4)], vectors, right, right))
+    order = conditional_logit(rows)
+    assert order[cos] > 5 and abs(order[0]) < 1e-6  # the bias cancels in a softmax
+    weights = fit_weights(rows)
+    for row in rows:
+        scores = row.vectors @ weights
+        assert int(np.argmax(scores)) == 0  # the right candidate first in every subject
+        probability = 1 / (1 + np.exp(-scores))
+        assert 0.0 < probability[0] < 1.0

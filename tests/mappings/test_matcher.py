@@ -96,7 +96,8 @@ def test_a_a_o_are_distinct_letters_at_the_first_tier() -> None:
     ranked = _ranked(subject, folded_only, exact)
     assert ranked[0].target is exact and ranked[0].evidence.tier == 0
     assert ranked[1].target is folded_only and ranked[1].evidence.tier == 1
-    assert ranked[0].confidence > ranked[1].confidence
+    # the probability says so; the calibration may put both on one step (never the other way)
+    assert ranked[0].raw > ranked[1].raw and ranked[0].confidence >= ranked[1].confidence
 
 
 def test_ssyk_isco_agreement_decides_between_equal_labels() -> None:
@@ -116,13 +117,15 @@ def test_ambiguity_lowers_the_confidence() -> None:
     ambiguous = candidates_for(_concept(JT + "s", "Assistent"), kind, weights)[0]
     clear = candidates_for(_concept(JT + "t", "Kanslist"), kind, weights)[0]
     assert ambiguous.evidence.ambiguity == 3 and clear.evidence.ambiguity == 1
-    assert clear.confidence > ambiguous.confidence
+    assert clear.raw > ambiguous.raw and clear.confidence >= ambiguous.confidence
 
 
 def test_a_keyword_pointing_at_the_subject_finds_a_concept_its_labels_do_not() -> None:
+    # The keyword's cosine weighs about nothing in the ranking the tables taught (occupation
+    # names: -0.02): a keyword counts by putting a concept on the shortlist that the labels miss.
     subject = _concept(JT + "s", "Servitör/Servitris")
     right = _concept(ESCO + "a", "kypare")
-    other = _concept(ESCO + "b", "bagare")
+    other = _concept(ESCO + "b", "kock")
     assert not _ranked(subject, other, right)
     subject.labels.append(Label("Kypare", "sv", ALT, keyword=True))
     top = _top(subject, other, right)
@@ -351,12 +354,13 @@ def test_real_evaluation_stays_at_the_measured_figures(
                 assert gap <= CALIBRATION[f.name], (f.name, band)
 
 
-# Measured on 2026-12-03 (docs/mappings.md): occupation names P@1 0.798, R@5 0.858; skills
-# P@1 0.506, R@5 0.432; ssyk-level-4 P@1 0.881, R@5 0.995, without JobTech's ISCO relation
-# 0.746, 0.876; the largest calibration gap in a band of at least 50 candidates (test half):
-# occupation names 0.111, skills 0.041 (0.060 before the chosen calibration), SSYK groups 0.049.
-OCCUPATION_P1, OCCUPATION_R5 = 0.78, 0.84
-SKILL_P1, SKILL_R5 = 0.49, 0.42
-SSYK_P1, SSYK_R5 = 0.86, 0.98
+# Measured on 2026-12-03 (docs/mappings.md), weights from the conditional logit: occupation
+# names P@1 0.800, R@5 0.871; skills P@1 0.501, R@5 0.445; ssyk-level-4 P@1 0.886, R@5 0.995,
+# without JobTech's ISCO relation 0.746, 0.870; the largest calibration gap in a band of at
+# least 50 candidates (test half): occupation names 0.078, skills 0.033, SSYK groups 0.026.
+# Bounds only ever raised (skills' P@1 bound stays at 0.49: the measured 0.501 is above it).
+OCCUPATION_P1, OCCUPATION_R5 = 0.78, 0.85
+SKILL_P1, SKILL_R5 = 0.49, 0.43
+SSYK_P1, SSYK_R5 = 0.87, 0.98
 SSYK_LABELS_P1, SSYK_LABELS_R5 = 0.72, 0.85
-CALIBRATION = {"occupation-name": 0.13, "skill": 0.06, "ssyk-level-4": 0.06}
+CALIBRATION = {"occupation-name": 0.09, "skill": 0.05, "ssyk-level-4": 0.05}

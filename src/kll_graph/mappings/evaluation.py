@@ -54,6 +54,7 @@ EVALUATED = {"occupation-name": OCCUPATION, "skill": SKILL, "ssyk-level-4": ISCO
 LABELS_ONLY = "ssyk-level-4 (no JobTech ISCO relation)"
 #: The suffix of a type's two-fold figures (see :func:`evaluate`).
 CROSS = "(2-fold)"
+EXACT = "skos:exactMatch"
 POSITIVE = ("skos:exactMatch", "skos:closeMatch", "skos:broadMatch", "skos:narrowMatch")
 BANDS = tuple(i / 10 for i in range(11))
 
@@ -271,6 +272,8 @@ class Shortlist:
     targets: list[str]
     vectors: np.ndarray
     right: np.ndarray
+    #: 1.0 where the table maps the subject to the candidate with exactMatch.
+    exact: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def shortlists(ranked: Sequence[Ranked], truth: Mapping[str, dict[str, str]]) -> list[Shortlist]:
@@ -286,6 +289,7 @@ def shortlists(ranked: Sequence[Ranked], truth: Mapping[str, dict[str, str]]) ->
                 [c.target.iri for c in item.candidates],
                 np.asarray([c.evidence.vector() for c in item.candidates], dtype=float),
                 np.asarray([float(c.target.iri in official) for c in item.candidates]),
+                np.asarray([float(official.get(c.target.iri) == EXACT) for c in item.candidates]),
             )
         )
     return out
@@ -318,6 +322,64 @@ def logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> 
         if float(np.max(np.abs(step))) < 1e-8:
             break
     return w
+
+
+def conditional_logit(rows: Sequence[Shortlist], l2: float = 1.0, steps: int = 50) -> np.ndarray:
+    """Weights that rank each subject's own candidates: a conditional logit (softmax over the
+    subject's shortlist), fitted by Newton's method with a backtracking line search.
+
+    The pointwise logistic regression learns whether a candidate is right among all candidates
+    of all subjects; what the matcher has to do is pick the right one among a subject's own.
+    The target is the subject's exactMatch objects where it has any (what P@1 asks for), else
+    every related object. Subjects with no right candidate (or only right ones) say nothing
+    about the order and are left out. The bias cancels in a softmax and stays 0."""
+    groups = []
+    for row in rows:
+        wanted = row.exact if row.exact.any() else row.right
+        if 0 < wanted.sum() < len(wanted):
+            groups.append((row.vectors, wanted / wanted.sum()))
+    w = np.zeros(len(FEATURES))
+    penalty = np.full(len(FEATURES), l2)
+    penalty[0] = 0.0
+
+    def loss(v: np.ndarray) -> float:
+        total = 0.5 * float(penalty @ (v * v))
+        for x, y in groups:
+            z = x @ v
+            top = float(z.max())
+            total -= float(y @ (z - top - np.log(np.exp(z - top).sum())))
+        return total
+
+    for _ in range(steps):
+        gradient = penalty * w
+        hessian = np.diag(penalty + 1e-6)
+        for x, y in groups:
+            z = x @ w
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            gradient += x.T @ (p - y)
+            mean = x.T @ p
+            hessian += (x.T * p) @ x - np.outer(mean, mean)
+        step = np.linalg.solve(hessian, gradient)
+        size, before = 1.0, loss(w)
+        while size > 1e-4 and loss(w - size * step) > before:
+            size /= 2
+        w = w - size * step
+        if float(np.max(np.abs(size * step))) < 1e-7:
+            break
+    return w
+
+
+def fit_weights(rows: Sequence[Shortlist]) -> np.ndarray:
+    """The model's weights: the conditional logit's order (:func:`conditional_logit`), turned
+    into a probability of being right by a logistic regression on its score (Platt scaling: a
+    bias and a positive scale, folded into the weights, so the order stays the logit's)."""
+    order = conditional_logit(rows)
+    x, y = _stack(rows)
+    bias, scale = logistic(np.column_stack([np.ones(len(x)), x @ order]), y, l2=0.0)
+    weights = max(float(scale), 1e-3) * order
+    weights[0] += bias
+    return weights
 
 
 def top_five(
@@ -475,7 +537,7 @@ def choose_calibration(rows: Sequence[Shortlist]) -> tuple[str, Calibrator]:
     for name, calibrator in options:
         confidences, rights = [], []
         for train, held in ((parts[0], parts[1]), (parts[1], parts[0])):
-            weights = logistic(*_stack(train))
+            weights = fit_weights(train)
             knots = calibrator(*top_five(train, weights))
             raw, right = top_five(held, weights)
             confidences.append(Model((), knots).calibrate_all(raw))
@@ -494,12 +556,12 @@ def fit(
     truth: Truth,
     weights: Sequence[float] | None = None,
 ) -> Model:
-    """Weights by logistic regression on every shortlisted candidate (unless given), then the
+    """Weights by :func:`fit_weights` on every shortlisted candidate (unless given), then the
     calibration :func:`choose_calibration` picks, fitted on the top five of each subject as
     the matcher ranks them with those weights (what it reports)."""
     rows = shortlists(rank_all(vocabularies, name, kind, subjects, models()[name]), truth[name])
     if weights is None:
-        weights = tuple(round(float(w), 4) for w in logistic(*_stack(rows)))
+        weights = tuple(round(float(w), 4) for w in fit_weights(rows))
     _method, calibrator = choose_calibration(rows)
     return Model(tuple(weights), calibrator(*top_five(rows, weights)))
 

@@ -21,11 +21,13 @@ How it works, per subject type (:data:`TYPES`):
    names point at by equal labels), the JobTech keywords pointing at the subject, and
    ambiguity both ways (how many ESCO concepts share the equal label; whether another JobTech
    concept has an equal label for this one).
-3. A logistic model per type (:class:`Model`) turns the evidence into a probability, and an
-   isotonic calibration turns that into the confidence. Weights (:data:`WEIGHTS`) and
-   calibration (:data:`KNOTS`) were fitted on one half of the official tables' subjects (split
-   by a stable hash of the subject IRI) with `kll-graph mappings evaluate --fit`; the other half
-   reports how good and how well calibrated they are. Candidates rank by confidence.
+3. A logistic model per type (:class:`Model`; its weights order each subject's candidates as a
+   conditional logit fitted to the tables would) turns the evidence into a probability, and a
+   monotone calibration (isotonic or steps) turns that into the confidence. Weights
+   (:data:`WEIGHTS`) and calibration (:data:`KNOTS`) were fitted on one half of the official
+   tables' subjects (split by a stable hash of the subject IRI) with `kll-graph mappings
+   evaluate --fit`; the other half reports how good and how well calibrated they are.
+   Candidates rank by confidence.
 """
 
 from __future__ import annotations
@@ -97,84 +99,86 @@ FEATURES = (
     "names",  # SSYK groups: share of the group's occupation names equal to one in this group
 )
 
-#: Logistic weights per type, in the order of FEATURES, fitted on the fit half of the official
-#: tables by `kll-graph mappings evaluate --fit` (its output pasted here). ssyk-level-4 is in no
+#: Weights per type, in the order of FEATURES, fitted on the fit half of the official tables by
+#: `kll-graph mappings evaluate --fit` (its output pasted here): a conditional logit's order of
+#: each subject's candidates, scaled into a probability by a logistic regression on its score
+#: (`evaluation.fit_weights`); the model applies them as a logistic one. ssyk-level-4 is in no
 #: table; its reference is what the occupation table implies (`evaluation.ssyk_reference`).
 WEIGHTS: dict[str, tuple[float, ...]] = {
     "occupation-name": (
-        -4.0217,  # bias
-        1.7028,  # equal_exact
+        -4.6943,  # bias
+        0.8642,  # equal_exact
         0.0000,  # equal_folded
         0.0000,  # equal_words
-        1.4153,  # equal_pref
-        0.3163,  # equal_en
-        2.1932,  # cos_sv
-        1.6693,  # cos_en
-        -2.4182,  # cos_gap
-        -0.0465,  # head
-        1.4959,  # isco_agree
-        -0.3066,  # isco_minor
-        -1.1892,  # isco_disagree
-        -0.3585,  # ambiguity
-        0.4746,  # keyword
-        1.4615,  # rank1
-        0.2362,  # typo
-        2.1959,  # narrower
-        1.4445,  # broader
-        1.7240,  # group_only
-        -0.6415,  # claimed
-        0.0000,  # isco_share
+        0.6653,  # equal_pref
+        0.2718,  # equal_en
+        3.2008,  # cos_sv
+        3.1032,  # cos_en
+        -2.5124,  # cos_gap
+        0.1252,  # head
+        1.4050,  # isco_agree
+        -0.2313,  # isco_minor
+        -1.1737,  # isco_disagree
+        -0.0573,  # ambiguity
+        -0.0244,  # keyword
+        0.6771,  # rank1
+        0.6634,  # typo
+        1.1556,  # narrower
+        1.1114,  # broader
+        1.4118,  # group_only
+        -0.0701,  # claimed
+        0.5114,  # isco_share
         0.0000,  # names
     ),
     "skill": (
-        -5.7969,  # bias
-        0.4737,  # equal_exact
-        -0.8620,  # equal_folded
-        0.2515,  # equal_words
-        0.3719,  # equal_pref
-        -0.7635,  # equal_en
-        6.0831,  # cos_sv
-        2.4115,  # cos_en
-        -0.4614,  # cos_gap
-        0.1226,  # head
+        -5.3672,  # bias
+        -0.1545,  # equal_exact
+        -0.7835,  # equal_folded
+        -0.0009,  # equal_words
+        -0.0237,  # equal_pref
+        -0.9281,  # equal_en
+        5.5711,  # cos_sv
+        3.7130,  # cos_en
+        -2.8519,  # cos_gap
+        0.3114,  # head
         0.0000,  # isco_agree
         0.0000,  # isco_minor
         0.0000,  # isco_disagree
-        -0.2939,  # ambiguity
-        0.0152,  # keyword
-        0.9330,  # rank1
-        -0.9016,  # typo
-        0.2904,  # narrower
-        0.8642,  # broader
+        -0.2507,  # ambiguity
+        0.0297,  # keyword
+        0.2618,  # rank1
+        0.1125,  # typo
+        -0.2162,  # narrower
+        0.3679,  # broader
         0.0000,  # group_only
-        -0.8033,  # claimed
+        0.1226,  # claimed
         0.0000,  # isco_share
         0.0000,  # names
     ),
     "ssyk-level-4": (
-        -3.0323,  # bias
-        0.2887,  # equal_exact
+        -2.4592,  # bias
+        0.1197,  # equal_exact
         0.0000,  # equal_folded
-        0.0700,  # equal_words
-        0.3587,  # equal_pref
+        0.0447,  # equal_words
+        0.1644,  # equal_pref
         0.0000,  # equal_en
-        0.5914,  # cos_sv
-        -0.3028,  # cos_en
-        0.1697,  # cos_gap
-        -0.5614,  # head
-        1.1486,  # isco_agree
-        0.2710,  # isco_minor
-        -1.4196,  # isco_disagree
+        0.6953,  # cos_sv
+        0.1355,  # cos_en
+        -0.7408,  # cos_gap
+        -0.4541,  # head
+        1.5364,  # isco_agree
+        0.2367,  # isco_minor
+        -1.7731,  # isco_disagree
         0.0000,  # ambiguity
         0.0000,  # keyword
-        0.8293,  # rank1
-        0.0004,  # typo
-        0.1199,  # narrower
-        0.4207,  # broader
-        1.1486,  # group_only
-        -0.1927,  # claimed
-        2.1127,  # isco_share
-        6.2207,  # names
+        0.6250,  # rank1
+        0.0220,  # typo
+        -0.2000,  # narrower
+        -0.2084,  # broader
+        1.5364,  # group_only
+        0.2469,  # claimed
+        1.4223,  # isco_share
+        3.2833,  # names
     ),
 }
 #: Calibration per type (raw probability, share right, interpolated), fitted on the top five
@@ -184,83 +188,84 @@ WEIGHTS: dict[str, tuple[float, ...]] = {
 #: probability.
 KNOTS: dict[str, tuple[tuple[float, float], ...]] = {
     "occupation-name": (
-        (0.0000, 0.0000),
-        (0.0027, 0.0000),
-        (0.0091, 0.0121),
-        (0.0175, 0.0269),
-        (0.0261, 0.0341),
-        (0.0369, 0.0505),
-        (0.0470, 0.0606),
-        (0.0519, 0.0909),
-        (0.0578, 0.0970),
-        (0.0781, 0.1288),
-        (0.1158, 0.1333),
-        (0.1634, 0.1919),
-        (0.2252, 0.2803),
-        (0.2796, 0.3030),
-        (0.3578, 0.3939),
-        (0.5170, 0.4394),
-        (0.6259, 0.5938),
-        (0.6758, 0.6562),
-        (0.7646, 0.7188),
-        (0.8862, 0.8516),
-        (0.9885, 0.9875),
-        (0.9974, 1.0000),
+        (0.0000, 0.0121),
+        (0.0079, 0.0121),
+        (0.0080, 0.0152),
+        (0.0093, 0.0152),
+        (0.0094, 0.0168),
+        (0.0168, 0.0168),
+        (0.0169, 0.0404),
+        (0.0196, 0.0404),
+        (0.0197, 0.0448),
+        (0.0500, 0.0448),
+        (0.0501, 0.1077),
+        (0.0747, 0.1077),
+        (0.0748, 0.1212),
+        (0.0961, 0.1212),
+        (0.0962, 0.1414),
+        (0.1442, 0.1414),
+        (0.1443, 0.1894),
+        (0.2215, 0.1894),
+        (0.2216, 0.2641),
+        (0.3678, 0.2641),
+        (0.3679, 0.5556),
+        (0.8530, 0.5556),
+        (0.8531, 0.9375),
+        (0.9734, 0.9375),
+        (0.9735, 1.0000),
         (1.0000, 1.0000),
     ),
     "skill": (
-        (0.0000, 0.0069),
-        (0.0127, 0.0069),
-        (0.0128, 0.0238),
-        (0.0183, 0.0238),
-        (0.0184, 0.0308),
-        (0.0225, 0.0308),
-        (0.0226, 0.0312),
-        (0.0248, 0.0312),
-        (0.0249, 0.0417),
-        (0.0254, 0.0417),
-        (0.0255, 0.0468),
-        (0.0346, 0.0468),
-        (0.0347, 0.0590),
-        (0.0361, 0.0590),
-        (0.0362, 0.0625),
-        (0.0518, 0.0625),
-        (0.0519, 0.0662),
-        (0.0683, 0.0662),
-        (0.0684, 0.0944),
-        (0.0723, 0.0944),
-        (0.0724, 0.1049),
-        (0.1000, 0.1049),
-        (0.1001, 0.1301),
-        (0.1277, 0.1301),
-        (0.1278, 0.1399),
-        (0.1451, 0.1399),
-        (0.1452, 0.1643),
-        (0.1664, 0.1643),
-        (0.1665, 0.1981),
-        (0.2140, 0.1981),
-        (0.2141, 0.2098),
-        (0.2565, 0.2098),
-        (0.2566, 0.3403),
-        (0.3702, 0.3403),
-        (0.3703, 0.5291),
-        (0.5815, 0.5291),
-        (0.5816, 0.7389),
-        (1.0000, 0.7389),
+        (0.0000, 0.0000),
+        (0.0062, 0.0000),
+        (0.0151, 0.0271),
+        (0.0215, 0.0278),
+        (0.0266, 0.0389),
+        (0.0333, 0.0424),
+        (0.0376, 0.0451),
+        (0.0392, 0.0556),
+        (0.0432, 0.0585),
+        (0.0475, 0.0590),
+        (0.0490, 0.0764),
+        (0.0596, 0.0786),
+        (0.0762, 0.0787),
+        (0.0843, 0.0979),
+        (0.0926, 0.1026),
+        (0.1085, 0.1177),
+        (0.1248, 0.1329),
+        (0.1455, 0.1664),
+        (0.1791, 0.1748),
+        (0.2010, 0.2448),
+        (0.2179, 0.2657),
+        (0.2491, 0.2867),
+        (0.3015, 0.3636),
+        (0.3573, 0.4476),
+        (0.4073, 0.4615),
+        (0.5165, 0.5524),
+        (0.6958, 0.6573),
+        (0.8783, 0.8881),
+        (1.0000, 1.0000),
     ),
     "ssyk-level-4": (
         (0.0000, 0.0000),
-        (0.0136, 0.0000),
-        (0.0147, 0.0139),
-        (0.0154, 0.0444),
-        (0.0532, 0.0889),
-        (0.0810, 0.1667),
-        (0.1194, 0.3889),
-        (0.4698, 0.5833),
-        (0.8061, 0.8333),
-        (0.8844, 0.8889),
-        (0.9521, 0.9444),
-        (0.9988, 1.0000),
+        (0.0087, 0.0000),
+        (0.0117, 0.0144),
+        (0.0158, 0.0303),
+        (0.0188, 0.0741),
+        (0.0206, 0.0833),
+        (0.0222, 0.1111),
+        (0.0679, 0.1270),
+        (0.1243, 0.2222),
+        (0.1480, 0.3333),
+        (0.2053, 0.4444),
+        (0.5357, 0.4667),
+        (0.7119, 0.5556),
+        (0.7363, 0.6667),
+        (0.7857, 0.7778),
+        (0.8734, 0.8611),
+        (0.9171, 0.8889),
+        (0.9468, 0.9444),
+        (0.9884, 1.0000),
         (1.0000, 1.0000),
     ),
 }
