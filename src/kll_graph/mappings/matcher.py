@@ -44,7 +44,15 @@ from kll_graph.exceptions import MatcherError
 from kll_graph.labels.layout import ALT, HIDDEN, PREF
 from kll_graph.labels.read import RawConcept, RawVocabulary, read_vocabulary
 from kll_graph.labels.text import fold, lower, one_edit
-from kll_graph.namespaces import ESCO, ESCO_DATA, ESCO_ISCO, ESCO_SCHEME, JOBTECH_CONCEPT, SKOS
+from kll_graph.namespaces import (
+    ESCO,
+    ESCO_DATA,
+    ESCO_ISCO,
+    ESCO_SCHEME,
+    JOBTECH_CONCEPT,
+    SKOS,
+    kll,
+)
 from kll_graph.sparql.query import select_named
 
 Progress = Callable[[str], None]
@@ -97,6 +105,7 @@ FEATURES = (
     "claimed",  # another subject of the type has an equal label for this concept
     "isco_share",  # agreeing: 1 / how many ISCO codes the subject has (one code is sure)
     "names",  # SSYK groups: share of the group's occupation names equal to one in this group
+    "substitute",  # an occupation that can substitute the subject (or it them) has an equal label
 )
 
 #: Weights per type, in the order of FEATURES, fitted on the fit half of the official tables by
@@ -106,29 +115,30 @@ FEATURES = (
 #: table; its reference is what the occupation table implies (`evaluation.ssyk_reference`).
 WEIGHTS: dict[str, tuple[float, ...]] = {
     "occupation-name": (
-        -4.6943,  # bias
-        0.8642,  # equal_exact
+        -4.5992,  # bias
+        0.9872,  # equal_exact
         0.0000,  # equal_folded
         0.0000,  # equal_words
-        0.6653,  # equal_pref
-        0.2718,  # equal_en
-        3.2008,  # cos_sv
-        3.1032,  # cos_en
-        -2.5124,  # cos_gap
-        0.1252,  # head
-        1.4050,  # isco_agree
-        -0.2313,  # isco_minor
-        -1.1737,  # isco_disagree
-        -0.0573,  # ambiguity
-        -0.0244,  # keyword
-        0.6771,  # rank1
-        0.6634,  # typo
-        1.1556,  # narrower
-        1.1114,  # broader
-        1.4118,  # group_only
-        -0.0701,  # claimed
-        0.5114,  # isco_share
+        0.7182,  # equal_pref
+        0.3540,  # equal_en
+        3.0728,  # cos_sv
+        2.9904,  # cos_en
+        -2.4128,  # cos_gap
+        0.0965,  # head
+        1.3170,  # isco_agree
+        -0.1902,  # isco_minor
+        -1.1269,  # isco_disagree
+        -0.0588,  # ambiguity
+        0.0645,  # keyword
+        0.6418,  # rank1
+        0.7675,  # typo
+        1.1975,  # narrower
+        1.0683,  # broader
+        1.4958,  # group_only
+        -0.5405,  # claimed
+        0.4790,  # isco_share
         0.0000,  # names
+        1.6161,  # substitute
     ),
     "skill": (
         -5.3672,  # bias
@@ -154,6 +164,7 @@ WEIGHTS: dict[str, tuple[float, ...]] = {
         0.1226,  # claimed
         0.0000,  # isco_share
         0.0000,  # names
+        0.0000,  # substitute
     ),
     "ssyk-level-4": (
         -2.4592,  # bias
@@ -179,6 +190,7 @@ WEIGHTS: dict[str, tuple[float, ...]] = {
         0.2469,  # claimed
         1.4223,  # isco_share
         3.2833,  # names
+        0.0000,  # substitute
     ),
 }
 #: Calibration per type (raw probability, share right, interpolated), fitted on the top five
@@ -188,31 +200,37 @@ WEIGHTS: dict[str, tuple[float, ...]] = {
 #: probability.
 KNOTS: dict[str, tuple[tuple[float, float], ...]] = {
     "occupation-name": (
-        (0.0000, 0.0121),
-        (0.0079, 0.0121),
-        (0.0080, 0.0152),
-        (0.0093, 0.0152),
-        (0.0094, 0.0168),
-        (0.0168, 0.0168),
-        (0.0169, 0.0404),
-        (0.0196, 0.0404),
-        (0.0197, 0.0448),
-        (0.0500, 0.0448),
-        (0.0501, 0.1077),
-        (0.0747, 0.1077),
-        (0.0748, 0.1212),
-        (0.0961, 0.1212),
-        (0.0962, 0.1414),
-        (0.1442, 0.1414),
-        (0.1443, 0.1894),
-        (0.2215, 0.1894),
-        (0.2216, 0.2641),
-        (0.3678, 0.2641),
-        (0.3679, 0.5556),
-        (0.8530, 0.5556),
-        (0.8531, 0.9375),
-        (0.9734, 0.9375),
-        (0.9735, 1.0000),
+        (0.0000, 0.0000),
+        (0.0037, 0.0000),
+        (0.0038, 0.0152),
+        (0.0092, 0.0152),
+        (0.0093, 0.0189),
+        (0.0159, 0.0189),
+        (0.0160, 0.0303),
+        (0.0205, 0.0303),
+        (0.0206, 0.0455),
+        (0.0279, 0.0455),
+        (0.0280, 0.0505),
+        (0.0317, 0.0505),
+        (0.0318, 0.0530),
+        (0.0372, 0.0530),
+        (0.0373, 0.0649),
+        (0.0493, 0.0649),
+        (0.0494, 0.0707),
+        (0.0580, 0.0707),
+        (0.0581, 0.1126),
+        (0.0774, 0.1126),
+        (0.0775, 0.1288),
+        (0.1340, 0.1288),
+        (0.1341, 0.1591),
+        (0.2070, 0.1591),
+        (0.2071, 0.2939),
+        (0.4187, 0.2939),
+        (0.4188, 0.6037),
+        (0.9135, 0.6037),
+        (0.9136, 0.9625),
+        (0.9745, 0.9625),
+        (0.9746, 1.0000),
         (1.0000, 1.0000),
     ),
     "skill": (
@@ -316,6 +334,9 @@ class Concept:
     #: SSYK groups: ISCO code -> the share of the group's occupation names with a label equal to
     #: one of an ESCO occupation in that unit group (:func:`name_votes`).
     votes: dict[str, float] = field(default_factory=dict)
+    #: Occupation names: the other occupation names that can substitute it or that it can
+    #: substitute (JobTech's substitutability relation).
+    substitutes: frozenset[str] = frozenset()
     #: (tier, key) -> the best label with that key (preferred first, then Swedish).
     keys: dict[tuple[int, str], Label] = field(default_factory=dict, repr=False)
 
@@ -420,6 +441,18 @@ def _related(store: Store) -> dict[str, set[str]]:
     return related
 
 
+def _substitutes(store: Store, base_iri: str) -> dict[str, set[str]]:
+    """JobTech's substitutability between occupation names, both ways (who can stand in for
+    whom): the plain `substitutes` pairs the importer writes beside the qualified nodes."""
+    pairs: dict[str, set[str]] = defaultdict(set)
+    for row in select_named(store, "label_pairs", p=kll(base_iri).substitutes):
+        s, o = row[0], row[2]
+        if isinstance(s, NamedNode) and isinstance(o, NamedNode):
+            pairs[s.value].add(o.value)
+            pairs[o.value].add(s.value)
+    return pairs
+
+
 def _jobtech_isco(
     iri: str, concepts: Mapping[str, RawConcept], related: Mapping[str, set[str]]
 ) -> frozenset[str]:
@@ -444,7 +477,10 @@ def _is_ssyk4(raw: RawConcept) -> bool:
 
 
 def _subjects(
-    vocabulary: RawVocabulary, related: Mapping[str, set[str]], types: Sequence[str]
+    vocabulary: RawVocabulary,
+    related: Mapping[str, set[str]],
+    types: Sequence[str],
+    substitutes: Mapping[str, set[str]] | None = None,
 ) -> dict[str, list[Concept]]:
     concepts = vocabulary.concepts
     keywords: dict[str, list[Label]] = defaultdict(list)
@@ -463,7 +499,8 @@ def _subjects(
         labels = _labels(raw, ("sv", "en", ""), split=True) + sorted(set(keywords.get(iri, ())))
         if labels:
             isco = _jobtech_isco(iri, concepts, related)
-            out[raw.concept_type].append(Concept(iri, _pref(raw), labels, isco))
+            others = frozenset((substitutes or {}).get(iri, ()))
+            out[raw.concept_type].append(Concept(iri, _pref(raw), labels, isco, substitutes=others))
     return out
 
 
@@ -474,7 +511,7 @@ def read_vocabularies(
     progress("reading the vocabularies")
     vocabulary = read_vocabulary(store, base_iri)
     related = _related(store)
-    subjects = _subjects(vocabulary, related, types)
+    subjects = _subjects(vocabulary, related, types, _substitutes(store, base_iri))
     targets = _targets(vocabulary)
     if not any(subjects.values()):
         raise MatcherError(
@@ -681,6 +718,7 @@ class Evidence:
     claimed: bool = False
     isco_share: float = 0.0
     names: float = 0.0
+    substitute: bool = False
     match_string: str = ""
     subject_field: str = ""
     object_field: str = ""
@@ -711,6 +749,7 @@ class Evidence:
             float(self.claimed),
             self.isco_share,
             self.names,
+            float(self.substitute),
         ]
 
 
@@ -755,6 +794,8 @@ class TargetKind:
     by_isco: dict[str, set[int]]
     #: Concept number -> the subjects with an equal label (exact or folded), see :meth:`claim`.
     claims: dict[int, set[str]] = field(default_factory=dict)
+    #: Subject IRI -> the concept numbers it has an equal label for (the inverse of `claims`).
+    named: dict[str, set[int]] = field(default_factory=dict)
 
     def claim(self, subjects: Iterable[Concept]) -> None:
         """Note which subjects have an equal label for which concepts: a concept that another
@@ -768,6 +809,11 @@ class TargetKind:
                     for number in self.by_key[tier].get(key, ()):
                         claims[number].add(subject.iri)
         self.claims = dict(claims)
+        named: dict[str, set[int]] = defaultdict(set)
+        for number, iris in claims.items():
+            for iri in iris:
+                named[iri].add(number)
+        self.named = dict(named)
 
     @classmethod
     def build(cls, concepts: list[Concept]) -> TargetKind:
@@ -1022,6 +1068,7 @@ def candidates_for(
             evidence.isco_share = 1.0 / len(subject.isco)
         _shape(subject, target, evidence)
         evidence.claimed = bool(kind.claims.get(number, set()) - {subject.iri})
+        evidence.substitute = any(number in kind.named.get(o, ()) for o in subject.substitutes)
         raw = model.raw(evidence.vector())
         out.append(Candidate(subject, target, evidence, model.calibrate(raw), raw=raw))
     out.sort(key=lambda c: (-c.confidence, -c.raw, c.target.iri))
