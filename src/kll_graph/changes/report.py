@@ -69,9 +69,10 @@ def find_pair(
     for pair in reversed(compared):
         if from_version in (None, pair.from_version) and to_version in (None, pair.to_version):
             return pair
-    shown = ", ".join(f"--from {p.from_version} --to {p.to_version}" for p in compared)
+    shown = ", ".join(f"{p.from_version} → {p.to_version}" for p in compared)
     raise NotFoundError(
-        f"{source!r}: no changes computed between those releases; there are: {shown}"
+        f"{source!r}: no changes computed from {from_version or 'any'} to {to_version or 'any'}; "
+        f"the compared releases are: {shown}"
     )
 
 

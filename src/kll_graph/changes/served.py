@@ -21,6 +21,7 @@ from kll_graph.changes.log import (
     ReleasePair,
 )
 from kll_graph.changes.releases import Release, releases
+from kll_graph.changes.report import find_pair
 from kll_graph.changes.versions import concept_graphs
 from kll_graph.exceptions import BadRequestError, NotFoundError
 from kll_graph.store import ServedBuild
@@ -78,24 +79,7 @@ def pair(
 ) -> ReleasePair:
     """The compared pair asked for; without versions, the source's newest. Unknown source or
     version, or a pair not compared: NotFoundError listing what there is."""
-    if from_version is not None:
-        release(served, source, from_version)
-    if to_version is not None:
-        release(served, source, to_version)
-    compared = pairs(served, source)
-    if not compared:
-        raise NotFoundError(
-            f"no changes were computed for {source!r}: it has one release, or its releases "
-            "could not be compared"
-        )
-    for item in reversed(compared):
-        if from_version in (None, item.from_version) and to_version in (None, item.to_version):
-            return item
-    shown = ", ".join(f"{p.from_version}→{p.to_version}" for p in compared)
-    raise NotFoundError(
-        f"no changes computed for {source!r} from {from_version or 'any'} to "
-        f"{to_version or 'any'}; the compared releases are: {shown}"
-    )
+    return find_pair(served_releases(served), served_log(served), source, from_version, to_version)
 
 
 def check_kind(kind: str | None) -> str | None:
