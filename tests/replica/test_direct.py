@@ -8,6 +8,7 @@ that went the direct way carries `X-KLL-Replica` (set only by HAProxy's direct b
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
@@ -18,9 +19,15 @@ from typing import Any
 
 import pytest
 import requests
+from click.testing import CliRunner
+from pyoxigraph import QuerySolutions
 
+from kll_graph.cli import main
+from kll_graph.namespaces import PREFIXES
 from kll_graph.replica.cluster import DIRECT_GRACE, Cluster
-from kll_graph.store import CurrentStore
+from kll_graph.settings import SAMPLE_DIR
+from kll_graph.sparql.query import execute
+from kll_graph.store import CurrentStore, StoreLayout, open_build
 from kll_graph.testing import LiveServer
 
 pytestmark = pytest.mark.skipif(shutil.which("haproxy") is None, reason="needs HAProxy")
@@ -77,9 +84,10 @@ def _rows(answer: dict[str, Any]) -> object:
     )
 
 
-def _ask(url: str, query: str, form: str) -> requests.Response:
+def _ask(url: str, query: str, form: str, extra: dict[str, str] | None = None) -> requests.Response:
     if form == "get":
-        return requests.get(url, params={"query": query}, headers=JSON, timeout=30)
+        params = {"query": query, **(extra or {})}
+        return requests.get(url, params=params, headers=JSON, timeout=30)
     if form == "post-form":
         return requests.post(url, data={"query": query}, headers=JSON, timeout=30)
     headers = {**JSON, "Content-Type": "application/sparql-query"}
@@ -231,3 +239,58 @@ def test_queries_over_the_replicas_share_are_answered_busy(sparql: str, cluster:
     time.sleep(LIMIT_S + 0.5)
     assert _ask(sparql, "ASK { ?s ?p ?o }", "get").status_code == 200
     assert all(r.proc.poll() is None for r in cluster.current.replicas)
+
+
+@pytest.fixture(scope="module")
+def two_releases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cluster, Path]]:
+    """A build with two ESCO releases (the sample's, and a copy as an older one: its graph is
+    left out of the default graph), served by a direct-path cluster."""
+    root = tmp_path_factory.mktemp("direct-releases")
+    for version in ("v1.1.1", "v1.0"):
+        shutil.copytree(SAMPLE_DIR / "esco" / "v1.1.1", root / "data" / "esco" / version)
+    config = root / "kll-graph.toml"
+    entry = '[[sources]]\nid = "esco"\nimporter = "esco"\n'
+    config.write_text(
+        f'[settings]\nstore = "{root / "store"}"\ndata_dir = "{root / "data"}"\n'
+        f'{entry}path = "esco/v1.1.1"\nversion = "v1.1.1"\ncurrent = true\n'
+        f'{entry}path = "esco/v1.0"\nversion = "v1.0"\n',
+        encoding="utf-8",
+    )
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("KLL_")}
+    built = CliRunner(env=unset).invoke(main, ["--config", str(config), "build"])
+    assert built.exit_code == 0, built.output
+    running = Cluster(root / "work", root / "store", timeout_s=LIMIT_S, direct_sparql=True)
+    running.start()
+    yield running, root / "store"
+    running.stop()
+
+
+def test_direct_dataset_is_the_current_releases(two_releases: tuple[Cluster, Path]) -> None:
+    """With an older release in the store, a query that names no graph sees the current
+    releases only, `GRAPH ?g` sees every graph, and FROM holds: as in the embedded store."""
+    cluster, store = two_releases
+    assert cluster.current.dataset != "-"
+    build = StoreLayout(store).current_build()
+    assert build is not None
+    embedded = open_build(build)
+    counts = [
+        "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+        "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+        "SELECT (COUNT(*) AS ?n) WHERE { ?c a skos:Concept }",
+        "SELECT (COUNT(*) AS ?n) FROM <https://w3id.org/kll-graph/graph/esco/v1.0> "
+        "WHERE { ?s ?p ?o }",
+    ]
+    found = []
+    for query in counts:
+        direct = _ask(f"{cluster.url}/sparql", query, "get")
+        assert "X-KLL-Replica" in direct.headers
+        rows = execute(embedded, query, prefixes=PREFIXES)
+        assert isinstance(rows, QuerySolutions)
+        expected = next(iter(rows))["n"].value
+        found.append(direct.json()["results"]["bindings"][0]["n"]["value"])
+        assert found[-1] == expected, query
+    # the replica's own default graph (the union) is larger: the dataset sent made the difference
+    replica = f"http://{cluster.current.replicas[0].address}/query"
+    union = _ask(replica, counts[0], "get").json()["results"]["bindings"][0]["n"]["value"]
+    assert int(union) > int(found[0])
+    assert int(found[3]) > 0 and int(found[1]) > 2
