@@ -74,8 +74,11 @@ def test_equal_labels_are_stated_once_in_the_default_graph() -> None:
     store = _store({DUMP: "Kabeltekniker", NEW_TABLE: "Kabeltekniker"})
     settled = settle_older_concepts(store, BASE, ALL_SHOWN)
     assert settled.relabelled == 0
-    assert len(list(store.quads_for_pattern(C, SKOS.prefLabel, None))) == 1
+    # it stays where it was first said (so the dump's release still shows it), once
+    labels = list(store.quads_for_pattern(C, SKOS.prefLabel, None))
+    assert [q.graph_name for q in labels] == [DUMP]
     assert not list(store.quads_for_pattern(C, SKOS.hiddenLabel, None))
+    assert _in(store, K.lastSeenIn, NEW_TABLE) == {NEW_TABLE.value}
     query = f"SELECT ?l WHERE {{ ?c <{SKOS.prefLabel.value}> ?l }}"
     rows = store.query(query, default_graph=[DUMP, NEW_TABLE])
     assert [r["l"].value for r in rows] == ["Kabeltekniker"]
@@ -107,7 +110,10 @@ def test_labels_are_settled_per_language() -> None:
     store.add(Quad(C, SKOS.prefLabel, Literal("Cook", language="en"), NEW_TABLE))
     store.add(Quad(C, K.lastSeenIn, NEW_TABLE, NEW_TABLE))
     settle_older_concepts(store, BASE, ALL_SHOWN)
-    assert _in(store, SKOS.prefLabel, NEW_TABLE) == {"Cook", "Kock"}
+    assert (_in(store, SKOS.prefLabel, DUMP), _in(store, SKOS.prefLabel, NEW_TABLE)) == (
+        {"Kock"},
+        {"Cook"},
+    )
     assert not list(store.quads_for_pattern(C, SKOS.hiddenLabel, None))
 
 

@@ -30,10 +30,10 @@ NURSE = JT + "bXNH_MNX_dUR"
 def test_the_dump_gives_type_and_the_newer_table_label_and_last_release(
     sample_store: CurrentStore,
 ) -> None:
-    """The 2020 dump and the occupation table of taxonomy v18 both name the concept: the dump
-    (the only source that states types) gives its type and legacy id; the table, the newer
-    release, gives the label and is the release `kll:lastSeenIn` names, each in its own graph,
-    and the default graph states the label once."""
+    """The 2020 dump and the occupation table of taxonomy v18 both name the concept, under the
+    same label: the dump (the only source that states types) gives its type, legacy id and the
+    label (stated once in the default graph, where it was first said); the table, the newer
+    release, is the one `kll:lastSeenIn` names."""
     served = sample_store.get()
     base = served.manifest.base_iri
     k = kll(base)
@@ -47,10 +47,10 @@ def test_the_dump_gives_type_and_the_newer_table_label_and_last_release(
 
     assert (k.conceptType.value, "occupation-name") in stated(dump)
     assert (k.legacyAmsId.value, "6521") in stated(dump)
-    assert (SKOS.prefLabel.value, OLDER_LABEL) in stated(table)
+    assert (SKOS.prefLabel.value, OLDER_LABEL) in stated(dump)
     assert (k.lastSeenIn.value, table.value) in stated(table)
     assert {q.graph_name for q in served.store.quads_for_pattern(node, SKOS.prefLabel, None)} == {
-        table
+        dump
     }
     assert {q.object for q in served.store.quads_for_pattern(node, k.lastSeenIn, None)} == {table}
     # current concepts are not marked, and the older one is no top concept of today's scheme

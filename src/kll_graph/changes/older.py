@@ -13,10 +13,12 @@ for each such concept:
 - names the newest release in `kll:lastSeenIn`.
 
 The default graph (the current releases, see :mod:`kll_graph.sparql.query`) must show each
-such statement once, since the engine does not merge a triple that two of its graphs hold: the
-label and `kll:lastSeenIn` stay in one graph of the default graph (the newest there that holds
-the concept), and in each release it leaves out, so that a query naming one of those sees them
-too. A concept only such left-out releases hold is not in the default graph at all.
+such statement once, since the engine does not merge a triple that two of its graphs hold. The
+label stays in one graph there: the oldest release that states that same label (where it was
+first said, so `version=` on that release still shows it), else the newest graph there that holds
+the concept, which is also where `kll:lastSeenIn` is stated. Each release the default graph
+leaves out states both as well, so that a query naming it sees them. A concept only such
+left-out releases hold is not in the default graph at all.
 """
 
 from __future__ import annotations
@@ -105,9 +107,12 @@ class _Concept:
         #: the one graph of the default graph that keeps a settled statement
         self.home = shown[0] if shown else None
 
-    def put(self, predicate: NamedNode, value: Literal | NamedNode) -> None:
-        """State (concept, predicate, value) in every graph that keeps settled statements."""
-        for graph in [self.home, *self.hidden]:
+    def put(
+        self, predicate: NamedNode, value: Literal | NamedNode, home: NamedNode | None = None
+    ) -> None:
+        """State (concept, predicate, value) once in the default graph (in `home`, else the
+        concept's home) and in every left-out release that holds the concept."""
+        for graph in [home or self.home, *self.hidden]:
             if graph is not None:
                 self.store.add(Quad(self.node, predicate, value, graph))
 
@@ -126,22 +131,26 @@ class _Concept:
 
 
 def _settle_labels(concept: _Concept) -> int:
-    """One preferred label per language, the newest; each older differing one becomes a hidden
-    label where it was (once in the default graph). Returns how many older labels were demoted."""
+    """One preferred label per language, the newest release's; each older differing one becomes
+    a hidden label where it was (once in the default graph). Returns how many were demoted."""
     demoted = 0
     for quads in concept.labels().values():
         newest = quads[0].object
         assert isinstance(newest, Literal)
+        stating = [q.graph_name for q in quads if q.object == newest]
+        shown = [g for g in stating if isinstance(g, NamedNode) and g not in concept.hidden]
         concept.drop(quads)
-        concept.put(SKOS.prefLabel, newest)
+        # in the default graph: the oldest release that states the newest label (where it was
+        # first said, so `version=` on that release still shows it), else the concept's home
+        concept.put(SKOS.prefLabel, newest, shown[-1] if shown else None)
         older: dict[Literal, list[NamedNode]] = defaultdict(list)
         for quad in quads:
             label, graph = quad.object, quad.graph_name
             if label != newest and isinstance(label, Literal) and isinstance(graph, NamedNode):
                 older[label].append(graph)
         for label, graphs in older.items():
-            shown = [g for g in graphs if g not in concept.hidden][:1]
-            for graph in shown + [g for g in graphs if g in concept.hidden]:
+            visible = [g for g in graphs if g not in concept.hidden][:1]
+            for graph in visible + [g for g in graphs if g in concept.hidden]:
                 concept.store.add(Quad(concept.node, SKOS.hiddenLabel, label, graph))
         demoted += len(older)
     return demoted
