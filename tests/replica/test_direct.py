@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -25,6 +26,7 @@ from pyoxigraph import QuerySolutions
 from kll_graph.cli import main
 from kll_graph.namespaces import PREFIXES
 from kll_graph.replica.cluster import DIRECT_GRACE, Cluster
+from kll_graph.replica.traffic import Traffic, failures, sparql_path
 from kll_graph.settings import SAMPLE_DIR
 from kll_graph.sparql.query import execute
 from kll_graph.store import CurrentStore, StoreLayout, open_build
@@ -261,16 +263,16 @@ def two_releases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Clu
     assert built.exit_code == 0, built.output
     running = Cluster(root / "work", root / "store", timeout_s=LIMIT_S, direct_sparql=True)
     running.start()
-    yield running, root / "store"
+    yield running, config
     running.stop()
 
 
 def test_direct_dataset_is_the_current_releases(two_releases: tuple[Cluster, Path]) -> None:
     """With an older release in the store, a query that names no graph sees the current
     releases only, `GRAPH ?g` sees every graph, and FROM holds: as in the embedded store."""
-    cluster, store = two_releases
+    cluster = two_releases[0]
     assert cluster.current.dataset != "-"
-    build = StoreLayout(store).current_build()
+    build = StoreLayout(cluster.store).current_build()
     assert build is not None
     embedded = open_build(build)
     counts = [
@@ -294,3 +296,27 @@ def test_direct_dataset_is_the_current_releases(two_releases: tuple[Cluster, Pat
     union = _ask(replica, counts[0], "get").json()["results"]["bindings"][0]["n"]["value"]
     assert int(union) > int(found[0])
     assert int(found[3]) > 0 and int(found[1]) > 2
+
+
+def test_new_build_rolled_out_under_direct_load(two_releases: tuple[Cluster, Path]) -> None:
+    """A switch while clients query the direct path: no failure, every answer names the old or
+    the new build, and after the switch only the new one."""
+    cluster, config = two_releases
+    old = cluster.current.build_id
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("KLL_")}
+    assert CliRunner(env=unset).invoke(main, ["--config", str(config), "build"]).exit_code == 0
+    address = urlsplit(cluster.url)
+    assert address.hostname is not None and address.port is not None
+    traffic = Traffic(address.hostname, address.port, 4, paths=sparql_path).start()
+    time.sleep(0.5)
+    assert cluster.switch()
+    switched = time.monotonic()
+    time.sleep(1.5)
+    outcomes = traffic.stop()
+    new = cluster.current.build_id
+    assert new != old
+    assert failures(outcomes) == []
+    assert {o.status for o in outcomes} == {200}
+    assert {o.build for o in outcomes} <= {old, new}
+    assert {o.build for o in outcomes if o.ended > switched + 0.5} == {new}
+    assert cluster.current.dataset != "-"
