@@ -555,6 +555,7 @@ def fit(
     subjects: set[str],
     truth: Truth,
     weights: Sequence[float] | None = None,
+    progress: Progress = lambda message: None,
 ) -> Model:
     """Weights by :func:`fit_weights` on every shortlisted candidate (unless given), then the
     calibration :func:`choose_calibration` picks, fitted on the top five of each subject as
@@ -562,7 +563,8 @@ def fit(
     rows = shortlists(rank_all(vocabularies, name, kind, subjects, models()[name]), truth[name])
     if weights is None:
         weights = tuple(round(float(w), 4) for w in fit_weights(rows))
-    _method, calibrator = choose_calibration(rows)
+    method, calibrator = choose_calibration(rows)
+    progress(f"  calibration chosen: {method}")
     return Model(tuple(weights), calibrator(*top_five(rows, weights)))
 
 
@@ -604,7 +606,9 @@ def evaluate(
             progress(f"fitting {name} on {sum(h == 'fit' for h in subjects.values()):,} subjects")
             fit_set = {s for s, h in subjects.items() if h == "fit"}
             weights = model[name].weights if keep_weights else None
-            model[name] = out.fitted[name] = fit(vocabularies, name, kind, fit_set, truth, weights)
+            model[name] = out.fitted[name] = fit(
+                vocabularies, name, kind, fit_set, truth, weights, progress
+            )
         test_set = {s for s, h in subjects.items() if h == "test"}
         progress(f"measuring {name} on {len(test_set):,} subjects")
         ranked = rank_all(vocabularies, name, kind, test_set, model[name])
@@ -612,7 +616,7 @@ def evaluate(
         if cross:
             fit_set = {s for s, h in subjects.items() if h == "fit"}
             progress(f"fitting {name} on the test half, measuring the fit half")
-            other = fit(vocabularies, name, kind, test_set, truth)
+            other = fit(vocabularies, name, kind, test_set, truth, progress=progress)
             both = ranked + rank_all(vocabularies, name, kind, fit_set, other)
             out.figures.append(figures(f"{name} {CROSS}", both, kind, truth[name]))
         if name == "ssyk-level-4":
