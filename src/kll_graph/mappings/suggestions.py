@@ -86,6 +86,10 @@ def _comment(candidate: Candidate, rank: int) -> str:
         )
     if e.keyword:
         parts.append(f"keyword cosine {e.keyword:.3f}")
+    if e.substitute:
+        parts.append(
+            "an occupation name that can substitute the subject (or it them) has its label"
+        )
     if e.narrower:
         parts.append("object label extends the subject's")
     if e.broader:
