@@ -5,6 +5,7 @@ data the evaluation stays at or above the figures measured when it was written."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -381,3 +382,19 @@ SKILL_P1, SKILL_R5 = 0.49, 0.43
 SSYK_P1, SSYK_R5 = 0.87, 0.98
 SSYK_LABELS_P1, SSYK_LABELS_R5 = 0.72, 0.85
 CALIBRATION = {"occupation-name": 0.06, "skill": 0.05, "ssyk-level-4": 0.05}
+
+
+def test_cli_evaluate_refits_only_the_calibration_when_asked(
+    sample_without_tables: CurrentStore,
+) -> None:
+    root = str(sample_without_tables.layout.root)
+    command = ["mappings", "evaluate", "--store", root, "--format", "json"]
+    result = CliRunner().invoke(main, [*command, "--fit-calibration"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {f["type"] for f in data["figures"]} >= {"occupation-name", "skill"}
+    shipped = models()
+    for name, fitted in data["fitted"].items():
+        assert tuple(fitted["weights"]) == shipped[name].weights  # the weights are kept
+        ys = [y for _, y in fitted["knots"]]
+        assert ys == sorted(ys) and ys[0] >= 0.0 and ys[-1] <= 1.0  # a monotone calibration
