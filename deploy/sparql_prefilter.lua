@@ -245,6 +245,12 @@ local function kll_sparql(txn, build, max_bytes, max_depth, max_operators, datas
         uri = uri .. dataset
     end
     if #uri > MAX_DIRECT_URI then return end
+    -- a graph result for a client that names no type: Turtle, as the apps send it (the engine
+    -- would choose N-Quads)
+    local form = first_word(code)
+    if (form == "CONSTRUCT" or form == "DESCRIBE") and (accept == "" or accept == "*/*") then
+        txn.http:req_set_header("Accept", "text/turtle")
+    end
     txn.http:req_set_method("GET")
     txn.http:req_set_uri(uri)
     txn:set_var("txn.kll_direct", 1)

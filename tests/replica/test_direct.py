@@ -205,6 +205,20 @@ def test_every_response_names_the_build(sparql: str, cluster: Cluster) -> None:
     assert "X-KLL-Replica" in responses[0].headers
     assert "X-KLL-Replica" in responses[1].headers
     assert "X-KLL-Replica" not in responses[3].headers
+    # the engine's syntax error, in the apps' error shape with the engine's message
+    assert responses[1].json()["error"]["code"] == "query"
+    assert "error at 1:" in responses[1].json()["error"]["message"]
+
+
+def test_graph_results_default_to_turtle(sparql: str) -> None:
+    query = "CONSTRUCT WHERE { ?s a skos:Concept } LIMIT 3"
+    for accept in ("*/*", None):
+        headers = {"Accept": accept}  # None: no Accept header at all
+        answer = requests.get(sparql, params={"query": query}, headers=headers, timeout=10)
+        assert answer.status_code == 200
+        assert "X-KLL-Replica" in answer.headers
+        assert answer.headers["Content-Type"].startswith("text/turtle")
+        assert "Concept" in answer.text
 
 
 def test_the_pre_filter_is_loaded_only_when_asked(tmp_path: Path, cluster: Cluster) -> None:

@@ -83,6 +83,7 @@ DIRECT_BACKEND = """backend sparql_direct
     http-check expect status 200
     http-response set-header X-KLL-Replica %s
     http-response del-header Server
+{engine_errors}
     http-response set-header Access-Control-Allow-Origin "*"
     http-response set-header Access-Control-Expose-Headers "X-KLL-Build, X-KLL-Replica"
 {errors}
@@ -104,6 +105,36 @@ def http_error_line(status: int, code: str, message: str) -> str:
     """An `http-error` directive answering `status` with the JSON error shape."""
     body = json.dumps({"error": {"status": status, "code": code, "message": message}})
     return f"    http-error status {status} content-type application/json string '{body}'"
+
+
+#: The engine's own errors (plain text) as the apps' JSON error shape, its message kept.
+ENGINE_ERRORS = {
+    400: "query",
+    406: "not_acceptable",
+    415: "unsupported_media_type",
+    500: "query_failed",
+}
+
+
+def engine_error_lines() -> str:
+    """Rules that wrap an engine error's text in the JSON error shape (the bodies are short:
+    HAProxy waits for them, at most a second)."""
+    statuses = " ".join(str(s) for s in ENGINE_ERRORS)
+    lines = [
+        f"    http-response wait-for-body time 1s if {{ status {statuses} }}",
+        f"    http-response set-var(txn.engine_error) res.body,json(utf8s) "
+        f"if {{ status {statuses} }}",
+    ]
+    for status, code in ENGINE_ERRORS.items():
+        body = (
+            f'{{"error": {{"status": {status}, "code": "{code}", '
+            f'"message": "%[var(txn.engine_error)]"}}}}'
+        )
+        lines.append(
+            f"    http-response return status {status} content-type application/json "
+            f"lf-string '{body}' hdr X-KLL-Replica %s if {{ status {status} }}"
+        )
+    return "\n".join(lines)
 
 
 #: The direct path's answer when the replicas have had their share of queries (see
@@ -461,6 +492,7 @@ class Cluster:
             window=window,
             cap=self.direct_queries_per_limit * len(self.public.replicas),
             busy=DIRECT_BUSY,
+            engine_errors=engine_error_lines(),
             errors=errors,
             servers=servers,
         )
