@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import threading
 import time
@@ -25,7 +26,7 @@ from pyoxigraph import QuerySolutions
 
 from kll_graph.cli import main
 from kll_graph.namespaces import PREFIXES
-from kll_graph.replica.cluster import DIRECT_GRACE, Cluster
+from kll_graph.replica.cluster import CHECK_INTERVAL, DIRECT_GRACE, Cluster
 from kll_graph.replica.traffic import Traffic, failures, sparql_path
 from kll_graph.settings import SAMPLE_DIR
 from kll_graph.sparql.query import execute
@@ -334,3 +335,27 @@ def test_new_build_rolled_out_under_direct_load(two_releases: tuple[Cluster, Pat
     assert {o.build for o in outcomes} <= {old, new}
     assert {o.build for o in outcomes if o.ended > switched + 0.5} == {new}
     assert cluster.current.dataset != "-"
+
+
+def test_replica_killed_under_direct_load(two_releases: tuple[Cluster, Path]) -> None:
+    """The direct backend keeps the health checks and retries: a replica SIGKILLed while
+    clients query fails no request, and it rejoins when restarted."""
+    cluster = two_releases[0]
+    victim = cluster.current.replicas[0]
+    address = urlsplit(cluster.url)
+    assert address.hostname is not None and address.port is not None
+    traffic = Traffic(address.hostname, address.port, 4, paths=sparql_path).start()
+    time.sleep(1)
+    os.kill(victim.proc.pid, signal.SIGKILL)
+    time.sleep(3)
+    outcomes = traffic.stop()
+    assert len(outcomes) > 20
+    assert failures(outcomes) == []
+    cluster.restart(victim)
+    time.sleep(3 * CHECK_INTERVAL)
+    served_by = set()
+    for _ in range(20):
+        answer = _ask(f"{cluster.url}/sparql", "ASK { ?s ?p ?o }", "get")
+        assert answer.status_code == 200
+        served_by.add(answer.headers["X-KLL-Replica"])
+    assert victim.name in served_by
