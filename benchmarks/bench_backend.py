@@ -40,7 +40,7 @@ def replica(location: Path, timeout_s: int) -> Iterator[str]:
     """A bare replica on a free port: its query endpoint URL."""
     port = free_port()
     proc = subprocess.Popen(
-        serve_argv(location, f"127.0.0.1:{port}", timeout_s),
+        serve_argv(location, f"127.0.0.1:{port}", timeout_s, union_default_graph=True),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -123,7 +123,7 @@ def compare(cluster: Cluster, store: Path, clients: int, seconds: float) -> None
     location = cluster.work / "replicas" / cluster.current.build_id
     port = free_port()
     bare = subprocess.Popen(
-        serve_argv(location, f"127.0.0.1:{port}", 10),
+        serve_argv(location, f"127.0.0.1:{port}", 10, union_default_graph=True),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -115,7 +115,7 @@ def main() -> int:
         location = cluster.work / "replicas" / cluster.current.build_id
         port = free_port()
         bare = subprocess.Popen(
-            serve_argv(location, f"127.0.0.1:{port}", LIMIT_S),
+            serve_argv(location, f"127.0.0.1:{port}", LIMIT_S, union_default_graph=True),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -5,8 +5,9 @@
 --   http-request lua.kll_sparql BUILD MAX_BYTES MAX_DEPTH MAX_OPERATORS DATASET PROLOGUE
 --
 -- DATASET is the percent-encoded `&default-graph-uri=...&named-graph-uri=...` that makes the
--- engine's default graph the current releases (as the embedded store has it; `-` when the union
--- of all graphs is that already), PROLOGUE the percent-encoded PREFIX lines users may leave out.
+-- engine's default graph the current releases (as the embedded store has it), or
+-- `&union-default-graph=` when that is the union of all graphs; PROLOGUE the percent-encoded
+-- PREFIX lines users may leave out.
 --
 -- The action either answers the request itself (403 update, 413 too long, 400 SERVICE or over a
 -- limit: the app's JSON error shape) or rewrites it into the engine's form (GET /query?query=...)
@@ -232,8 +233,8 @@ local function kll_sparql(txn, build, max_bytes, max_depth, max_operators, datas
             "the query has %d operators and joins, more than the limit of %d",
             operators, max_operators))
     end
-    -- The dataset: the request's own, else the query's FROM clauses (sent as parameters: the
-    -- replicas run with --union-default-graph, which would override FROM), else the apps'.
+    -- The dataset: the request's own, else the query's FROM clauses (sent as parameters, as the
+    -- engine reads them either way), else the apps'.
     local _, clauses = code:gsub(" FROM ", "")
     local uri = "/query?query=" .. used_prologue(prologue, query) .. escape(query)
     if #given_dataset > 0 then

@@ -20,6 +20,8 @@ from kll_graph.testing import free_port
 from .conftest import TIMEOUT_S
 
 JSON = {"Accept": "application/sparql-results+json"}
+#: The dataset every query to a replica names (the replica's own default graph is empty).
+UNION = {"union-default-graph": ""}
 
 
 def test_build_id_is_readable_by_sparql(replica_url: str, sample_dump: Path) -> None:
@@ -51,15 +53,20 @@ def test_runaway_query_is_stopped_and_others_answered(replica_url: str) -> None:
 
     def run() -> None:
         started = time.monotonic()
-        response = requests.post(replica_url, data={"query": runaway}, headers=JSON, timeout=60)
+        data = {"query": runaway, **UNION}
+        response = requests.post(replica_url, data=data, headers=JSON, timeout=60)
         outcome["seconds"] = time.monotonic() - started
         outcome["text"] = response.text
 
     thread = threading.Thread(target=run)
     thread.start()
     time.sleep(0.3)
-    light = requests.post(replica_url, data={"query": "ASK { ?s ?p ?o }"}, headers=JSON, timeout=5)
+    data = {"query": "ASK { ?s ?p ?o }", **UNION}
+    light = requests.post(replica_url, data=data, headers=JSON, timeout=5)
     assert light.json()["boolean"] is True
+    # without a dataset the replica reads its own default graph, which the build leaves empty
+    bare = requests.post(replica_url, data={"query": "ASK { ?s ?p ?o }"}, headers=JSON, timeout=5)
+    assert bare.json()["boolean"] is False
     assert thread.is_alive(), "the runaway query ended before the light one was asked"
     thread.join(60)
     assert "cancelled" in str(outcome["text"])

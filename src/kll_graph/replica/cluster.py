@@ -194,7 +194,7 @@ class Generation:
     dump: Path
     replica_port: int
     #: Percent-encoded Protocol parameters giving the engine the embedded store's dataset when a
-    #: query names none ("-": the replicas' union default graph is that already).
+    #: query names none ("-" until the build is known).
     dataset: str = "-"
     replicas: list[Part] = field(default_factory=list)
     apps: list[Part] = field(default_factory=list)
@@ -379,8 +379,8 @@ class Cluster:
         engine, given only `default-graph-uri`, would hide all named graphs from `GRAPH ?g`)."""
         store = open_build(StoreLayout(self.store).builds / build_id)
         current = default_dataset(store)
-        if current is None:
-            return "-"
+        if current is None:  # the union of all graphs (the replicas do not assume it)
+            return "&union-default-graph="
         every = [row["g"] for row in store.query(named_query("all_graphs"))]  # type: ignore[union-attr]
         params = [("default-graph-uri", g.value) for g in current]
         params += [("named-graph-uri", g.value) for g in every]

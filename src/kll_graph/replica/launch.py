@@ -23,10 +23,20 @@ from kll_graph.replica.load import oxigraph_binary, replica_build
 from kll_graph.replica.sandbox import deny_outbound
 
 
-def serve_argv(location: Path, bind: str, timeout_s: float) -> list[str]:
-    """The engine's command line for a replica."""
+def serve_argv(
+    location: Path, bind: str, timeout_s: float, *, union_default_graph: bool = False
+) -> list[str]:
+    """The engine's command line for a replica.
+
+    A replica behind our layers runs without `--union-default-graph`: every query that reaches
+    it names its dataset as Protocol parameters (the current releases, or the union with the
+    `union-default-graph` parameter), and with the flag the engine would override a query's own
+    FROM clauses and answer `{ ?s ?p ?o }` beside `GRAPH ?g` with every quad twice. A bare peer
+    in the benchmarks, asked queries as written, runs with it (`union_default_graph`).
+    """
     if timeout_s <= 0:
         raise ReplicaError(f"--timeout-s must be more than 0, not {timeout_s}")
+    union = ["--union-default-graph"] if union_default_graph else []
     return [
         str(oxigraph_binary()),
         "serve-read-only",
@@ -34,7 +44,7 @@ def serve_argv(location: Path, bind: str, timeout_s: float) -> list[str]:
         str(location),
         "--bind",
         bind,
-        "--union-default-graph",
+        *union,
         "--timeout-s",
         str(max(1, round(timeout_s))),
     ]

@@ -91,6 +91,7 @@ class RemoteStore:
     def __init__(self, pool: ReplicaPool, *, timeout: float) -> None:
         self.pool = pool
         self.timeout = timeout
+        self._graphs: list[NamedNode | BlankNode] | None = None
         #: Answers to the app's own queries. Sound because the replicas serve one build, never
         #: changed (one of another build is out of service), and worth it because the readers
         #: ask the same small questions again (which graphs are current, a concept's statements)
@@ -114,6 +115,8 @@ class RemoteStore:
         substitutions: dict[Variable, Term] | None = None,
     ) -> QuerySolutions | QueryBoolean | QueryTriples:
         """Run a query on a replica and read its result as the embedded store returns it."""
+        if default_graph is not None and named_graphs is None:
+            named_graphs = self.every_graph()  # as the embedded engine keeps them all named
         form = query_form(query)
         text = request_prologue(base_iri, prefixes) + substitute(query, substitutions or {})
         params = dataset_params(use_default_graph_as_union, default_graph, named_graphs)
@@ -157,6 +160,16 @@ class RemoteStore:
                 row["o"] if object is None else object,
                 DefaultGraph() if graph is None else graph,
             )
+
+    def every_graph(self) -> list[NamedNode | BlankNode]:
+        """Every named graph of the replicas' build, asked once: the Protocol gives a query
+        with `default-graph-uri` and no `named-graph-uri` no named graphs at all, where the
+        embedded engine keeps every graph reachable by `GRAPH`."""
+        if self._graphs is None:
+            result = self.query(named_query("all_graphs"))
+            assert isinstance(result, QuerySolutions)
+            self._graphs = [row["g"] for row in result if isinstance(row["g"], NamedNode)]
+        return list(self._graphs)
 
     # --- requests --------------------------------------------------------------------------------
 

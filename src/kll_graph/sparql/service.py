@@ -239,14 +239,18 @@ class SparqlService:
         prefixes, the query time limit (the client's read timeout and deadline) and a size
         bound of `max_results` rows' worth of bytes; the replica's answer is streamed."""
         dataset = plan.request.dataset
-        params = [("default-graph-uri", g) for g in dataset.default_graphs]
-        params += [("named-graph-uri", g) for g in dataset.named_graphs]
-        if not params and not plan.has_dataset:
+        defaults, named = list(dataset.default_graphs), list(dataset.named_graphs)
+        union = []
+        if not defaults and not named and not plan.has_dataset:
             current = plan.served.memo("sparql.default_dataset", lambda: default_dataset(remote))
             if current is None:  # the union of all graphs
-                params.append(("union-default-graph", ""))
+                union.append(("union-default-graph", ""))
             else:  # the current releases' graphs
-                params += [("default-graph-uri", graph.value) for graph in current]
+                defaults = [graph.value for graph in current]
+        if defaults and not named:  # every graph stays reachable by GRAPH, as embedded
+            named = [graph.value for graph in remote.every_graph()]
+        params = [("default-graph-uri", g) for g in defaults] + union
+        params += [("named-graph-uri", g) for g in named]
         return remote.forward(
             self._prologue + plan.request.query,
             params,
