@@ -4,10 +4,10 @@
 --
 --   http-request lua.kll_sparql BUILD MAX_BYTES MAX_DEPTH MAX_OPERATORS DATASET PROLOGUE
 --
--- DATASET is the percent-encoded `&default-graph-uri=...&named-graph-uri=...` that makes the
--- engine's default graph the current releases (as the embedded store has it), or
--- `&union-default-graph=` when that is the union of all graphs; PROLOGUE the percent-encoded
--- PREFIX lines users may leave out.
+-- DATASET is what to add to a query that names no graph: `-` for nothing (the replica's own
+-- default graph holds the current releases: `kll-graph replica load` copies them there), or
+-- `&union-default-graph=` when the build's default graph is the union of all graphs; PROLOGUE
+-- the percent-encoded PREFIX lines users may leave out.
 --
 -- The action either answers the request itself (403 update, 413 too long, 400 SERVICE or over a
 -- limit: the app's JSON error shape) or rewrites it into the engine's form (GET /query?query=...)

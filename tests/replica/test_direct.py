@@ -290,9 +290,11 @@ def two_releases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Clu
 
 def test_direct_dataset_is_the_current_releases(two_releases: tuple[Cluster, Path]) -> None:
     """With an older release in the store, a query that names no graph sees the current
-    releases only, `GRAPH ?g` sees every graph, and FROM holds: as in the embedded store."""
+    releases only, `GRAPH ?g` sees every graph, and FROM holds: as in the embedded store. The
+    replicas hold the current releases in their own default graph (copied at load), so such a
+    query is sent with no dataset."""
     cluster = two_releases[0]
-    assert cluster.current.dataset != "-"
+    assert cluster.current.dataset == "-"
     build = StoreLayout(cluster.store).current_build()
     assert build is not None
     embedded = open_build(build)
@@ -316,10 +318,12 @@ def test_direct_dataset_is_the_current_releases(two_releases: tuple[Cluster, Pat
         # the apps reading the replicas (the path of queries the pre-filter leaves to them)
         through_app = _ask(app, query, "get").json()["results"]["bindings"][0]["n"]["value"]
         assert through_app == expected, query
-    # the replica's own default graph is empty: the dataset sent made the difference
+    # the replica's own default graph is the copy of the current releases, not the union
     replica = f"http://{cluster.current.replicas[0].address}/query"
     bare = _ask(replica, counts[0], "get").json()["results"]["bindings"][0]["n"]["value"]
-    assert int(bare) == 0 < int(found[0])
+    union = _ask(replica, counts[0], "get", {"union-default-graph": ""})
+    assert bare == found[0]
+    assert int(union.json()["results"]["bindings"][0]["n"]["value"]) > int(bare)
     assert int(found[3]) > 0 and int(found[1]) > 2
 
 
@@ -344,7 +348,11 @@ def test_new_build_rolled_out_under_direct_load(two_releases: tuple[Cluster, Pat
     assert {o.status for o in outcomes} == {200}
     assert {o.build for o in outcomes} <= {old, new}
     assert {o.build for o in outcomes if o.ended > switched + 0.5} == {new}
-    assert cluster.current.dataset != "-"
+    # the new build's replicas were loaded with the current releases in their default graph
+    assert cluster.current.dataset == "-"
+    replica = f"http://{cluster.current.replicas[0].address}/query"
+    count = _ask(replica, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "get")
+    assert int(count.json()["results"]["bindings"][0]["n"]["value"]) > 0
 
 
 def test_replica_killed_under_direct_load(two_releases: tuple[Cluster, Path]) -> None:

@@ -148,7 +148,11 @@ def facet_quads(
         schemes.add(scheme.value)
     for scheme_iri in sorted(schemes):
         scheme = NamedNode(scheme_iri)
-        yield Quad(scheme, RDF.type, SKOS.ConceptScheme, graph)
+        # a scheme ESCO's own graph already types is not typed again: the engine would count
+        # the triple twice in a default graph made of both graphs
+        typed = store.quads_for_pattern(scheme, RDF.type, SKOS.ConceptScheme)
+        if not any(str(q.graph_name) not in {f"<{g}>" for g in ignore} for q in typed):
+            yield Quad(scheme, RDF.type, SKOS.ConceptScheme, graph)
         label = Literal(facet_label(scheme_iri), language=english)
         yield Quad(scheme, SKOS.prefLabel, label, graph)
 

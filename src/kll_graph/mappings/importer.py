@@ -180,7 +180,8 @@ def _older_concepts(ctx: ImportContext, mset: MappingSet, table: EscoTable) -> N
         if jobtech_type and not is_typed(ctx.store, node):
             counts["concepts typed only by this table"] += 1
             quads += typed_quads(ctx.base_iri, node, concept_id, jobtech_type, g)
-        else:
+        elif next(ctx.store.quads_for_pattern(node, k.jobtechId, None), None) is None:
+            # stated once: the engine counts a triple two default graphs hold twice
             quads.append(Quad(node, k.jobtechId, Literal(concept_id), g))
     if counts["concepts typed only by this table"] and jobtech_type:
         scheme = scheme_iri(ctx.base_iri, jobtech_type)

@@ -194,7 +194,7 @@ class Generation:
     dump: Path
     replica_port: int
     #: Percent-encoded Protocol parameters giving the engine the embedded store's dataset when a
-    #: query names none ("-" until the build is known).
+    #: query names none ("-": none, the replicas' own default graph is that dataset).
     dataset: str = "-"
     replicas: list[Part] = field(default_factory=list)
     apps: list[Part] = field(default_factory=list)
@@ -374,17 +374,12 @@ class Cluster:
         return generation
 
     def _dataset_params(self, build_id: str) -> str:
-        """The dataset the apps give a query that names none, as the direct path sends it: the
-        current releases' graphs as the default graph and every graph as a named graph (the
-        engine, given only `default-graph-uri`, would hide all named graphs from `GRAPH ?g`)."""
+        """The dataset the direct path gives a query that names none: "-" (none) when the build
+        leaves graphs out of the default graph, as the replicas were loaded with the graphs it
+        keeps copied into their own default graph (`replica.load.default_graph_copy`); else the
+        union of all graphs (`union-default-graph`)."""
         store = open_build(StoreLayout(self.store).builds / build_id)
-        current = default_dataset(store)
-        if current is None:  # the union of all graphs (the replicas do not assume it)
-            return "&union-default-graph="
-        every = [row["g"] for row in store.query(named_query("all_graphs"))]  # type: ignore[union-attr]
-        params = [("default-graph-uri", g.value) for g in current]
-        params += [("named-graph-uri", g.value) for g in every]
-        return "&" + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+        return "-" if default_dataset(store) is not None else "&union-default-graph="
 
     def _smoke_test(self, replica: Part, build_id: str) -> None:
         """The replica answers SPARQL and holds `build_id` (its counts were checked at load)."""

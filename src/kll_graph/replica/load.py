@@ -9,6 +9,13 @@ Nothing is loaded from a dump whose checksums fail. The load goes into ``LOCATIO
 per-graph counts of the loaded store are compared with the manifest, and only then is it renamed
 to LOCATION. A location that exists is never written: a replica switches builds by loading
 beside the old one (a new location) and moving traffic, never by loading over what it serves.
+
+When the build leaves graphs out of the SPARQL default graph (releases that are not current,
+delta graphs), the load then copies the triples of the graphs it keeps into the replica's own
+default graph, which the build leaves empty (:func:`default_graph_copy`). A query that names no
+graph then reads one graph instead of a list of ten, about 3.5 times faster on the real data,
+and sees each triple once (the RDF merge the standard asks for, where the engine would repeat a
+triple two graphs hold). The apps and the direct path send such a query without a dataset.
 """
 
 from __future__ import annotations
@@ -21,11 +28,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import Store
+from pyoxigraph import DefaultGraph, RdfFormat, Store, serialize
 
 from kll_graph.exceptions import DumpError, ReplicaError
 from kll_graph.files import fsync_directory
 from kll_graph.replica.dump import DumpManifest, graph_counts, verify_dump
+from kll_graph.sparql.query import default_dataset
 
 #: Written beside the engine files of a loaded replica: which dump (build) it holds.
 REPLICA_INFO = "kll-replica.json"
@@ -65,8 +73,15 @@ def load_dump(dump: Path, location: Path) -> LoadResult:
     try:
         _bulk_load(manifest, work)
         counts = smoke_test(work, manifest)
+        copied = default_graph_copy(work)
         (work / REPLICA_INFO).write_text(
-            json.dumps({"build_id": manifest.build_id, "dump": str(manifest.path.resolve())}),
+            json.dumps(
+                {
+                    "build_id": manifest.build_id,
+                    "dump": str(manifest.path.resolve()),
+                    "default_graph_triples": copied,
+                }
+            ),
             encoding="utf-8",
         )
         os.rename(work, location)
@@ -78,16 +93,44 @@ def load_dump(dump: Path, location: Path) -> LoadResult:
 
 
 def _bulk_load(manifest: DumpManifest, work: Path) -> None:
-    command = [str(oxigraph_binary()), "load", "--location", str(work), "--file"]
-    done = subprocess.run(
-        [*command, str(manifest.quads)], capture_output=True, text=True, check=False
-    )
+    _engine_load(manifest.quads, work)
+
+
+def _engine_load(file: Path, work: Path) -> None:
+    command = [str(oxigraph_binary()), "load", "--location", str(work), "--file", str(file)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         detail = (done.stderr or done.stdout).strip().splitlines()
         raise DumpError(
-            f"{manifest.quads}: the engine's loader failed (exit {done.returncode}): "
+            f"{file}: the engine's loader failed (exit {done.returncode}): "
             + (detail[-1] if detail else "no message")
         )
+
+
+def default_graph_copy(work: Path) -> int:
+    """Copy the triples of the graphs the SPARQL default graph keeps into the store's own
+    default graph (see the module doc); 0 when the build leaves no graph out (a query naming no
+    graph is then sent with `union-default-graph`). Returns the triples the default graph holds.
+    """
+    store = Store.read_only(str(work))
+    kept = default_dataset(store)
+    if not kept:
+        return 0
+    triples = work.with_name(f"{work.name}.default.nt")
+    try:
+        with triples.open("wb") as out:
+            for graph in kept:
+                serialize(
+                    (q.triple for q in store.quads_for_pattern(None, None, None, graph)),
+                    out,
+                    RdfFormat.N_TRIPLES,
+                )
+        del store
+        _engine_load(triples, work)
+    finally:
+        triples.unlink(missing_ok=True)
+    store = Store.read_only(str(work))
+    return sum(1 for _ in store.quads_for_pattern(None, None, None, DefaultGraph()))
 
 
 def smoke_test(location: Path, manifest: DumpManifest) -> dict[str, int]:

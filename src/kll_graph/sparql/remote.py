@@ -92,6 +92,7 @@ class RemoteStore:
         self.pool = pool
         self.timeout = timeout
         self._graphs: list[NamedNode | BlankNode] | None = None
+        self._default_holds: bool | None = None
         #: Answers to the app's own queries. Sound because the replicas serve one build, never
         #: changed (one of another build is out of service), and worth it because the readers
         #: ask the same small questions again (which graphs are current, a concept's statements)
@@ -144,10 +145,17 @@ class RemoteStore:
         s, p, o = (
             _pattern_term(t, v) for t, v in ((subject, "s"), (predicate, "p"), (object, "o"))
         )
+        # the replicas' own default graph may hold copies of the current releases (see
+        # default_holds_current); the build's store holds nothing there
+        copies = self.default_holds_current()
         if isinstance(graph_name, DefaultGraph):
+            if copies:
+                return
             pattern = f"{{ {s} {p} {o} }}"
         elif isinstance(graph_name, NamedNode):
             pattern = f"{{ GRAPH {graph_name} {{ {s} {p} {o} }} }}"
+        elif copies:
+            pattern = f"{{ GRAPH ?g {{ {s} {p} {o} }} }}"
         else:
             pattern = f"{{ {{ GRAPH ?g {{ {s} {p} {o} }} }} UNION {{ {s} {p} {o} }} }}"
         result = self.query(f"SELECT * WHERE {pattern}")
@@ -160,6 +168,16 @@ class RemoteStore:
                 row["o"] if object is None else object,
                 DefaultGraph() if graph is None else graph,
             )
+
+    def default_holds_current(self) -> bool:
+        """Whether the replicas' own default graph holds the graphs the SPARQL default graph
+        keeps (`kll-graph replica load` copies them there when the build leaves some out; the
+        build itself puts nothing in it), asked once."""
+        if self._default_holds is None:
+            result = self.query("ASK { ?s ?p ?o }")
+            assert isinstance(result, QueryBoolean)
+            self._default_holds = bool(result)
+        return self._default_holds
 
     def every_graph(self) -> list[NamedNode | BlankNode]:
         """Every named graph of the replicas' build, asked once: the Protocol gives a query

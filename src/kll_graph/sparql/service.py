@@ -235,7 +235,8 @@ class SparqlService:
     def _forward(self, plan: QueryPlan, remote: RemoteStore) -> Iterable[bytes]:
         """A checked query sent on to a replica, with the dataset the embedded engine would use
         (the current releases' graphs, :func:`default_dataset`, kept per build, unless the
-        request or the query names graphs), our default
+        request or the query names graphs; none when the replica's own default graph holds
+        them, see :meth:`RemoteStore.default_holds_current`), our default
         prefixes, the query time limit (the client's read timeout and deadline) and a size
         bound of `max_results` rows' worth of bytes; the replica's answer is streamed."""
         dataset = plan.request.dataset
@@ -245,7 +246,7 @@ class SparqlService:
             current = plan.served.memo("sparql.default_dataset", lambda: default_dataset(remote))
             if current is None:  # the union of all graphs
                 union.append(("union-default-graph", ""))
-            else:  # the current releases' graphs
+            elif not remote.default_holds_current():  # a replica loaded without the copy
                 defaults = [graph.value for graph in current]
         if defaults and not named:  # every graph stays reachable by GRAPH, as embedded
             named = [graph.value for graph in remote.every_graph()]
