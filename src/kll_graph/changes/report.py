@@ -77,10 +77,14 @@ def find_pair(
 
 
 def check_kind(kind: str | None) -> str | None:
-    """A kind filter: a concept or mapping change kind (BadRequestError listing them if not)."""
+    """A kind filter: a concept or mapping change kind (BadRequestError listing them if not),
+    for the CLI's `--kind` and the API's `kind=`."""
     allowed = sorted({*CONCEPT_KINDS, *MAPPING_KINDS})
     if kind is not None and kind not in allowed:
-        raise BadRequestError(f"no kind of change {kind!r}; the kinds are: {', '.join(allowed)}")
+        raise BadRequestError(
+            f"no kind of change {kind[:40]!r}; the kinds are: {', '.join(allowed)}",
+            parameter="kind",
+        )
     return kind
 
 

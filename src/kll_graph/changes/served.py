@@ -13,17 +13,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kll_graph.changes.log import (
-    CONCEPT_KINDS,
-    MAPPING_KINDS,
     ChangeLog,
     ConceptChange,
     MappingChange,
     ReleasePair,
 )
 from kll_graph.changes.releases import Release, releases
-from kll_graph.changes.report import find_pair
+from kll_graph.changes.report import find_pair, select
 from kll_graph.changes.versions import concept_graphs
-from kll_graph.exceptions import BadRequestError, NotFoundError
+from kll_graph.exceptions import NotFoundError
 from kll_graph.store import ServedBuild
 
 
@@ -82,28 +80,11 @@ def pair(
     return find_pair(served_releases(served), served_log(served), source, from_version, to_version)
 
 
-def check_kind(kind: str | None) -> str | None:
-    """A `kind` filter: one of the concept or mapping change kinds (BadRequestError if not)."""
-    allowed = sorted({*CONCEPT_KINDS, *MAPPING_KINDS})
-    if kind is not None and kind not in allowed:
-        raise BadRequestError(
-            f"kind {kind[:40]!r} is not a kind of change; allowed: {', '.join(allowed)}",
-            parameter="kind",
-        )
-    return kind
-
-
 def changes(
     served: ServedBuild, found: ReleasePair, kind: str | None
 ) -> tuple[list[ConceptChange], list[MappingChange]]:
     """The concept and mapping changes of a pair, of one kind when given."""
-    log = served_log(served)
-    args = (found.source, found.from_version, found.to_version)
-    concept_kind = kind if kind is None or kind in CONCEPT_KINDS else "-"
-    mapping_kind = kind if kind is None or kind in MAPPING_KINDS else "-"
-    concept_changes = log.concept_changes(*args, concept_kind) if concept_kind != "-" else []
-    mapping_changes = log.mapping_changes(*args, mapping_kind) if mapping_kind != "-" else []
-    return concept_changes, mapping_changes
+    return select(served_log(served), found, kind)
 
 
 def change_page(

@@ -26,6 +26,7 @@ from flask.typing import ResponseReturnValue
 from kll_graph import __version__, labels
 from kll_graph.changes import served as published
 from kll_graph.changes.log import ReleasePair
+from kll_graph.changes.report import check_kind
 from kll_graph.digest import sha256_hex
 from kll_graph.exceptions import BadRequestError, KllError
 from kll_graph.store import ServedBuild
@@ -216,7 +217,7 @@ def blueprint(app: Flask) -> Blueprint:
                 parameter="source",
             )
         found = published.pair(served, source, text_param("from"), text_param("to"))
-        kind = published.check_kind(text_param("kind"))
+        kind = check_kind(text_param("kind"))
         data = published.change_page(
             served,
             found,
