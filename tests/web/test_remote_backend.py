@@ -29,11 +29,11 @@ from kll_graph.labels.read import read_vocabulary
 from kll_graph.mappings.checks import Vocabulary
 from kll_graph.mappings.coverage import coverage
 from kll_graph.quality.run import run_checks
+from kll_graph.replica.launch import serve_argv, wait_until_answering
 from kll_graph.sparql.remote import RemoteBuilds
 from kll_graph.store import CurrentStore, GraphStore
 from kll_graph.testing import LiveServer, clean_env, free_port, make_settings, serving
 
-OXIGRAPH = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "oxigraph"
 SYSTEMUTVECKLARE = "http://data.jobtechdev.se/taxonomy/concept/rQds_YGd_quU"
 NURSE = "http://data.jobtechdev.se/taxonomy/concept/bXNH_MNX_dUR"
 
@@ -53,28 +53,13 @@ class Replica:
         return f"http://127.0.0.1:{self.port}/query"
 
     def start(self) -> None:
+        bind = f"127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [
-                str(OXIGRAPH),
-                "serve-read-only",
-                "--location",
-                str(self.location),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--timeout-s",
-                str(self.timeout_s),
-            ],
+            serve_argv(self.location, bind, self.timeout_s),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"replica on port {self.port} did not start")
+        wait_until_answering(self.url, 20, self.proc)
 
     def kill(self) -> None:
         assert self.proc is not None
