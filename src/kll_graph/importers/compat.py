@@ -37,10 +37,15 @@ from kll_graph.namespaces import DCT, ESCO, ESCO_DATA, ESCO_SCHEME, JOBTECH_CONC
 
 
 def _pattern(
-    store: Store, predicate: NamedNode, ignore: AbstractSet[str] = frozenset()
+    store: Store,
+    predicate: NamedNode,
+    ignore: AbstractSet[str] = frozenset(),
+    subject: NamedNode | None = None,
+    object: NamedNode | None = None,
 ) -> Iterator[Quad]:
-    """Every statement of a predicate, in any graph but those of releases not current."""
-    for quad in store.quads_for_pattern(None, predicate, None, None):
+    """Every statement of a predicate (about `subject`, with `object`, when given), in any graph
+    but those of releases not current."""
+    for quad in store.quads_for_pattern(subject, predicate, object, None):
         graph = quad.graph_name
         if not ignore or not isinstance(graph, NamedNode) or graph.value not in ignore:
             yield quad
@@ -150,8 +155,7 @@ def facet_quads(
         scheme = NamedNode(scheme_iri)
         # a scheme ESCO's own graph already types is not typed again: the engine would count
         # the triple twice in a default graph made of both graphs
-        typed = store.quads_for_pattern(scheme, RDF.type, SKOS.ConceptScheme)
-        if not any(str(q.graph_name) not in {f"<{g}>" for g in ignore} for q in typed):
+        if next(_pattern(store, RDF.type, ignore, scheme, SKOS.ConceptScheme), None) is None:
             yield Quad(scheme, RDF.type, SKOS.ConceptScheme, graph)
         label = Literal(facet_label(scheme_iri), language=english)
         yield Quad(scheme, SKOS.prefLabel, label, graph)
