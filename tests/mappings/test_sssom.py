@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from pyoxigraph import NamedNode, Store
+from pyoxigraph import NamedNode, QuerySolutions, Store
 
 from kll_graph.exceptions import SssomError
 from kll_graph.mappings.rdf import read_set, set_quads
@@ -125,9 +125,11 @@ def test_sssom_to_rdf_to_sssom_gives_the_same_file() -> None:
 def test_rdf_has_matches_only_for_positive_rows_and_filterable_provenance() -> None:
     store, _ = _compile(FIXTURES / "valid.sssom.tsv")
     matches = {
-        (str(q.subject.value)[-3:], q.predicate.value.rsplit("#", 1)[1], q.object.value[-5:])
+        (q.subject.value[-3:], q.predicate.value.rsplit("#", 1)[1], q.object.value[-5:])
         for q in store.quads_for_pattern(None, None, None, None)
         if q.predicate.value.startswith("http://www.w3.org/2004/02/skos/core#")
+        and isinstance(q.subject, NamedNode)
+        and isinstance(q.object, NamedNode)
     }
     # the negated row (occ-3) and the NoTermFound row (aa3) give no skos triple
     assert matches == {("aa1", "exactMatch", "occ-1"), ("aa2", "broadMatch", "occ-2")}
@@ -143,16 +145,17 @@ def test_rdf_has_matches_only_for_positive_rows_and_filterable_provenance() -> N
           FILTER NOT EXISTS { ?m sssom:predicate_modifier sssom:NegatedPredicate }
           FILTER(?c >= 0.9 && ?date >= "2024-01-01"^^<http://www.w3.org/2001/XMLSchema#date>)
         }"""
-    rows = list(store.query(reviewed_exact, use_default_graph_as_union=True))
+    rows = store.query(reviewed_exact, use_default_graph_as_union=True)
+    assert isinstance(rows, QuerySolutions)
     assert [(r["s"].value[-3:], r["o"].value[-5:]) for r in rows] == [("aa1", "occ-1")]
     negated = """
         PREFIX owl: <http://www.w3.org/2002/07/owl#>
         PREFIX sssom: <https://w3id.org/sssom/>
         SELECT ?o WHERE { ?m sssom:predicate_modifier sssom:NegatedPredicate ;
                               owl:annotatedTarget ?o }"""
-    assert [r["o"].value for r in store.query(negated, use_default_graph_as_union=True)] == [
-        "http://data.europa.eu/esco/occupation/occ-3"
-    ]
+    solutions = store.query(negated, use_default_graph_as_union=True)
+    assert isinstance(solutions, QuerySolutions)
+    assert [r["o"].value for r in solutions] == ["http://data.europa.eu/esco/occupation/occ-3"]
 
 
 def test_set_metadata_is_in_the_catalog_graph() -> None:

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from pyoxigraph import NamedNode, Store
+from pyoxigraph import NamedNode
 
 from kll_graph.exceptions import MatcherError
 from kll_graph.labels.layout import ALT, HIDDEN, PREF
@@ -54,6 +54,7 @@ from kll_graph.namespaces import (
     kll,
 )
 from kll_graph.sparql.query import select_named
+from kll_graph.store import GraphStore
 
 Progress = Callable[[str], None]
 
@@ -431,7 +432,7 @@ def _targets(vocabulary: RawVocabulary) -> dict[str, list[Concept]]:
     return out
 
 
-def _related(store: Store) -> dict[str, set[str]]:
+def _related(store: GraphStore) -> dict[str, set[str]]:
     related: dict[str, set[str]] = defaultdict(set)
     for row in select_named(store, "label_pairs", p=SKOS.related):
         s, o = row[0], row[2]
@@ -441,7 +442,7 @@ def _related(store: Store) -> dict[str, set[str]]:
     return related
 
 
-def _substitutes(store: Store, base_iri: str) -> dict[str, set[str]]:
+def _substitutes(store: GraphStore, base_iri: str) -> dict[str, set[str]]:
     """JobTech's substitutability between occupation names, both ways (who can stand in for
     whom): the plain `substitutes` pairs the importer writes beside the qualified nodes."""
     pairs: dict[str, set[str]] = defaultdict(set)
@@ -505,7 +506,7 @@ def _subjects(
 
 
 def read_vocabularies(
-    store: Store, base_iri: str, types: Sequence[str], progress: Progress = lambda m: None
+    store: GraphStore, base_iri: str, types: Sequence[str], progress: Progress = lambda m: None
 ) -> Vocabularies:
     """The subjects of `types` and the ESCO targets, read from a store's vocabularies only."""
     progress("reading the vocabularies")
