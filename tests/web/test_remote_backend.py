@@ -30,7 +30,7 @@ from kll_graph.mappings.checks import Vocabulary
 from kll_graph.mappings.coverage import coverage
 from kll_graph.quality.run import run_checks
 from kll_graph.replica.launch import serve_argv, wait_until_answering
-from kll_graph.sparql.remote import RemoteBuilds
+from kll_graph.sparql.remote import ENGINE_CANCELLED, FIRST_BYTES, RemoteBuilds
 from kll_graph.store import CurrentStore, GraphStore
 from kll_graph.testing import LiveServer, clean_env, free_port, make_settings, serving
 
@@ -308,6 +308,50 @@ def test_an_answer_left_unread_spoils_no_later_answer(remote: LiveServer) -> Non
         assert int(answer["results"]["bindings"][0]["n"]["value"]) > 1000
 
 
+#: Answers that the engine stops at its time limit after they began: a few bytes (the start of
+#: the JSON, then nothing matches for long) and megabytes (every pair of triples) on the sample.
+CUT_EARLY = (
+    "SELECT ?a WHERE { { VALUES ?a { 1 2 3 } } UNION { GRAPH ?g { ?x ?y ?z } GRAPH ?h "
+    '{ ?p ?q ?r } FILTER(CONCAT(STR(?z), "~") = STR(?r)) } }'
+)
+CUT_LATE = "SELECT * WHERE { GRAPH ?g { ?a ?b ?c } GRAPH ?h { ?d ?e ?f } }"
+SOLUTIONS = {"Accept": "application/sparql-results+json"}
+
+
+def test_an_answer_the_engine_cut_is_our_timeout_error(build_dir: Path, tmp_path: Path) -> None:
+    """The engine ends an answer it stopped at its time limit properly, with its message after
+    the partial result: a 200 that looks whole. Through `kll-graph serve --backend` the client
+    gets our timeout error instead, whether the engine had written a few bytes or megabytes
+    (the app reads the answer whole before it sends any of it, as the embedded workers do)."""
+    replica = Replica(build_dir / "oxigraph", timeout_s=1)
+    env = clean_env(
+        backend=replica.url,
+        backend_dump=str(build_dir),
+        processes="1",
+        query_timeout="30",
+        store=str(tmp_path / "no-store"),
+    )
+    try:
+        for query in (CUT_EARLY, CUT_LATE):  # the engine's behaviour this guards against
+            engine = requests.post(
+                replica.url, data={"query": query}, headers=SOLUTIONS, timeout=60
+            )
+            assert engine.status_code == 200
+            assert engine.content.endswith(ENGINE_CANCELLED)
+        assert len(engine.content) > FIRST_BYTES  # CUT_LATE: more than is read in one go
+        with serving("serve", "--port", "0", env=env) as (_pid, url):
+            for query in (CUT_EARLY, CUT_LATE):
+                response = requests.get(
+                    url + "/sparql", params={"query": query}, headers=SOLUTIONS, timeout=60
+                )
+                assert response.status_code == 503, response.content[-200:]
+                assert response.json()["error"]["code"] == "timeout"
+            # the app and its replica connection are fine afterwards
+            assert _sparql(url + "/sparql", "ASK { ?s ?p ?o }")["boolean"] is True
+    finally:
+        replica.stop()
+
+
 # --- replicas failing and coming back -----------------------------------------------------------
 
 
@@ -446,6 +490,37 @@ def test_an_answer_broken_off_is_asked_again_elsewhere(
         assert breaking.served >= 1
         if reply is None:
             assert source.pool.states[breaking.url].healthy is False
+    finally:
+        source.close()
+        breaking.close()
+
+
+def test_an_answer_broken_off_late_is_asked_again_elsewhere(
+    build_dir: Path, replicas: list[Replica]
+) -> None:
+    """A replica that dies after more of its answer came than is read in one go: nothing has
+    gone to the client yet (answers pass on whole), so the query goes to the next replica and
+    the caller sees the whole answer of that one."""
+    long_break = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+        + f"Content-Length: {4 * FIRST_BYTES}\r\n\r\n".encode()
+        + b" " * (2 * FIRST_BYTES)
+    )
+    breaking = BreakingEndpoint(long_break)
+    source = RemoteBuilds([breaking.url, replicas[0].url], build_dir, timeout=10)
+    try:
+        for n in range(2):  # round-robin: one of the two goes to the breaking endpoint first
+            forwarded = b"".join(
+                source.remote.forward(
+                    f"SELECT ?s WHERE {{ ?s ?p ?o FILTER(?o != {n}) }} LIMIT 20000",
+                    [("union-default-graph", "")],
+                    "application/sparql-results+json",
+                    max_bytes=1 << 26,
+                )
+            )
+            assert forwarded.startswith(b'{"head"') and forwarded.endswith(b"]}}")
+        assert breaking.served == 1
+        assert source.pool.states[breaking.url].healthy is False
     finally:
         source.close()
         breaking.close()

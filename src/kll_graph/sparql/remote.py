@@ -17,14 +17,16 @@ pages, linked data, reconciliation and checks run unchanged on replicas:
 app: it serves one build, whose artifacts (label index, coverage, quality report, manifest) come
 from a dump directory (`backend_dump`) and whose graph is on the replicas, which must serve that
 same build (checked by each health probe). `/sparql` forwards user queries with :meth:`forward`,
-after the service's own checks, streaming the replica's answer within a size bound.
+after the service's own checks, and passes the replica's answer on once it is whole.
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlencode
 
 from pyoxigraph import (
@@ -72,8 +74,13 @@ N_TRIPLES = "application/n-triples"
 FORM = "application/x-www-form-urlencoded"
 #: Bytes read from a replica at a time while streaming an answer.
 CHUNK_BYTES = 64 * 1024
-#: Bytes of a forwarded answer read before any is passed on: a replica that fails before then
-#: is replaced by another without the client knowing (most light answers fit).
+#: What the engine (oxigraph 0.5) appends to an answer it stopped at its time limit after the
+#: answer began: the partial result, then this text, then a proper end of the transfer (a 200
+#: that looks whole). No result format it writes ends this way (results end with a bracket, a
+#: tag or a line break).
+ENGINE_CANCELLED = b"The SPARQL operation has been cancelled"
+#: Bytes of a forwarded answer read in one go, and kept in memory (the rest of a longer answer
+#: waits on disk until it is whole).
 FIRST_BYTES = 256 * 1024
 #: Bytes allowed per result row when a forwarded answer is bounded (`max_results` rows).
 BYTES_PER_ROW = 1024
@@ -254,14 +261,23 @@ class RemoteStore:
     def forward(
         self, text: str, params: Sequence[tuple[str, str]], accept: str, *, max_bytes: int
     ) -> Iterator[bytes]:
-        """A user query's answer as the replica writes it, in chunks, stopped past `max_bytes`
-        or past the time limit (an error the client sees as a cut response)."""
-        started = time.monotonic()
-        _url, response, start = self.begin(text, params, accept, limit=FIRST_BYTES)
-        if len(start) > max_bytes:
-            _finish(response, complete=False)
-            raise QueryFailedError(f"the answer passed {max_bytes:,} bytes; add a LIMIT")
-        return _stream(response, start, max_bytes, started + self.timeout, self.timeout)
+        """A user query's answer, read whole from a replica before any of it is passed on, as
+        the embedded workers collect theirs: the client gets a whole answer or an error, never
+        a cut one. (The engine ends an answer it stopped at its time limit as if it were whole,
+        and the HTTP server cannot break off a response once it began.) The answer is kept in
+        memory up to :data:`FIRST_BYTES` and on disk beyond, bounded by `max_bytes` and the time
+        limit; a replica that breaks off while it is read is taken out and the query asked of
+        the next one."""
+        deadline = time.monotonic() + self.timeout
+        for _attempt in self.pool.urls:
+            url, response, start = self.begin(text, params, accept, limit=FIRST_BYTES)
+            try:
+                whole = _read_whole(response, start, max_bytes, deadline, self.timeout)
+            except (ProtocolError, SSLError) as exc:
+                self.pool.mark_down(url, f"answer broken off: {exc}")
+                continue
+            return _chunks(whole)
+        raise BackendUnavailableError("no replica gave a whole answer; try again shortly")
 
     def replicas(self) -> list[ReplicaState]:
         return [self.pool.states[u] for u in self.pool.urls]
@@ -284,31 +300,54 @@ class ReplicaFailedError(QueryFailedError):
     (e.g. it could not start a thread): another replica may well answer."""
 
 
-def _stream(
+def _read_whole(
     response: _Response, start: bytes, max_bytes: int, deadline: float, timeout: float
-) -> Iterator[bytes]:
-    sent = len(start)
+) -> IO[bytes]:
+    """The rest of an answer read after `start`, in a file rewound to its beginning; an error
+    when it passes `max_bytes` or the deadline, or when the engine stopped it
+    (:data:`ENGINE_CANCELLED` at its end)."""
+    whole: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=FIRST_BYTES)  # noqa: SIM115
     complete = False
     try:
-        if start:
-            yield start
-        while True:
-            chunk = response.read(CHUNK_BYTES, decode_content=True)
-            if not chunk:
-                complete = True
-                return
-            sent += len(chunk)
-            if sent > max_bytes:
-                raise QueryFailedError(
-                    f"the answer passed {max_bytes:,} bytes and was cut; add a LIMIT"
-                )
+        whole.write(start)
+        size = len(start)
+        while chunk := response.read(CHUNK_BYTES, decode_content=True):
+            size += len(chunk)
+            if size > max_bytes:
+                raise QueryFailedError(f"the answer passed {max_bytes:,} bytes; add a LIMIT")
             if time.monotonic() > deadline:
                 raise QueryTimeoutError(
-                    f"the answer took longer than the limit of {timeout:g} s and was cut"
+                    f"the answer took longer than the limit of {timeout:g} s; narrow the query "
+                    "(fewer patterns, a LIMIT) and try again"
                 )
-            yield chunk
+            whole.write(chunk)
+        complete = True
+        whole.seek(max(0, size - len(ENGINE_CANCELLED)))
+        if whole.read() == ENGINE_CANCELLED:
+            raise QueryTimeoutError(
+                "the query ran past the SPARQL backend's time limit and was stopped; narrow it "
+                "(fewer patterns, a LIMIT) and try again"
+            )
+        whole.seek(0)
+        return whole
+    except ReadTimeoutError:
+        whole.close()
+        raise QueryTimeoutError(
+            f"the query ran longer than the limit of {timeout:g} s and was stopped; narrow it "
+            "(fewer patterns, a LIMIT) and try again"
+        ) from None
+    except BaseException:
+        whole.close()
+        raise
     finally:
         _finish(response, complete=complete)
+
+
+def _chunks(whole: IO[bytes]) -> Iterator[bytes]:
+    """A read answer's bytes in chunks; the file is closed at the end (or when it is dropped)."""
+    with whole:
+        while chunk := whole.read(CHUNK_BYTES):
+            yield chunk
 
 
 def _finish(response: _Response, *, complete: bool) -> None:

@@ -238,7 +238,7 @@ class SparqlService:
         request or the query names graphs; none when the replica's own default graph holds
         them, see :meth:`RemoteStore.default_holds_current`), our default
         prefixes, the query time limit (the client's read timeout and deadline) and a size
-        bound of `max_results` rows' worth of bytes; the replica's answer is streamed."""
+        bound of `max_results` rows' worth of bytes; the replica's answer goes on once whole."""
         dataset = plan.request.dataset
         defaults, named = list(dataset.default_graphs), list(dataset.named_graphs)
         union = []
