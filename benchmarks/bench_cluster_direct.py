@@ -21,6 +21,21 @@ on this shared machine falls on all of them alike; the load average is printed w
 Figures are throughput, p50 and p99 per target (all turns together) and the ratios. The issue's
 target is the direct path at 0.8x one bare replica per replica; on one machine the two replicas
 share the cores the one bare engine has to itself, so read `direct/bare` (same cores) too.
+
+`--pinned` stands in for replicas on machines of their own: the cluster gets one replica, and it
+and the bare engine run on the last core only (every thread, see :func:`pin`), while HAProxy,
+the apps and wrk share the other cores, the "load balancer machine". Each engine then has the
+same one core, so `direct/bare` is what one replica behind the safety layer gives against the
+same replica reached directly: the per-replica ratio, without the balancer's own work taking
+the engine's CPU (as it would not on separate machines). Needs two cores or more.
+
+Throughput on a shared machine moves with whatever else runs on it, so each turn also counts
+the CPU time each part used (user + system, from /proc, the process and all its descendants)
+and prints it per answered request: the engines', HAProxy's and the apps'. On separate machines
+a replica's throughput is its core count over its CPU per request, so `bare engine CPU /
+direct engine CPU` is the per-replica ratio the safety layer leaves when the balancer has
+cores of its own, and HAProxy's CPU per request says how many requests one balancer core
+passes. These figures hold however loaded the machine is (CPU time, not wall time).
 """
 
 from __future__ import annotations
@@ -39,6 +54,41 @@ from kll_graph.replica.launch import serve_argv, wait_until_answering
 from kll_graph.replica.traffic import SPARQL
 from kll_graph.settings import load_settings
 from kll_graph.sparql.remote import request_prologue
+
+
+def pin(pid: int, cpus: set[int]) -> int:
+    """Every thread of process `pid` and of its descendants on `cpus`: threads started later
+    inherit it from the thread that starts them. The number of threads pinned."""
+    pinned = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            os.sched_setaffinity(int(task.name), cpus)
+        except ProcessLookupError:  # the thread ended
+            continue
+        pinned += 1
+    return pinned + sum(pin(child, cpus) for child in _children(pid))
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by process `pid` (all its threads, ended ones too)
+    and its live descendants."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:  # the process ended
+        return 0.0
+    used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used + sum(cpu_seconds(child) for child in _children(pid))
+
+
+def _children(pid: int) -> list[int]:
+    """The child processes of every thread of `pid` (threads come and go meanwhile)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):  # the thread ended
+            continue
+    return found
 
 
 def load_average() -> str:
@@ -65,8 +115,18 @@ def templates(prefix: str, prologue: str = "", suffix: str = "") -> list[str]:
     return paths
 
 
-def run(url: str, paths: list[str], clients: int, seconds: float, work: Path) -> dict[str, float]:
-    """One wrk run of `clients` connections for `seconds`: its figures."""
+def run(
+    url: str,
+    paths: list[str],
+    clients: int,
+    seconds: float,
+    work: Path,
+    parts: dict[str, list[int]] | None = None,
+) -> dict[str, float]:
+    """One wrk run of `clients` connections for `seconds`: its figures, with the CPU seconds
+    each of `parts` (name: process ids) used meanwhile as `cpu:NAME`."""
+    parts = parts or {}
+    before = {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in parts.items()}
     listing = work / "paths.txt"
     listing.write_text("\n".join(paths) + "\n", encoding="utf-8")
     threads = max(1, min(2, clients))
@@ -80,21 +140,30 @@ def run(url: str, paths: list[str], clients: int, seconds: float, work: Path) ->
     if done.returncode != 0:
         raise SystemExit(f"wrk failed on {url}: {done.stderr or done.stdout}")
     found = next(line for line in done.stdout.splitlines() if line.startswith("WRK "))
-    return {k: float(v) for k, v in (pair.split("=") for pair in found.split()[1:])}
+    figures = {k: float(v) for k, v in (pair.split("=") for pair in found.split()[1:])}
+    for name, pids in parts.items():
+        figures[f"cpu:{name}"] = sum(cpu_seconds(pid) for pid in pids) - before[name]
+    return figures
 
 
-def line(name: str, runs: list[dict[str, float]]) -> float:
+def line(name: str, runs: list[dict[str, float]]) -> tuple[float, dict[str, float]]:
     """Throughput over all runs of a target; p50/p99 are the medians of the runs' figures."""
     requests = sum(r["requests"] for r in runs)
     errors = sum(r["errors"] + r["non2xx"] for r in runs)
     rps = (requests - errors) / sum(r["seconds"] for r in runs)
     p50 = sorted(r["p50_ms"] for r in runs)[len(runs) // 2]
     p99 = sorted(r["p99_ms"] for r in runs)[len(runs) // 2]
+    cpu = {
+        key.split(":", 1)[1]: 1000 * sum(r[key] for r in runs) / max(1.0, requests - errors)
+        for key in runs[0]
+        if key.startswith("cpu:")
+    }
+    used = "  ".join(f"{part} {ms:.3f}" for part, ms in cpu.items() if ms > 0.0005)
     print(
         f"  {name:<14} {int(requests):>8} req  {int(errors):>4} errors  {rps:>7.1f} req/s  "
-        f"p50 {p50:>7.1f} ms  p99 {p99:>7.1f} ms"
+        f"p50 {p50:>7.1f} ms  p99 {p99:>7.1f} ms  CPU ms/request: {used}"
     )
-    return rps
+    return rps, cpu
 
 
 def main() -> int:
@@ -104,12 +173,28 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--pinned",
+        action="store_true",
+        help="one replica and the bare engine on a core of their own",
+    )
     args = parser.parse_args()
+    engine_cpus: set[int] = set()
+    if args.pinned:
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            raise SystemExit("--pinned needs at least two cores")
+        engine_cpus = {cpus[-1]}
+        os.sched_setaffinity(0, set(cpus[:-1]))  # HAProxy, apps and wrk inherit it
     settings = load_settings()
     store = (args.store or settings.store).resolve()
     with tempfile.TemporaryDirectory(prefix="bench-direct-") as temporary:
         cluster = Cluster(
-            args.work or Path(temporary), store, timeout_s=LIMIT_S, direct_sparql=True
+            args.work or Path(temporary),
+            store,
+            timeout_s=LIMIT_S,
+            direct_sparql=True,
+            replicas=1 if args.pinned else 2,
         )
         cluster.start()
         location = cluster.work / "replicas" / cluster.current.build_id
@@ -121,6 +206,13 @@ def main() -> int:
         )
         try:
             wait_until_answering(f"http://127.0.0.1:{port}/query", 30, bare)
+            if engine_cpus:
+                engines = [bare.pid, *(r.proc.pid for r in cluster.current.replicas)]
+                threads = sum(pin(pid, engine_cpus) for pid in engines)
+                print(
+                    f"pinned: engines ({threads} threads) on cores {sorted(engine_cpus)}, "
+                    f"the rest on {sorted(os.sched_getaffinity(0))}"
+                )
             prologue = request_prologue(None, {**PREFIXES, "kll": kll(settings.base_iri).iri})
             dataset = "" if cluster.current.dataset == "-" else cluster.current.dataset
             bare_url = f"http://127.0.0.1:{port}"
@@ -135,16 +227,25 @@ def main() -> int:
                 f"{args.rounds} x {args.seconds:g} s per target, interleaved; "
                 f"dataset parameters: {len(dataset)} bytes; load average {load_average()}"
             )
+            assert cluster.haproxy is not None
+            parts = {
+                "engines": [bare.pid, *(r.proc.pid for r in cluster.current.replicas)],
+                "haproxy": [cluster.haproxy.pid],
+                "apps": [a.proc.pid for a in cluster.current.apps],
+            }
             for url, paths in targets.values():  # warm-up: page cache, worker processes
                 run(url, paths, args.clients, 2, cluster.work)
             runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
             for round_number in range(args.rounds):
                 for name, (url, paths) in targets.items():
                     before = load_average()
-                    runs[name].append(run(url, paths, args.clients, args.seconds, cluster.work))
+                    found = run(url, paths, args.clients, args.seconds, cluster.work, parts)
+                    runs[name].append(found)
                     print(f"  round {round_number + 1} {name:<14} load average {before}")
             print("\nresults (all rounds):")
-            rps = {name: line(name, found) for name, found in runs.items()}
+            results = {name: line(name, found) for name, found in runs.items()}
+            rps = {name: result[0] for name, result in results.items()}
+            cpu = {name: result[1] for name, result in results.items()}
             replicas = len(cluster.current.replicas)
             print(
                 f"  ratios: direct/bare {rps['direct'] / rps['bare']:.2f}x, "
@@ -153,6 +254,15 @@ def main() -> int:
                 f"direct/bare+dataset {rps['direct'] / rps['bare+dataset']:.2f}x, "
                 f"via apps/bare {rps['via apps'] / rps['bare']:.2f}x, "
                 f"direct/via apps {rps['direct'] / rps['via apps']:.2f}x"
+            )
+            engine_bare, engine_direct = cpu["bare"]["engines"], cpu["direct"]["engines"]
+            balancer = cpu["direct"]["haproxy"]
+            print(
+                f"  by CPU time: engine per request bare {engine_bare:.3f} ms, direct "
+                f"{engine_direct:.3f} ms: a replica on its own cores behind the safety layer "
+                f"gives {engine_bare / engine_direct:.2f}x a bare one (target >= 0.8x); HAProxy "
+                f"with the pre-filter {balancer:.3f} ms per request, so one balancer core "
+                f"passes about {1000 / balancer:,.0f} req/s"
             )
             print(f"  load average at the end: {load_average()}")
         finally:
