@@ -13,7 +13,11 @@ The WSGI side is unchanged: the app sees an ordinary environ whose `wsgi.input` 
 body. Responses are sent whole when the app's iterable ends within :data:`BATCH_BYTES`, and
 streamed otherwise, each batch fetched by a pool thread (the app's iterable may block, e.g. on a
 SPARQL worker) and sent by the loop; a client that goes away ends the iterable early (`close()`),
-which stops its query.
+which stops its query. A body that fails before its first batch is sent becomes a JSON error;
+one that fails later cannot be reported: granian's RSGI stream (2.8) has no way to end a body
+as failed, so the client would see a shorter 200. Bodies that can fail therefore do their
+failing work before the response starts (the SPARQL workers collect a result whole, and answers
+from replicas are read whole, `sparql.remote`).
 """
 
 from __future__ import annotations
@@ -21,12 +25,18 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from werkzeug.exceptions import InternalServerError
+
+from kll_graph.exceptions import KllError
 from kll_graph.web.errors import error_body
+
+_log = logging.getLogger(__name__)
 
 #: A streamed response is sent in batches of about this many bytes.
 BATCH_BYTES = 256 * 1024
@@ -83,6 +93,10 @@ class Front:
         call = _Call(self.app, environ)
         try:
             first, done = await loop.run_in_executor(self.pool, call.start)
+        except Exception as exc:  # nothing sent yet: the client gets the error in our shape
+            await loop.run_in_executor(self.pool, call.close)
+            _fail(protocol, call.headers, exc)
+            return
         except BaseException:
             await loop.run_in_executor(self.pool, call.close)
             raise
@@ -212,6 +226,22 @@ def _refuse(protocol: Any, exc: BodyError) -> None:
     body = json.dumps(error_body(exc.status, exc.code, str(exc))).encode("utf-8")
     headers = [("content-type", "application/json"), ("connection", "close")]
     protocol.response_bytes(exc.status, headers, body)
+
+
+def _fail(protocol: Any, headers: Headers, exc: Exception) -> None:
+    """Answer a response whose body failed before any of it was sent (the app's error handlers
+    never see an error raised while its body is read) in the JSON error shape, keeping the
+    headers that name who answered; the server would send an empty 500. A failure after the
+    first batch cannot be told to the client this way: see the module doc."""
+    if isinstance(exc, KllError):
+        status, code, message = exc.status, exc.code, str(exc)
+    else:
+        _log.error("a response body failed before it was sent", exc_info=exc)
+        status, code = 500, "internal_server_error"
+        message = InternalServerError.description or "internal server error"
+    body = json.dumps(error_body(status, code, message)).encode("utf-8")
+    kept = [(name, value) for name, value in headers if name.lower().startswith("x-kll-")]
+    protocol.response_bytes(status, [("content-type", "application/json"), *kept], body)
 
 
 def _latin1(text: str) -> str:
