@@ -34,9 +34,11 @@ lint: install
 	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/mypy src
 
-# Debian's HAProxy for the cluster tests and `make cluster`.
+# Debian's HAProxy for the cluster tests and `make cluster`, and keepalived, whose check of
+# deploy/keepalived.conf is tested.
 haproxy:
 	@command -v haproxy >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy; }
+	@command -v keepalived >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q keepalived; }
 
 # Two engine replicas, two app processes and HAProxy on http://127.0.0.1:8080/ (Ctrl-C stops).
 cluster: install haproxy
