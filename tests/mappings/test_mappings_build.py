@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from pyoxigraph import QuerySolutions
 
 from kll_graph.build.context import BuildContext, SourceResult
 from kll_graph.build.pipeline import build
@@ -19,6 +21,7 @@ from kll_graph.exceptions import BuildError, SourceError, StoreNotFoundError
 from kll_graph.mappings.checks import FINDINGS_FILE
 from kll_graph.mappings.coverage import coverage
 from kll_graph.plan import DataPlan, builtin_sources
+from kll_graph.settings import Settings
 from kll_graph.sparql.query import current_releases
 from kll_graph.store import CurrentStore
 from kll_graph.testing import make_settings
@@ -61,7 +64,9 @@ def test_sample_build_compiles_each_official_table_into_its_graph(
         SELECT ?title WHERE {{ GRAPH <{BASE}graph/catalog> {{
           <{graph}> prov:wasDerivedFrom ?set . ?set a sssom:MappingSet ; dct:title ?title ;
           sssom:object_source_version "1.1.1" }} }}"""
-    assert [r["title"].value for r in served.store.query(ask)] == ["ESCO - SE NOC"]
+    titles = served.store.query(ask)
+    assert isinstance(titles, QuerySolutions)
+    assert [r["title"].value for r in titles] == ["ESCO - SE NOC"]
     assert served.manifest.steps["mappings"]["findings_file"] == FINDINGS_FILE
     findings = json.loads((served.path / FINDINGS_FILE).read_text(encoding="utf-8"))
     assert served.manifest.steps["mappings"]["errors"] == sum(
@@ -69,18 +74,18 @@ def test_sample_build_compiles_each_official_table_into_its_graph(
     )
 
 
-def _with_mappings(tmp_path: Path, *fixtures: str, **changes: object) -> object:
+def _with_mappings(tmp_path: Path, *fixtures: str, **changes: object) -> Settings:
     mappings = tmp_path / "mappings"
     mappings.mkdir(exist_ok=True)
     for name in fixtures:
         shutil.copy(FIXTURES / name, mappings / name)
-    return make_settings(tmp_path / "store", mappings_dir=mappings, **changes)
+    return make_settings(tmp_path / "store", None, mappings_dir=mappings, **changes)
 
 
 def test_sssom_files_are_compiled_one_graph_each(tmp_path: Path) -> None:
     settings = _with_mappings(tmp_path, "valid.sssom.tsv", "duplicate-row.sssom.tsv")
-    result = build(settings)  # type: ignore[arg-type]
-    store = CurrentStore(settings.store).get().store  # type: ignore[attr-defined]
+    result = build(settings)
+    store = CurrentStore(settings.store).get().store
     graphs = {g.iri for g in result.manifest.graphs}
     valid = f"{BASE}graph/mappings/working-copy/valid"
     assert valid in graphs and f"{BASE}graph/mappings/working-copy/duplicate-row" in graphs
@@ -105,22 +110,22 @@ def test_a_bad_set_stops_the_build_and_the_current_store_keeps_serving(
     tmp_path: Path, fixture: str, line: int, expected: str
 ) -> None:
     good = _with_mappings(tmp_path, "valid.sssom.tsv")
-    first = build(good)  # type: ignore[arg-type]
+    first = build(good)
     shutil.copy(FIXTURES / fixture, tmp_path / "mappings" / fixture)
     with pytest.raises(SourceError) as caught:
-        build(good)  # type: ignore[arg-type]
+        build(good)
     assert caught.value.source_id == "mappings"
     assert caught.value.path is not None and caught.value.path.name == fixture
     assert caught.value.line == line
     assert expected in str(caught.value)
-    assert CurrentStore(good.store).get().build_id == first.build_id  # type: ignore[attr-defined]
+    assert CurrentStore(good.store).get().build_id == first.build_id
 
 
 def _step_context(tmp_path: Path, fixture: str, strict: bool) -> BuildContext:
     """The context the build hands its steps: a real store holding a small vocabulary and one
     compiled mapping source (the quality checks of other steps stay out of this test)."""
     settings = _with_mappings(tmp_path, fixture, strict=strict)
-    source = builtin_sources(settings)[-1]  # type: ignore[arg-type]
+    source = builtin_sources(settings)[-1]
     assert source.importer == "sssom"
     result = SourceResult(source, [], 0.0, {}, [], [])
     plan = DataPlan(tmp_path, (), sample=False)
@@ -131,7 +136,7 @@ def _step_context(tmp_path: Path, fixture: str, strict: bool) -> BuildContext:
         "test",
         plan,
         [result],
-        lambda m: None,  # type: ignore[arg-type]
+        lambda m: None,
     )
 
 
@@ -285,7 +290,9 @@ def test_real_store_mapping_graphs_and_provenance_filter(real_store: CurrentStor
           FILTER NOT EXISTS { ?m sssom:predicate_modifier ?any } } }"""
     # over the current releases: the table's older release (ESCO 1.0.8) is its own graph
     current = current_releases(store)
-    assert int(next(iter(store.query(exact_manual, **current)))["n"].value) == 1525 + 1346
+    counted = store.query(exact_manual, **current)
+    assert isinstance(counted, QuerySolutions)
+    assert int(next(iter(counted))["n"].value) == 1525 + 1346
 
 
 @pytest.mark.realdata
@@ -310,7 +317,7 @@ def test_real_store_coverage(real_store: CurrentStore, shared_data: Path) -> Non
     )
     names: set[str] = set()
 
-    def walk(concepts: list[dict]) -> None:
+    def walk(concepts: list[dict[str, Any]]) -> None:
         for concept in concepts:
             if concept.get("type") == "occupation-name":
                 names.add(concept["id"])

@@ -3,7 +3,7 @@ reviewed rows assert their SKOS triple, and reading a set back leaves the status
 
 from __future__ import annotations
 
-from pyoxigraph import NamedNode, RdfFormat, Store
+from pyoxigraph import Literal, NamedNode, QuerySolutions, RdfFormat, Store
 
 from kll_graph.mappings.rdf import read_set, set_quads, status_iris
 from kll_graph.mappings.sssom import format_sssom, parse_sssom
@@ -45,12 +45,14 @@ def test_each_row_carries_its_status_and_only_curated_and_reviewed_assert() -> N
         "SELECT ?target ?status WHERE { GRAPH ?g { "
         "?m owl:annotatedTarget ?target ; kll:reviewStatus ?status } }"
     )
+    assert isinstance(rows, QuerySolutions)
     statuses = {r["target"].value.rsplit("/", 1)[1]: r["status"].value for r in rows}
     assert statuses == {status: f"{KLL}{status.capitalize()}" for status in STATUSES}
     matches = {
         q.object.value.rsplit("/", 1)[1]
         for q in store.quads_for_pattern(None, None, None, GRAPH)
         if q.predicate.value.startswith("http://www.w3.org/2004/02/skos/core#")
+        and isinstance(q.object, NamedNode)
     }
     assert matches == set(ASSERTED) == {"curated", "reviewed"}
 
@@ -63,7 +65,8 @@ def test_only_reviewed_exact_matches_is_one_filter() -> None:
         "SELECT ?o WHERE { ?m owl:annotatedProperty skos:broadMatch ; owl:annotatedTarget ?o ; "
         "kll:reviewStatus kll:Reviewed }"
     )
-    rows = list(store.query(query, use_default_graph_as_union=True))
+    rows = store.query(query, use_default_graph_as_union=True)
+    assert isinstance(rows, QuerySolutions)
     assert [r["o"].value for r in rows] == ["http://data.europa.eu/esco/occupation/reviewed"]
 
 
@@ -82,5 +85,6 @@ def test_the_ontology_declares_the_property_and_each_status() -> None:
             q.object.language
             for q in store.quads_for_pattern(node, None, None)
             if q.predicate.value.endswith(("#label", "#definition"))
+            and isinstance(q.object, Literal)
         }
         assert languages == {"sv", "en"}, iri
