@@ -18,11 +18,9 @@ How it works, per subject type (:data:`TYPES`):
    cosine with the Swedish and with the English labels, whether the equal label is preferred,
    the hierarchy (the occupation name's SSYK group, the ISCO codes JobTech relates to it, against
    the ESCO occupation's ISCO unit group; for an SSYK group also the unit groups its occupation
-   names point at by equal labels), the JobTech keywords pointing at the subject, ambiguity
-   both ways (how many ESCO concepts share the equal label; whether another JobTech concept has
-   an equal label for this one), JobTech's substitutable occupation names (an equal label, the
-   trigram cosine), and what a label says beyond its head ("Polissekreterare" is about "polis":
-   a compound split by the known words, :func:`modifiers`).
+   names point at by equal labels), the JobTech keywords pointing at the subject, and
+   ambiguity both ways (how many ESCO concepts share the equal label; whether another JobTech
+   concept has an equal label for this one).
 3. A logistic model per type (:class:`Model`; its weights order each subject's candidates as a
    conditional logit fitted to the tables would) turns the evidence into a probability, and a
    monotone calibration (isotonic or steps) turns that into the confidence. Weights
@@ -109,10 +107,6 @@ FEATURES = (
     "isco_share",  # agreeing: 1 / how many ISCO codes the subject has (one code is sure)
     "names",  # SSYK groups: share of the group's occupation names equal to one in this group
     "substitute",  # an occupation that can substitute the subject (or it them) has an equal label
-    "modifier",  # a compound modifier or other word of the subject (not its head) is in the label
-    "substitute_cos",  # best trigram cosine of a substitutable occupation name's label with this
-    "object_modifier",  # a compound modifier or other word of the candidate (not its head) is in
-    # the subject's label
 )
 
 #: Weights per type, in the order of FEATURES, fitted on the fit half of the official tables by
@@ -122,178 +116,176 @@ FEATURES = (
 #: table; its reference is what the occupation table implies (`evaluation.ssyk_reference`).
 WEIGHTS: dict[str, tuple[float, ...]] = {
     "occupation-name": (
-        -5.0162,  # bias
-        0.9641,  # equal_exact
+        -4.5992,  # bias
+        0.9872,  # equal_exact
         0.0000,  # equal_folded
         0.0000,  # equal_words
-        0.6344,  # equal_pref
-        0.3972,  # equal_en
-        2.2329,  # cos_sv
-        2.6828,  # cos_en
-        -2.0280,  # cos_gap
-        -0.0001,  # head
-        1.2187,  # isco_agree
-        -0.2090,  # isco_minor
-        -1.0098,  # isco_disagree
-        -0.0544,  # ambiguity
-        0.0745,  # keyword
-        0.5844,  # rank1
-        0.7268,  # typo
-        0.9964,  # narrower
-        1.1391,  # broader
-        1.2435,  # group_only
-        -0.4248,  # claimed
-        0.4321,  # isco_share
+        0.7182,  # equal_pref
+        0.3540,  # equal_en
+        3.0728,  # cos_sv
+        2.9904,  # cos_en
+        -2.4128,  # cos_gap
+        0.0965,  # head
+        1.3170,  # isco_agree
+        -0.1902,  # isco_minor
+        -1.1269,  # isco_disagree
+        -0.0588,  # ambiguity
+        0.0645,  # keyword
+        0.6418,  # rank1
+        0.7675,  # typo
+        1.1975,  # narrower
+        1.0683,  # broader
+        1.4958,  # group_only
+        -0.5405,  # claimed
+        0.4790,  # isco_share
         0.0000,  # names
-        0.8949,  # substitute
-        0.8801,  # modifier
-        0.9970,  # substitute_cos
-        0.2009,  # object_modifier
+        1.6161,  # substitute
     ),
     "skill": (
-        -5.5612,  # bias
-        -0.1191,  # equal_exact
-        -0.7627,  # equal_folded
-        0.0571,  # equal_words
-        -0.0634,  # equal_pref
-        -0.7871,  # equal_en
-        4.2800,  # cos_sv
-        3.5358,  # cos_en
-        -2.8733,  # cos_gap
-        0.4763,  # head
+        -5.3672,  # bias
+        -0.1545,  # equal_exact
+        -0.7835,  # equal_folded
+        -0.0009,  # equal_words
+        -0.0237,  # equal_pref
+        -0.9281,  # equal_en
+        5.5711,  # cos_sv
+        3.7130,  # cos_en
+        -2.8519,  # cos_gap
+        0.3114,  # head
         0.0000,  # isco_agree
         0.0000,  # isco_minor
         0.0000,  # isco_disagree
-        -0.2162,  # ambiguity
-        0.0300,  # keyword
-        0.2821,  # rank1
-        0.0719,  # typo
-        -0.3752,  # narrower
-        0.6244,  # broader
+        -0.2507,  # ambiguity
+        0.0297,  # keyword
+        0.2618,  # rank1
+        0.1125,  # typo
+        -0.2162,  # narrower
+        0.3679,  # broader
         0.0000,  # group_only
-        0.2479,  # claimed
+        0.1226,  # claimed
         0.0000,  # isco_share
         0.0000,  # names
         0.0000,  # substitute
-        0.8805,  # modifier
-        0.0000,  # substitute_cos
-        0.6580,  # object_modifier
     ),
     "ssyk-level-4": (
-        -2.4942,  # bias
-        0.1330,  # equal_exact
+        -2.4592,  # bias
+        0.1197,  # equal_exact
         0.0000,  # equal_folded
-        0.0468,  # equal_words
-        0.1798,  # equal_pref
+        0.0447,  # equal_words
+        0.1644,  # equal_pref
         0.0000,  # equal_en
-        0.6398,  # cos_sv
-        0.1200,  # cos_en
-        -0.6927,  # cos_gap
-        -0.4321,  # head
-        1.5338,  # isco_agree
-        0.2510,  # isco_minor
-        -1.7848,  # isco_disagree
+        0.6953,  # cos_sv
+        0.1355,  # cos_en
+        -0.7408,  # cos_gap
+        -0.4541,  # head
+        1.5364,  # isco_agree
+        0.2367,  # isco_minor
+        -1.7731,  # isco_disagree
         0.0000,  # ambiguity
         0.0000,  # keyword
-        0.6003,  # rank1
-        0.0224,  # typo
-        -0.2056,  # narrower
-        -0.2099,  # broader
-        1.5338,  # group_only
-        0.2265,  # claimed
-        1.4340,  # isco_share
-        3.2804,  # names
+        0.6250,  # rank1
+        0.0220,  # typo
+        -0.2000,  # narrower
+        -0.2084,  # broader
+        1.5364,  # group_only
+        0.2469,  # claimed
+        1.4223,  # isco_share
+        3.2833,  # names
         0.0000,  # substitute
-        0.3831,  # modifier
-        0.0000,  # substitute_cos
-        -0.2639,  # object_modifier
     ),
 }
 #: Calibration per type (raw probability, share right, interpolated), fitted on the top five
 #: candidates of the fit half by `kll-graph mappings evaluate --fit-calibration` with the weights
-#: above; the method (isotonic, or steps: knots 0.0001 apart) is the one with the smallest worst
-#: band on held-out parts of the fit half (`evaluation.choose_calibration`). A type without knots
-#: reports the raw probability.
+#: above; the method (isotonic, or steps: knots 0.0001 apart) is the finest that met the target
+#: inside the fit half (`evaluation.choose_calibration`). A type without knots reports the raw
+#: probability.
 KNOTS: dict[str, tuple[tuple[float, float], ...]] = {
     "occupation-name": (
         (0.0000, 0.0000),
-        (0.0044, 0.0000),
-        (0.0045, 0.0101),
-        (0.0071, 0.0101),
-        (0.0072, 0.0227),
-        (0.0248, 0.0227),
-        (0.0249, 0.0424),
-        (0.0300, 0.0424),
-        (0.0301, 0.0689),
-        (0.0483, 0.0689),
-        (0.0484, 0.1077),
-        (0.0746, 0.1077),
-        (0.0747, 0.1747),
-        (0.1923, 0.1747),
-        (0.1924, 0.3891),
-        (0.7245, 0.3891),
-        (0.7246, 0.9167),
-        (0.9820, 0.9167),
-        (0.9821, 1.0000),
+        (0.0037, 0.0000),
+        (0.0038, 0.0152),
+        (0.0092, 0.0152),
+        (0.0093, 0.0189),
+        (0.0159, 0.0189),
+        (0.0160, 0.0303),
+        (0.0205, 0.0303),
+        (0.0206, 0.0455),
+        (0.0279, 0.0455),
+        (0.0280, 0.0505),
+        (0.0317, 0.0505),
+        (0.0318, 0.0530),
+        (0.0372, 0.0530),
+        (0.0373, 0.0649),
+        (0.0493, 0.0649),
+        (0.0494, 0.0707),
+        (0.0580, 0.0707),
+        (0.0581, 0.1126),
+        (0.0774, 0.1126),
+        (0.0775, 0.1288),
+        (0.1340, 0.1288),
+        (0.1341, 0.1591),
+        (0.2070, 0.1591),
+        (0.2071, 0.2939),
+        (0.4187, 0.2939),
+        (0.4188, 0.6037),
+        (0.9135, 0.6037),
+        (0.9136, 0.9625),
+        (0.9745, 0.9625),
+        (0.9746, 1.0000),
         (1.0000, 1.0000),
     ),
     "skill": (
         (0.0000, 0.0000),
-        (0.0058, 0.0000),
-        (0.0059, 0.0139),
-        (0.0088, 0.0139),
-        (0.0089, 0.0185),
-        (0.0119, 0.0185),
-        (0.0120, 0.0208),
-        (0.0128, 0.0208),
-        (0.0129, 0.0285),
-        (0.0206, 0.0285),
-        (0.0207, 0.0429),
-        (0.0361, 0.0429),
-        (0.0362, 0.0514),
-        (0.0475, 0.0514),
-        (0.0476, 0.0569),
-        (0.0540, 0.0569),
-        (0.0541, 0.0671),
-        (0.0582, 0.0671),
-        (0.0583, 0.0694),
-        (0.0597, 0.0694),
-        (0.0598, 0.0754),
-        (0.0720, 0.0754),
-        (0.0721, 0.0812),
-        (0.0781, 0.0812),
-        (0.0782, 0.0951),
-        (0.0895, 0.0951),
-        (0.0896, 0.1166),
-        (0.1067, 0.1166),
-        (0.1068, 0.1259),
-        (0.1231, 0.1259),
-        (0.1232, 0.1562),
-        (0.1394, 0.1562),
-        (0.1395, 0.1702),
-        (0.1623, 0.1702),
-        (0.1624, 0.2028),
-        (0.1811, 0.2028),
-        (0.1812, 0.2462),
-        (0.2621, 0.2462),
-        (0.2622, 0.3193),
-        (0.3614, 0.3193),
-        (0.3615, 0.5122),
-        (0.6315, 0.5122),
-        (0.6316, 0.8252),
-        (1.0000, 0.8252),
+        (0.0062, 0.0000),
+        (0.0151, 0.0271),
+        (0.0215, 0.0278),
+        (0.0266, 0.0389),
+        (0.0333, 0.0424),
+        (0.0376, 0.0451),
+        (0.0392, 0.0556),
+        (0.0432, 0.0585),
+        (0.0475, 0.0590),
+        (0.0490, 0.0764),
+        (0.0596, 0.0786),
+        (0.0762, 0.0787),
+        (0.0843, 0.0979),
+        (0.0926, 0.1026),
+        (0.1085, 0.1177),
+        (0.1248, 0.1329),
+        (0.1455, 0.1664),
+        (0.1791, 0.1748),
+        (0.2010, 0.2448),
+        (0.2179, 0.2657),
+        (0.2491, 0.2867),
+        (0.3015, 0.3636),
+        (0.3573, 0.4476),
+        (0.4073, 0.4615),
+        (0.5165, 0.5524),
+        (0.6958, 0.6573),
+        (0.8783, 0.8881),
+        (1.0000, 1.0000),
     ),
     "ssyk-level-4": (
-        (0.0000, 0.0076),
-        (0.0136, 0.0076),
-        (0.0137, 0.0159),
-        (0.0147, 0.0159),
-        (0.0148, 0.0171),
-        (0.0174, 0.0171),
-        (0.0175, 0.1044),
-        (0.1251, 0.1044),
-        (0.1252, 0.8047),
-        (1.0000, 0.8047),
+        (0.0000, 0.0000),
+        (0.0087, 0.0000),
+        (0.0117, 0.0144),
+        (0.0158, 0.0303),
+        (0.0188, 0.0741),
+        (0.0206, 0.0833),
+        (0.0222, 0.1111),
+        (0.0679, 0.1270),
+        (0.1243, 0.2222),
+        (0.1480, 0.3333),
+        (0.2053, 0.4444),
+        (0.5357, 0.4667),
+        (0.7119, 0.5556),
+        (0.7363, 0.6667),
+        (0.7857, 0.7778),
+        (0.8734, 0.8611),
+        (0.9171, 0.8889),
+        (0.9468, 0.9444),
+        (0.9884, 1.0000),
+        (1.0000, 1.0000),
     ),
 }
 
@@ -697,49 +689,6 @@ def head(text: str) -> str:
     return words[-1] if words else ""
 
 
-#: Words that say nothing of what a label is about (only those of four letters or more matter).
-_FILLER = frozenset({"inom", "samt", "till", "eller", "utom", "with", "from"})
-
-
-def _words(labels: Iterable[Label]) -> set[str]:
-    """The folded words of at least four letters of some labels: the heads compounds split by."""
-    return {w for label in labels for w in label.folded.split() if len(w) >= 4} - _FILLER
-
-
-def split_compound(word: str, words: set[str]) -> tuple[str, str]:
-    """(modifier, head) of a compound: the longest known word that ends it, leaving at least
-    three letters in front; ("", word) when no known word does.
-
-    >>> split_compound("polissekreterare", {"sekreterare", "polis"})
-    ('polis', 'sekreterare')
-    """
-    for i in range(3, len(word) - 3):
-        if word[i:] in words:
-            return word[:i], word[i:]
-    return "", word
-
-
-def modifiers(label: Label, words: set[str]) -> set[str]:
-    """What a label says beyond its head: the compound modifier of its last word and every other
-    word (split into its parts), each also without a linking "s", at least four letters.
-
-    "Polissekreterare" gives "polis", so "polischef" shares what the subject is about where
-    "sekreterare" shares only the head. Folding drops the comma, so the last word is taken as
-    the head even after one: "Driftchef, energi" gives "drift" and "chef".
-
-    >>> sorted(modifiers(Label("Bankdirektör", "sv", PREF), {"direktor"}))
-    ['bank']
-    """
-    found = label.folded.split()
-    if not found:
-        return set()
-    parts = {split_compound(found[-1], words)[0]}
-    for word in found[:-1]:
-        parts |= set(split_compound(word, words))
-    out = {p for part in parts for p in (part, part.rstrip("s"))}
-    return {p for p in out if len(p) >= 4} - _FILLER
-
-
 def _heads_agree(a: str, b: str) -> bool:
     """One head is the other or ends the other as a compound's last part ("utvecklare")."""
     if not a or not b:
@@ -771,9 +720,6 @@ class Evidence:
     isco_share: float = 0.0
     names: float = 0.0
     substitute: bool = False
-    modifier: bool = False
-    substitute_cos: float = 0.0
-    object_modifier: bool = False
     match_string: str = ""
     subject_field: str = ""
     object_field: str = ""
@@ -805,9 +751,6 @@ class Evidence:
             self.isco_share,
             self.names,
             float(self.substitute),
-            float(self.modifier),
-            self.substitute_cos,
-            float(self.object_modifier),
         ]
 
 
@@ -854,24 +797,12 @@ class TargetKind:
     claims: dict[int, set[str]] = field(default_factory=dict)
     #: Subject IRI -> the concept numbers it has an equal label for (the inverse of `claims`).
     named: dict[str, set[int]] = field(default_factory=dict)
-    #: The known words (folded, at least four letters) of the Swedish labels of these concepts
-    #: and of the subjects' labels: the heads :func:`modifiers` splits compounds by.
-    words: set[str] = field(default_factory=set)
-    #: Subject IRI -> its own labels (no keywords), for the substitutes' cosines.
-    own: dict[str, list[Label]] = field(default_factory=dict)
-    #: Concept number -> the :func:`modifiers` of its Swedish labels (filled as asked).
-    _modifiers: dict[int, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def claim(self, subjects: Iterable[Concept]) -> None:
         """Note which subjects have an equal label for which concepts: a concept that another
-        subject names exactly is less likely this subject's match (ambiguity seen from ESCO).
-        Also keep the subjects' own labels (for :meth:`substitute_cosines`) and add their words
-        to the known words compounds are split by (JobTech's compounds name their parts too)."""
+        subject names exactly is less likely this subject's match (ambiguity seen from ESCO)."""
         claims: dict[int, set[str]] = defaultdict(set)
-        self._modifiers = {}
         for subject in subjects:
-            self.own[subject.iri] = [label for label in subject.labels if not label.keyword]
-            self.words |= _words(self.own[subject.iri])
             for label in subject.labels:
                 if label.keyword:
                     continue
@@ -895,24 +826,7 @@ class TargetKind:
                     by_key[tier][key].add(number)
             for code in concept.isco:
                 by_isco[code].add(number)
-        swedish = [label for c in concepts for label in c.labels if label.lang == "sv"]
-        index = TrigramIndex.build(concepts)
-        return cls(concepts, index, by_key, dict(by_isco), words=_words(swedish))
-
-    def modifiers(self, number: int) -> frozenset[str]:
-        """The :func:`modifiers` of a concept's Swedish labels, split by the known words."""
-        if number not in self._modifiers:
-            labels = [t for t in self.concepts[number].labels if t.lang == "sv"]
-            self._modifiers[number] = frozenset(
-                m for label in labels for m in modifiers(label, self.words)
-            )
-        return self._modifiers[number]
-
-    def substitute_cosines(self, subject: Concept) -> _Cosines | None:
-        """The cosine of every index label with the closest label of an occupation name that can
-        substitute the subject or that it can substitute (None without such names)."""
-        labels = [label for o in sorted(subject.substitutes) for label in self.own.get(o, ())]
-        return self._best(labels) if labels else None
+        return cls(concepts, TrigramIndex.build(concepts), by_key, dict(by_isco))
 
     def shortlist(self, subject: Concept, size: int) -> dict[int, Shortlisted]:
         """Candidate numbers with their cosines and the closest label pair."""
@@ -1129,8 +1043,6 @@ def candidates_for(
         return []
     top = max(max(f.cos_sv, f.cos_en) for f in found.values())
     rank1 = max(found, key=lambda n: (max(found[n].cos_sv, found[n].cos_en), -n))
-    own = {m for label in subject.labels if not label.keyword for m in modifiers(label, kind.words)}
-    substitutes = kind.substitute_cosines(subject)
     out = []
     for number, item in found.items():
         target = kind.concepts[number]
@@ -1158,12 +1070,6 @@ def candidates_for(
         _shape(subject, target, evidence)
         evidence.claimed = bool(kind.claims.get(number, set()) - {subject.iri})
         evidence.substitute = any(number in kind.named.get(o, ()) for o in subject.substitutes)
-        evidence.modifier = any(m in t.folded for t in target.labels if t.lang == "sv" for m in own)
-        if substitutes is not None:
-            evidence.substitute_cos = max(substitutes.get(number)[:2])
-        evidence.object_modifier = any(
-            m in s.folded for s in subject.labels if not s.keyword for m in kind.modifiers(number)
-        )
         raw = model.raw(evidence.vector())
         out.append(Candidate(subject, target, evidence, model.calibrate(raw), raw=raw))
     out.sort(key=lambda c: (-c.confidence, -c.raw, c.target.iri))
