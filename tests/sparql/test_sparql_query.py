@@ -15,6 +15,7 @@ from pyoxigraph import (
     NamedNode,
     Quad,
     QueryResultsFormat,
+    QuerySolutions,
     RdfFormat,
     Store,
     parse,
@@ -33,7 +34,7 @@ from kll_graph.sparql.formats import (
     write_native,
 )
 from kll_graph.sparql.lexer import find_service, inspect_query
-from kll_graph.sparql.query import Dataset, execute
+from kll_graph.sparql.query import Dataset, current_releases, execute, select_named
 
 EX = "http://example.org/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -404,3 +405,30 @@ def test_format_names_must_agree() -> None:
     assert by_names("graph", []) is None
     with pytest.raises(QueryError, match=r"name different formats \(csv, json\)"):
         by_names("solutions", ["json", "csv"])
+
+
+# --- the current releases of a served build -----------------------------------------------------
+
+
+def _statements(rows: QuerySolutions) -> list[tuple[str, str]]:
+    return sorted((str(row["p"]), str(row["o"])) for row in rows)
+
+
+@pytest.mark.parametrize("which", ["sample_store", "real_store"])
+def test_a_served_builds_current_releases_are_worked_out_once(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    """Of a served build the dataset options are the store's, computed once (the real build has
+    older releases, so working them out takes queries), and a named query reads the same rows
+    whether it is given the build or its store."""
+    served = request.getfixturevalue(which).get()
+    options = current_releases(served)
+    assert options == current_releases(served.store)
+    assert current_releases(served) is options
+    if which == "real_store":
+        assert "default_graph" in options  # older releases are left out of the default graph
+    node = NamedNode("http://data.jobtechdev.se/taxonomy/concept/bXNH_MNX_dUR")
+    statements = _statements(select_named(served, "concept_outgoing", c=node))
+    assert statements and statements == _statements(
+        select_named(served.store, "concept_outgoing", c=node)
+    )

@@ -32,7 +32,7 @@ def graphs_table(served: ServedBuild) -> str:
     lines = [f"build {served.build_id} ({served.path})"]
     if served.manifest.sample:
         lines.append("NOTE: this store holds the bundled SAMPLE, not the real data")
-    for row in select_named(served.store, "catalog_graphs"):
+    for row in select_named(served, "catalog_graphs"):
         lines.append(
             f"  {int(row['triples'].value):>10,}  {row['source'].value:<24} "
             f"{row['version'].value:<14} {row['graph'].value}"

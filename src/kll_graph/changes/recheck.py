@@ -318,7 +318,7 @@ def served_sets(
 ) -> list[MappingSet]:
     """The mapping sets of a served build (the one whose IRI is `only`, when given), read back
     from its graphs with the labels and releases their rows and metadata recorded."""
-    found = select_named(served.store, "mapping_sets")
+    found = select_named(served, "mapping_sets")
     by_set: dict[str, set[str]] = {}
     for row in found:
         by_set.setdefault(row["set"].value, set()).add(row["graph"].value)

@@ -36,7 +36,7 @@ def mapping_graphs(served: ServedBuild) -> frozenset[str]:
     mapping-set pages' listing also counts every set's mappings, which takes seconds)."""
     return served.memo(
         "changes.mapping-graphs",
-        lambda: frozenset(row["graph"].value for row in select_named(served.store, "mapping_sets")),
+        lambda: frozenset(row["graph"].value for row in select_named(served, "mapping_sets")),
     )
 
 

@@ -445,7 +445,7 @@ def _ancestry(served: ServedBuild, uri: str) -> dict[str, set[str]]:
         node = todo.pop(0)
         if node in parents:
             continue
-        rows = select_named(served.store, "concept_ancestry", c=NamedNode(node))
+        rows = select_named(served, "concept_ancestry", c=NamedNode(node))
         parents[node] = {row["b"].value for row in rows}
         todo.extend(sorted(parents[node] - parents.keys()))
     return parents
@@ -519,7 +519,7 @@ def about(served: ServedBuild, lang: str) -> dict[str, Any]:
     """The catalog (graphs, versions, sizes, sources, licences) and the required attributions."""
     graphs = []
     attributions: dict[str, list[str]] = {}
-    for row in select_named(served.store, "about_catalog"):
+    for row in select_named(served, "about_catalog"):
         entry = {
             "graph": row["graph"].value,
             "source": row["source"].value,

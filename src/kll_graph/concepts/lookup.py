@@ -35,7 +35,7 @@ from kll_graph.namespaces import (
     kll,
 )
 from kll_graph.sparql.query import default_dataset, select_named
-from kll_graph.store import GraphStore, ServedBuild
+from kll_graph.store import ServedBuild
 
 #: Longest URI accepted as input.
 MAX_URI_LENGTH = 2000
@@ -191,7 +191,7 @@ def concept(served: ServedBuild, uri: str, lang: str | None = None) -> dict[str,
         lang = index.language(lang)
     k = kll(served.manifest.base_iri)
     prefixes = {**PREFIXES, "kll": str(k)}
-    rows: list[Any] = list(select_named(served.store, "concept_outgoing", c=node))
+    rows: list[Any] = list(select_named(served, "concept_outgoing", c=node))
     elsewhere = None
     if not rows:
         rows, elsewhere = _in_other_releases(served, node)
@@ -200,14 +200,14 @@ def concept(served: ServedBuild, uri: str, lang: str | None = None) -> dict[str,
     doc = _document(node.value, index, lang)
     links = _Links(index, lang)
     _outgoing(doc, rows, links, k, prefixes, index, lang)
-    _incoming(served.store, node, links, k)
+    _incoming(served, node, links, k)
     doc["mappings"] = _mappings(served, node, index, lang, prefixes)
     if elsewhere is not None:  # the label index holds the default graph's concepts only
         doc["not_current"], doc["last_seen"] = True, elsewhere
         if doc["label"] is None and doc["prefLabel"]:
             doc["label"] = index.pick(doc["prefLabel"], lang)
     _last_seen(doc, served)
-    doc["substitutability"] = _substitutability(served.store, node, k, index, lang)
+    doc["substitutability"] = _substitutability(served, node, k, index, lang)
     for name in LINK_LISTS:
         doc[name] = links.listed(name)
     doc["narrower_count"] = len(doc["narrower"])
@@ -395,7 +395,7 @@ def _scheme(index: LabelIndex, uri: str, lang: str | None) -> dict[str, Any]:
     return index.scheme_info(number, lang)
 
 
-def _incoming(store: GraphStore, node: NamedNode, links: _Links, k: Any) -> None:
+def _incoming(served: ServedBuild, node: NamedNode, links: _Links, k: Any) -> None:
     inverse = {
         SKOS.broader.value: "narrower",
         SKOS.narrower.value: "broader",
@@ -410,7 +410,7 @@ def _incoming(store: GraphStore, node: NamedNode, links: _Links, k: Any) -> None
     # One lookup per relation shown, not a scan of every statement pointing at the node: a
     # scheme is the object of tens of thousands (`skos:inScheme`), which took a second to skip.
     for predicate, name in inverse.items():
-        for row in select_named(store, "concept_incoming", c=node, p=NamedNode(predicate)):
+        for row in select_named(served, "concept_incoming", c=node, p=NamedNode(predicate)):
             links.add(name, row["s"].value)
 
 
@@ -423,7 +423,7 @@ def _mappings(
 ) -> list[dict[str, Any]]:
     graphs = {g.iri: g for g in served.manifest.graphs}
     found: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-    for row in select_named(served.store, "concept_mappings", c=node):
+    for row in select_named(served, "concept_mappings", c=node):
         direction, other, graph = row["direction"].value, row["other"], row["g"].value
         if not isinstance(other, NamedNode):
             continue
@@ -447,7 +447,7 @@ def _mappings(
             "graph_title": info.title if info else None,
             "provenance": {},
         }
-    for row in select_named(served.store, "concept_mapping_provenance", c=node):
+    for row in select_named(served, "concept_mapping_provenance", c=node):
         name = row["p"].value.rsplit("#", 1)[-1]
         key = (row["g"].value, row["source"].value, name, row["target"].value)
         if key in found:
@@ -478,12 +478,12 @@ def _add_provenance(provenance: dict[str, Any], slot: str, value: Any) -> None:
 
 
 def _substitutability(
-    store: GraphStore, node: NamedNode, k: Any, index: LabelIndex, lang: str | None
+    served: ServedBuild, node: NamedNode, k: Any, index: LabelIndex, lang: str | None
 ) -> dict[str, list[dict[str, Any]]]:
     """Whom the occupation can substitute and who can substitute it, with percentages."""
     out: dict[str, dict[str, dict[str, Any]]] = {"can_substitute": {}, "substituted_by": {}}
     rows = select_named(
-        store,
+        served,
         "concept_substitutability",
         c=node,
         substitute=k.substitute,
@@ -569,10 +569,10 @@ def top_concepts(
         lang = index.language(lang)
     number = find_scheme(index, scheme)
     node = NamedNode(index.schemes[number].uri)
-    uris = [row["c"].value for row in select_named(served.store, "concept_top", scheme=node)]
+    uris = [row["c"].value for row in select_named(served, "concept_top", scheme=node)]
     stated = bool(uris)
     if not stated:
-        uris = [row["c"].value for row in select_named(served.store, "concept_roots", scheme=node)]
+        uris = [row["c"].value for row in select_named(served, "concept_roots", scheme=node)]
     total, items = _items(index, (u for u in uris if not u.startswith("_:")), lang, offset, limit)
     return {
         "scheme": index.scheme_info(number, lang),
@@ -599,12 +599,10 @@ def narrower(
     if lang is not None:
         lang = index.language(lang)
     if index.concept_number(node.value) is None and not any(
-        True for _ in select_named(served.store, "concept_outgoing", c=node)
+        True for _ in select_named(served, "concept_outgoing", c=node)
     ):
         raise NotFoundError(f"no concept {node.value} in the served store")
-    children = [
-        row["child"].value for row in select_named(served.store, "concept_children", c=node)
-    ]
+    children = [row["child"].value for row in select_named(served, "concept_children", c=node)]
     total, items = _items(index, children, lang, offset, limit)
     return {
         "concept": index.brief(node.value, lang),

@@ -108,7 +108,7 @@ def triples(served: ServedBuild, uri: str) -> list[Triple]:
     A URI the store says nothing about is a NotFoundError; a malformed one a BadRequestError.
     """
     node = described(served, uri)
-    found = _document(served, node, current_releases(served.store))
+    found = _document(served, node, current_releases(served))
     if not found:  # a concept only releases outside the default graph hold
         found = _document(served, node, {"use_default_graph_as_union": True})
     return sorted(found, key=_order(node))

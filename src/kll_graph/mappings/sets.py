@@ -49,7 +49,7 @@ def mapping_sets(served: ServedBuild) -> list[dict[str, Any]]:
 
 def _mapping_sets(served: ServedBuild) -> list[dict[str, Any]]:
     sets: dict[str, dict[str, Any]] = {}
-    for row in select_named(served.store, "mapping_sets"):
+    for row in select_named(served, "mapping_sets"):
         iri = row["set"].value
         entry = sets.setdefault(
             iri,
@@ -81,11 +81,11 @@ def _matches(served: ServedBuild, graph: str) -> list[tuple[str, str, str, str |
     def compute() -> list[tuple[str, str, str, str | None]]:
         node = NamedNode(graph)
         why: dict[tuple[str, str, str], str] = {}
-        for row in select_named(served.store, "mapping_set_justifications", graph=node):
+        for row in select_named(served, "mapping_set_justifications", graph=node):
             key = (row["s"].value, row["p"].value, row["o"].value)
             why.setdefault(key, row["justification"].value.rsplit("/", 1)[-1])
         found: dict[tuple[str, str, str], str | None] = {}
-        for row in select_named(served.store, "mapping_set_matches", graph=node):
+        for row in select_named(served, "mapping_set_matches", graph=node):
             key = (row["s"].value, row["p"].value, row["o"].value)
             found[key] = why.get(key)
         return [(s, p.rsplit("#", 1)[-1], o, j) for (s, p, o), j in found.items()]

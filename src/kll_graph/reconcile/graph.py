@@ -51,12 +51,12 @@ def tables_for(served: ServedBuild) -> GraphTables:
 def build_tables(served: ServedBuild, index: LabelIndex) -> GraphTables:
     position = index.position
     broader: dict[int, set[int]] = defaultdict(set)
-    for row in select_named(served.store, "concept_ancestry"):
+    for row in select_named(served, "concept_ancestry"):
         c, b = position.get(row["c"].value), position.get(row["b"].value)
         if c is not None and b is not None and c != b:
             broader[c].add(b)
     mappings: dict[int, set[tuple[str, int]]] = defaultdict(set)
-    for row in select_named(served.store, "reconcile_matches"):
+    for row in select_named(served, "reconcile_matches"):
         c, other = position.get(row["c"].value), position.get(row["other"].value)
         if c is not None and other is not None:
             predicate = row["p"].value.rsplit("#", 1)[-1]

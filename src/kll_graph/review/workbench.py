@@ -217,7 +217,7 @@ def unmapped_concepts(served: ServedBuild) -> list[str]:
     coverage report, which takes seconds on the real data)."""
 
     def make() -> list[str]:
-        mapped = {row[0].value for row in select_named(served.store, "review_mapped_concepts")}
+        mapped = {row[0].value for row in select_named(served, "review_mapped_concepts")}
         index = index_for(served)
         wanted = {index.type_by_id[t] for t in UNMAPPED_TYPES if t in index.type_by_id}
         return [

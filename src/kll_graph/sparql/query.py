@@ -29,7 +29,7 @@ from pyoxigraph import (
 from kll_graph.exceptions import QueryError
 from kll_graph.namespaces import DCAT, PREFIXES, SKOS_HISTORY
 from kll_graph.sparql.lexer import has_dataset_clause
-from kll_graph.store import GraphStore
+from kll_graph.store import GraphStore, ServedBuild
 
 Result = QuerySolutions | QueryBoolean | QueryTriples
 
@@ -159,24 +159,35 @@ class DatasetOptions(TypedDict, total=False):
     named_graphs: list[NamedNode | BlankNode]
 
 
-def current_releases(store: GraphStore) -> DatasetOptions:
+def current_releases(source: GraphStore | ServedBuild) -> DatasetOptions:
     """``Store.query`` options reading the current releases: the default graph their union and
     `GRAPH ?g` ranging over their graphs (and the catalog's). Readers that answer about "the"
-    vocabulary (the label index, checks, coverage, concept documents) query with these."""
-    current = default_dataset(store)
+    vocabulary (the label index, checks, coverage, concept documents) query with these. Of a
+    served build they are worked out once (a store with older releases takes two queries to
+    tell, and a concept page asks a dozen named queries)."""
+    if isinstance(source, ServedBuild):
+        served = source
+        return served.memo("sparql.current_releases", lambda: current_releases(served.store))
+    current = default_dataset(source)
     if current is None:
         return {"use_default_graph_as_union": True}
     return {"default_graph": list(current), "named_graphs": list(current)}
 
 
 def select_named(
-    store: GraphStore, name: str, *, every_release: bool = False, **bindings: NamedNode | Literal
+    source: GraphStore | ServedBuild,
+    name: str,
+    /,
+    *,
+    every_release: bool = False,
+    **bindings: NamedNode | Literal,
 ) -> QuerySolutions:
-    """Run a named SELECT over the current releases (:func:`current_releases`) with variables
-    bound by substitution; `every_release` reads the union of all graphs instead (every
-    release and the delta graphs)."""
+    """Run a named SELECT over the current releases (:func:`current_releases`) of a store or a
+    served build with variables bound by substitution; `every_release` reads the union of all
+    graphs instead (every release and the delta graphs)."""
+    store = source.store if isinstance(source, ServedBuild) else source
     options: DatasetOptions = (
-        {"use_default_graph_as_union": True} if every_release else current_releases(store)
+        {"use_default_graph_as_union": True} if every_release else current_releases(source)
     )
     result = store.query(
         named_query(name),
