@@ -6,7 +6,8 @@
 1. The cluster (two replicas with no outbound network, two app processes, HAProxy) under
    `--clients` concurrent clients for `--seconds` of mixed SPARQL and lookups: requests,
    errors, throughput, p50/p99, and the memory (RSS, with child processes) of every process
-   after warm-up and at the end (flat means no growth under steady load).
+   after warm-up and at the end, and the anonymous part (RssAnon) every sixth of the run
+   (flat means no growth under steady load).
 2. Side by side, one after the other on the same build and the same SPARQL mix (varied
    queries, so mostly uncached): one bare `oxigraph serve-read-only`, the cluster's /sparql
    through HAProxy and our safety layer (guard, limits, forwarding to the replicas), and the
@@ -24,6 +25,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,8 +45,10 @@ from kll_graph.settings import load_settings
 from kll_graph.testing import clean_env, serving
 
 
-def rss_kib(pid: int) -> int:
-    """Resident memory of a process and its children (granian workers, query workers), KiB."""
+def rss_kib(pid: int, field: str = "VmRSS") -> int:
+    """Resident memory of a process and its children (granian workers, query workers), KiB:
+    all of it (`VmRSS`), or only the anonymous part (`RssAnon`: heaps and stacks, without the
+    store's files the engine maps, which grow as queries touch more of the store)."""
     total = 0
     pending = [pid]
     while pending:
@@ -52,7 +56,7 @@ def rss_kib(pid: int) -> int:
         try:
             status = Path(f"/proc/{current}/status").read_text()
             total += next(
-                int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")
+                int(line.split()[1]) for line in status.splitlines() if line.startswith(field)
             )
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
             pending += [int(c) for c in children]
@@ -93,19 +97,35 @@ def load(
     return outcomes, time.monotonic() - started
 
 
-def memory(cluster: Cluster) -> dict[str, int]:
+def memory(cluster: Cluster, field: str = "VmRSS") -> dict[str, int]:
     parts = [*cluster.current.replicas, *cluster.current.apps]
-    out = {p.name.split("_")[0]: rss_kib(p.proc.pid) for p in parts}
+    out = {p.name.split("_")[0]: rss_kib(p.proc.pid, field) for p in parts}
     if cluster.haproxy is not None:
-        out["haproxy"] = rss_kib(cluster.haproxy.pid)
+        out["haproxy"] = rss_kib(cluster.haproxy.pid, field)
     return out
+
+
+def sample_memory(cluster: Cluster, every: float, stop: threading.Event) -> list[dict[str, int]]:
+    """Anonymous memory of every part, every `every` seconds until `stop` is set (in a thread;
+    the list fills as it goes)."""
+    samples: list[dict[str, int]] = []
+
+    def run() -> None:
+        while not stop.wait(every):
+            samples.append(memory(cluster, "RssAnon"))
+
+    threading.Thread(target=run, daemon=True).start()
+    return samples
 
 
 def run_cluster_load(cluster: Cluster, clients: int, seconds: float) -> None:
     print(f"\n1. cluster under {clients} clients for {seconds:g} s (mixed SPARQL + lookups)")
     load(cluster.url, clients, min(10.0, seconds / 6), mixed_path)  # warm-up
     before = memory(cluster)
+    stop = threading.Event()
+    samples = sample_memory(cluster, seconds / 6, stop)
     outcomes, took = load(cluster.url, clients, seconds, mixed_path)
+    stop.set()
     after = memory(cluster)
     summary("cluster, mixed", outcomes, took)
     for kind, prefix in (("SPARQL", "/sparql"), ("lookups", "/api/")):
@@ -115,6 +135,9 @@ def run_cluster_load(cluster: Cluster, clients: int, seconds: float) -> None:
     print("  memory (RSS incl. children, MiB) after warm-up -> end:")
     for name in before:
         print(f"    {name:<10} {before[name] / 1024:8.1f} -> {after[name] / 1024:8.1f}")
+    print(f"  anonymous memory (RssAnon incl. children, MiB) every {seconds / 6:g} s under load:")
+    for name in before:
+        print(f"    {name:<10} " + " ".join(f"{s[name] / 1024:7.1f}" for s in samples))
 
 
 def compare(cluster: Cluster, store: Path, clients: int, seconds: float) -> None:
