@@ -14,7 +14,9 @@ then runs the same uncached SPARQL mix (replica.traffic's, every request a new q
   own cost of answering as the embedded store does, without HAProxy;
 * `direct`: the cluster's public `/sparql`, through HAProxy's pre-filter to the two replicas;
 * `via apps`: the same URL with `format=json`, which the pre-filter leaves to the apps (the path
-  every query took before): guard, forwarding, replicas.
+  every query took before): guard, forwarding, replicas;
+* `embedded`: one `kll-graph serve --store` on the same build (the default deployment: our own
+  guard and query workers on the embedded store), its `/sparql`.
 
 The targets take turns (`--rounds` times each, interleaved), so a build another user starts
 on this shared machine falls on all of them alike; the load average is printed with each turn.
@@ -41,6 +43,7 @@ passes. These figures hold however loaded the machine is (CPU time, not wall tim
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -54,6 +57,7 @@ from kll_graph.replica.launch import serve_argv, wait_until_answering
 from kll_graph.replica.traffic import SPARQL
 from kll_graph.settings import load_settings
 from kll_graph.sparql.remote import request_prologue
+from kll_graph.testing import clean_env, serving
 
 
 def pin(pid: int, cpus: set[int]) -> int:
@@ -199,6 +203,7 @@ def main() -> int:
         cluster.start()
         location = cluster.work / "replicas" / cluster.current.build_id
         port = free_port()
+        embedded = contextlib.ExitStack()
         bare = subprocess.Popen(
             serve_argv(location, f"127.0.0.1:{port}", LIMIT_S, union_default_graph=True),
             stdout=subprocess.DEVNULL,
@@ -206,8 +211,10 @@ def main() -> int:
         )
         try:
             wait_until_answering(f"http://127.0.0.1:{port}/query", 30, bare)
-            if engine_cpus:
-                engines = [bare.pid, *(r.proc.pid for r in cluster.current.replicas)]
+            serve = ("serve", "--store", str(store), "--port", "0")
+            own_pid, own_url = embedded.enter_context(serving(*serve, env=clean_env()))
+            if engine_cpus:  # the embedded server is a one-machine deployment: one core too
+                engines = [bare.pid, own_pid, *(r.proc.pid for r in cluster.current.replicas)]
                 threads = sum(pin(pid, engine_cpus) for pid in engines)
                 print(
                     f"pinned: engines ({threads} threads) on cores {sorted(engine_cpus)}, "
@@ -221,6 +228,7 @@ def main() -> int:
                 "bare+dataset": (bare_url, templates("/query", prologue, dataset)),
                 "direct": (cluster.url, templates("/sparql")),
                 "via apps": (cluster.url, templates("/sparql", suffix="&format=json")),
+                "embedded": (own_url.rstrip("/"), templates("/sparql")),
             }
             print(
                 f"build {cluster.current.build_id}, {args.clients} connections (wrk), "
@@ -232,6 +240,7 @@ def main() -> int:
                 "engines": [bare.pid, *(r.proc.pid for r in cluster.current.replicas)],
                 "haproxy": [cluster.haproxy.pid],
                 "apps": [a.proc.pid for a in cluster.current.apps],
+                "embedded": [own_pid],
             }
             for url, paths in targets.values():  # warm-up: page cache, worker processes
                 run(url, paths, args.clients, 2, cluster.work)
@@ -253,7 +262,9 @@ def main() -> int:
                 f"(target >= 0.8x), "
                 f"direct/bare+dataset {rps['direct'] / rps['bare+dataset']:.2f}x, "
                 f"via apps/bare {rps['via apps'] / rps['bare']:.2f}x, "
-                f"direct/via apps {rps['direct'] / rps['via apps']:.2f}x"
+                f"direct/via apps {rps['direct'] / rps['via apps']:.2f}x, "
+                f"embedded/bare {rps['embedded'] / rps['bare']:.2f}x, "
+                f"direct/embedded {rps['direct'] / rps['embedded']:.2f}x"
             )
             engine_bare, engine_direct = cpu["bare"]["engines"], cpu["direct"]["engines"]
             balancer = cpu["direct"]["haproxy"]
@@ -266,6 +277,7 @@ def main() -> int:
             )
             print(f"  load average at the end: {load_average()}")
         finally:
+            embedded.close()
             stop_process(bare)
             cluster.stop()
     return 0
