@@ -25,6 +25,7 @@ import requests
 from pyoxigraph import NamedNode
 from SPARQLWrapper import JSON, SPARQLWrapper
 
+from kll_graph.exceptions import QueryFailedError
 from kll_graph.labels.read import read_vocabulary
 from kll_graph.mappings.checks import Vocabulary
 from kll_graph.mappings.coverage import coverage
@@ -524,6 +525,32 @@ def test_an_answer_broken_off_late_is_asked_again_elsewhere(
     finally:
         source.close()
         breaking.close()
+
+
+@pytest.mark.parametrize("bound", [1000, FIRST_BYTES + 1000])
+def test_an_answer_past_the_size_bound_is_an_error_not_a_shorter_answer(
+    build_dir: Path, replicas: list[Replica], bound: int
+) -> None:
+    """Past `max_bytes`, within the first read or after it, the caller gets an error before any
+    byte, and the replica connection is fine for the next query."""
+    source = RemoteBuilds([replicas[0].url], build_dir, timeout=10)
+    try:
+        everything = "SELECT * WHERE { ?s ?p ?o }"
+        with pytest.raises(QueryFailedError, match=f"passed {bound:,} bytes"):
+            source.remote.forward(
+                everything, [("union-default-graph", "")], SOLUTIONS["Accept"], max_bytes=bound
+            )
+        light = b"".join(
+            source.remote.forward(
+                "ASK { ?s ?p ?o }",
+                [("union-default-graph", "")],
+                SOLUTIONS["Accept"],
+                max_bytes=bound,
+            )
+        )
+        assert b"true" in light
+    finally:
+        source.close()
 
 
 def test_serve_refuses_a_backend_it_cannot_serve(build_dir: Path, tmp_path: Path) -> None:

@@ -235,10 +235,7 @@ class RemoteStore:
                 continue
             except ReadTimeoutError:
                 _finish(response, complete=False)
-                raise QueryTimeoutError(
-                    f"the query ran longer than the limit of {self.timeout:g} s and was stopped; "
-                    "narrow it (fewer patterns, a LIMIT) and try again"
-                ) from None
+                raise _too_long(self.timeout) from None
             except BaseException:
                 _finish(response, complete=False)
                 raise
@@ -309,38 +306,37 @@ def _read_whole(
     whole: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=FIRST_BYTES)  # noqa: SIM115
     complete = False
     try:
-        whole.write(start)
-        size = len(start)
-        while chunk := response.read(CHUNK_BYTES, decode_content=True):
+        size, chunk = 0, start
+        while chunk:
             size += len(chunk)
             if size > max_bytes:
                 raise QueryFailedError(f"the answer passed {max_bytes:,} bytes; add a LIMIT")
             if time.monotonic() > deadline:
-                raise QueryTimeoutError(
-                    f"the answer took longer than the limit of {timeout:g} s; narrow the query "
-                    "(fewer patterns, a LIMIT) and try again"
-                )
+                raise _too_long(timeout)
             whole.write(chunk)
+            chunk = response.read(CHUNK_BYTES, decode_content=True)
         complete = True
         whole.seek(max(0, size - len(ENGINE_CANCELLED)))
-        if whole.read() == ENGINE_CANCELLED:
-            raise QueryTimeoutError(
-                "the query ran past the SPARQL backend's time limit and was stopped; narrow it "
-                "(fewer patterns, a LIMIT) and try again"
-            )
+        if whole.read() == ENGINE_CANCELLED:  # the engine's own limit
+            raise _too_long(timeout)
         whole.seek(0)
         return whole
     except ReadTimeoutError:
         whole.close()
-        raise QueryTimeoutError(
-            f"the query ran longer than the limit of {timeout:g} s and was stopped; narrow it "
-            "(fewer patterns, a LIMIT) and try again"
-        ) from None
+        raise _too_long(timeout) from None
     except BaseException:
         whole.close()
         raise
     finally:
         _finish(response, complete=complete)
+
+
+def _too_long(timeout: float) -> QueryTimeoutError:
+    """The one wording of a forwarded query stopped at its time limit, whoever stopped it."""
+    return QueryTimeoutError(
+        f"the query ran longer than the limit of {timeout:g} s and was stopped; narrow it "
+        "(fewer patterns, a LIMIT) and try again"
+    )
 
 
 def _chunks(whole: IO[bytes]) -> Iterator[bytes]:
