@@ -316,7 +316,7 @@ def _in_other_releases(
     """The statements about a concept that only releases outside the default graph hold (an
     older release of a source with several, or a newer one not yet made current), and the last
     of those releases, in configuration order, that says what it is."""
-    shown = served.memo("sparql.default_dataset", lambda: default_dataset(served.store))
+    shown = default_dataset(served)
     if shown is None:
         return [], None
     default = {g.value for g in shown if isinstance(g, NamedNode)}

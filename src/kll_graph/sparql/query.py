@@ -129,13 +129,19 @@ def named_query(name: str) -> str:
     return (QUERY_DIR / f"{name}.rq").read_text(encoding="utf-8")
 
 
-def default_dataset(store: GraphStore) -> list[NamedNode] | None:
+def default_dataset(source: GraphStore | ServedBuild) -> list[NamedNode] | None:
     """The graphs of the default graph when some graphs are left out of it (releases that are
     not current, delta graphs), else None: the union of all graphs.
 
     The catalog says which graphs those are; a store without several releases of a source has
-    no `dcat:hasVersion` statement, and one index lookup tells so.
+    no `dcat:hasVersion` statement, and one index lookup tells so. Of a served build it is
+    worked out once (on a store with older releases that takes two queries, and a concept page
+    asks a dozen named queries over the current releases).
     """
+    if isinstance(source, ServedBuild):
+        served = source
+        return served.memo("sparql.default_dataset", lambda: default_dataset(served.store))
+    store = source
     marked = (DCAT.hasVersion, SKOS_HISTORY.usingNamedGraph)
     if all(next(iter(store.quads_for_pattern(None, p, None, None)), None) is None for p in marked):
         return None
@@ -162,12 +168,7 @@ class DatasetOptions(TypedDict, total=False):
 def current_releases(source: GraphStore | ServedBuild) -> DatasetOptions:
     """``Store.query`` options reading the current releases: the default graph their union and
     `GRAPH ?g` ranging over their graphs (and the catalog's). Readers that answer about "the"
-    vocabulary (the label index, checks, coverage, concept documents) query with these. Of a
-    served build they are worked out once (a store with older releases takes two queries to
-    tell, and a concept page asks a dozen named queries)."""
-    if isinstance(source, ServedBuild):
-        served = source
-        return served.memo("sparql.current_releases", lambda: current_releases(served.store))
+    vocabulary (the label index, checks, coverage, concept documents) query with these."""
     current = default_dataset(source)
     if current is None:
         return {"use_default_graph_as_union": True}

@@ -243,7 +243,7 @@ class SparqlService:
         defaults, named = list(dataset.default_graphs), list(dataset.named_graphs)
         union = []
         if not defaults and not named and not plan.has_dataset:
-            current = plan.served.memo("sparql.default_dataset", lambda: default_dataset(remote))
+            current = default_dataset(plan.served)
             if current is None:  # the union of all graphs
                 union.append(("union-default-graph", ""))
             elif not remote.default_holds_current():  # a replica loaded without the copy
@@ -293,7 +293,7 @@ def service_description(endpoint: str, served: ServedBuild) -> list[Triple]:
     their union (sd:UnionDefaultGraph) unless older releases or change graphs are left out of it;
     then the feature is not claimed and its size counts only the graphs it holds.
     """
-    current = served.memo("sparql.default_dataset", lambda: default_dataset(served.store))
+    current = default_dataset(served)
     default_triples = served.manifest.triples
     if current is not None:
         held = {graph.value for graph in current}
