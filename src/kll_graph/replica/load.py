@@ -71,7 +71,7 @@ def load_dump(dump: Path, location: Path) -> LoadResult:
     shutil.rmtree(work, ignore_errors=True)
     work.parent.mkdir(parents=True, exist_ok=True)
     try:
-        _bulk_load(manifest, work)
+        _engine_load(manifest.quads, work)
         counts = smoke_test(work, manifest)
         copied = default_graph_copy(work)
         (work / REPLICA_INFO).write_text(
@@ -92,11 +92,9 @@ def load_dump(dump: Path, location: Path) -> LoadResult:
     return LoadResult(location, manifest, counts)
 
 
-def _bulk_load(manifest: DumpManifest, work: Path) -> None:
-    _engine_load(manifest.quads, work)
-
-
 def _engine_load(file: Path, work: Path) -> None:
+    """The engine's own bulk loader, `file` into the store at `work` (DumpError with its last
+    line of output when it fails)."""
     command = [str(oxigraph_binary()), "load", "--location", str(work), "--file", str(file)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
