@@ -43,26 +43,7 @@ from kll_graph.replica.traffic import (
 )
 from kll_graph.settings import load_settings
 from kll_graph.testing import clean_env, serving
-
-
-def rss_kib(pid: int, field: str = "VmRSS") -> int:
-    """Resident memory of a process and its children (granian workers, query workers), KiB:
-    all of it (`VmRSS`), or only the anonymous part (`RssAnon`: heaps and stacks, without the
-    store's files the engine maps, which grow as queries touch more of the store)."""
-    total = 0
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += next(
-                int(line.split()[1]) for line in status.splitlines() if line.startswith(field)
-            )
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-            pending += [int(c) for c in children]
-        except (OSError, StopIteration):
-            continue
-    return total
+from procs import rss_kib
 
 
 def summary(name: str, outcomes: list[Outcome], seconds: float) -> dict[str, float]:

@@ -58,41 +58,7 @@ from kll_graph.replica.traffic import SPARQL
 from kll_graph.settings import load_settings
 from kll_graph.sparql.remote import request_prologue
 from kll_graph.testing import clean_env, serving
-
-
-def pin(pid: int, cpus: set[int]) -> int:
-    """Every thread of process `pid` and of its descendants on `cpus`: threads started later
-    inherit it from the thread that starts them. The number of threads pinned."""
-    pinned = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            os.sched_setaffinity(int(task.name), cpus)
-        except ProcessLookupError:  # the thread ended
-            continue
-        pinned += 1
-    return pinned + sum(pin(child, cpus) for child in _children(pid))
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) used so far by process `pid` (all its threads, ended ones too)
-    and its live descendants."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:  # the process ended
-        return 0.0
-    used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return used + sum(cpu_seconds(child) for child in _children(pid))
-
-
-def _children(pid: int) -> list[int]:
-    """The child processes of every thread of `pid` (threads come and go meanwhile)."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            found += [int(c) for c in (task / "children").read_text().split()]
-        except (FileNotFoundError, ProcessLookupError):  # the thread ended
-            continue
-    return found
+from procs import cpu_seconds, pin
 
 
 def load_average() -> str:
