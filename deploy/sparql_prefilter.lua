@@ -12,8 +12,9 @@
 -- The action either answers the request itself (403 update, 413 too long, 400 SERVICE or over a
 -- limit: the app's JSON error shape) or rewrites it into the engine's form (GET /query?query=...)
 -- and sets txn.kll_direct, or leaves it alone for the apps when it is a case only they handle
--- (no query, a browser asking for the query page, format parameters, a long query, a charset):
--- the apps apply every rule precisely, so a request the pre-filter is unsure of goes there.
+-- (no query, a browser asking for the query page, format parameters, a long query, a charset,
+-- CSV or TSV results): the apps apply every rule precisely, so a request the pre-filter is unsure
+-- of goes there.
 --
 -- Safety does not rest on this file: the replicas cannot open a connection at all (seccomp,
 -- replica/sandbox.py) and are read-only. SERVICE and LOAD are refused here only so that a query
@@ -22,6 +23,11 @@
 local FORM = "application/x-www-form-urlencoded"
 local DIRECT = "application/sparql-query"
 local UPDATE = "application/sparql-update"
+-- Result types in which an answer the engine cuts at its time limit still parses: it appends its
+-- message to the rows written so far and ends the transfer properly, which in CSV or TSV reads
+-- as one more row. The apps hold an answer until it is whole and answer 503 instead, so these
+-- go to them; in JSON, XML and the RDF syntaxes the message leaves a document no parser accepts.
+local CUT_LOOKS_WHOLE = { "text/csv", "text/tab-separated-values" }
 -- The longest rewritten request line sent to a replica; longer queries go through the apps (the
 -- buffers of HAProxy hold the request while it is rewritten: tune.bufsize in the template).
 local MAX_DIRECT_URI = 16384
@@ -193,6 +199,9 @@ local function kll_sparql(txn, build, max_bytes, max_depth, max_operators, datas
         tonumber(max_operators)
     local accept = txn.sf:req_fhdr("accept") or ""
     if txn.sf:method() == "GET" and accept:find("text/html", 1, true) then return end
+    for _, media_type in ipairs(CUT_LOOKS_WHOLE) do
+        if accept:lower():find(media_type, 1, true) then return end
+    end
     local pairs = protocol_params(txn, max_bytes)
     if pairs == "update" then
         return refuse(txn, build, 403, "update_forbidden", "SPARQL Update is not accepted: " .. READ_ONLY)

@@ -222,6 +222,26 @@ def test_graph_results_default_to_turtle(sparql: str) -> None:
         assert "Concept" in answer.text
 
 
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        ("text/csv", "text/csv"),
+        ("text/tab-separated-values", "text/tab-separated-values"),
+        ("TEXT/CSV;q=0.9, application/sparql-results+json;q=0.1", "text/csv"),
+    ],
+)
+def test_csv_and_tsv_answers_go_through_the_apps(sparql: str, accept: str, media_type: str) -> None:
+    """A cut answer in CSV or TSV parses as whole, so only the apps (which hold it) may send it."""
+    query = "SELECT ?c WHERE { ?c a skos:Concept } ORDER BY ?c LIMIT 3"
+    answer = requests.get(sparql, params={"query": query}, headers={"Accept": accept}, timeout=10)
+    assert answer.status_code == 200
+    assert "X-KLL-Replica" not in answer.headers
+    assert answer.headers["Content-Type"].startswith(media_type)
+    assert len(answer.text.strip().splitlines()) == 4  # the header and three rows
+    same_as_json = requests.get(sparql, params={"query": query}, headers=JSON, timeout=10)
+    assert "X-KLL-Replica" in same_as_json.headers
+
+
 def test_the_pre_filter_is_loaded_only_when_asked(tmp_path: Path, cluster: Cluster) -> None:
     assert "lua.kll_sparql" in cluster.config_text()
     plain = Cluster(tmp_path, cluster.store, port=1)
