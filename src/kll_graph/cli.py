@@ -44,6 +44,7 @@ from kll_graph.mappings.official_tables import (
 from kll_graph.mappings.suggestions import (
     candidate_set,
     check_writable,
+    reviewed_pairs,
     reviewed_subjects,
     write_candidates,
 )
@@ -557,6 +558,7 @@ def mappings_suggest(
         per_subject=per_subject,
         min_confidence=min_confidence,
         skip=skip,
+        reviewed=reviewed_pairs(served.store),
         progress=progress,
     )
     mset = candidate_set(result, served.manifest, types)

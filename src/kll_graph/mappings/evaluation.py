@@ -29,6 +29,7 @@ from kll_graph.mappings.matcher import (
     FEATURES,
     ISCO,
     OCCUPATION,
+    REVIEWED,
     SKILL,
     Candidate,
     Concept,
@@ -37,6 +38,7 @@ from kll_graph.mappings.matcher import (
     TargetKind,
     Vocabularies,
     candidates_for,
+    model_for,
     models,
 )
 from kll_graph.mappings.sources import TABLE_IMPORTER, table_set
@@ -54,6 +56,10 @@ EVALUATED = {"occupation-name": OCCUPATION, "skill": SKILL, "ssyk-level-4": ISCO
 LABELS_ONLY = "ssyk-level-4 (no JobTech ISCO relation)"
 #: The suffix of a type's two-fold figures (see :func:`evaluate`).
 CROSS = "(2-fold)"
+#: The types measured once more with the other half's table rows as reviewed mappings
+#: (:class:`~kll_graph.mappings.matcher.Neighbours`): what `suggest` does on a store where part
+#: of a type is mapped already.
+WITH_NEIGHBOURS = ("occupation-name", "skill")
 EXACT = "skos:exactMatch"
 POSITIVE = ("skos:exactMatch", "skos:closeMatch", "skos:broadMatch", "skos:narrowMatch")
 BANDS = tuple(i / 10 for i in range(11))
@@ -613,17 +619,76 @@ def evaluate(
         progress(f"measuring {name} on {len(test_set):,} subjects")
         ranked = rank_all(vocabularies, name, kind, test_set, model[name])
         out.figures.append(figures(name, ranked, kind, truth[name]))
+        other: Model | None = None
         if cross:
             fit_set = {s for s, h in subjects.items() if h == "fit"}
             progress(f"fitting {name} on the test half, measuring the fit half")
             other = fit(vocabularies, name, kind, test_set, truth, progress=progress)
             both = ranked + rank_all(vocabularies, name, kind, fit_set, other)
             out.figures.append(figures(f"{name} {CROSS}", both, kind, truth[name]))
+        if name in WITH_NEIGHBOURS:
+            out.figures += _with_neighbours(
+                vocabularies,
+                truth,
+                name,
+                kind,
+                model,
+                out,
+                subjects,
+                fit_weights,
+                keep_weights,
+                other,
+                progress,
+            )
         if name == "ssyk-level-4":
             bare = [replace(r.subject, isco=frozenset()) for r in ranked]
             unaided = [Ranked(s, candidates_for(s, kind, model[name])) for s in bare]
             out.figures.append(figures(LABELS_ONLY, unaided, kind, truth[name]))
     return out
+
+
+def _with_neighbours(
+    vocabularies: Vocabularies,
+    truth: Truth,
+    name: str,
+    kind: TargetKind,
+    model: dict[str, Model],
+    out: Evaluation,
+    halves: Mapping[str, str],
+    fit_weights: bool,
+    keep_weights: bool,
+    other: Model | None,
+    progress: Progress,
+) -> list[Figures]:
+    """The type measured with one half's table rows as reviewed mappings: the fit half's rows
+    are the neighbours of the test half's subjects (and of each other, never of themselves, when
+    the model is fitted); two-fold, the test half's rows serve the fit half. The matcher sees
+    those rows as `suggest` sees reviewed sets; the half measured is never among them. With
+    `other` (the plain model fitted on the test half), the two-fold rows too: a model fitted
+    with neighbours on the test half, led by `other`, ranks the fit half."""
+    every = vocabularies.subjects.get(name, [])
+    sets = {h: {s for s, where in halves.items() if where == h} for h in ("fit", "test")}
+    reviewed = name + REVIEWED
+    kind.learn(every, {s: truth[name][s] for s in sets["fit"]})
+    if fit_weights:
+        progress(f"fitting {reviewed} on {len(sets['fit']):,} subjects")
+        weights = model[reviewed].weights if keep_weights and reviewed in model else None
+        model[reviewed] = out.fitted[reviewed] = fit(
+            vocabularies, name, kind, sets["fit"], truth, weights, progress
+        )
+    progress(f"measuring {reviewed} on {len(sets['test']):,} subjects")
+    ranked = rank_all(vocabularies, name, kind, sets["test"], model_for(name, kind, model))
+    found = [figures(reviewed, ranked, kind, truth[name])]
+    if other is not None:
+        progress(f"fitting {reviewed} on the test half, measuring the fit half")
+        kind.learn(every, {s: truth[name][s] for s in sets["test"]})
+        led = replace(
+            fit(vocabularies, name, kind, sets["test"], truth, progress=progress), lead=other
+        )
+        both = ranked + rank_all(vocabularies, name, kind, sets["fit"], led)
+        found.append(figures(f"{reviewed} {CROSS}", both, kind, truth[name]))
+    kind.learn(every, {})
+    return found
 
 
 def figures_text(evaluation: Evaluation) -> str:

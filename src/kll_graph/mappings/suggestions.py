@@ -17,7 +17,14 @@ from pyoxigraph import NamedNode
 from kll_graph import __version__
 from kll_graph.exceptions import MatcherError
 from kll_graph.files import replace_atomically
-from kll_graph.mappings.matcher import TIERS, TYPES, Candidate, Suggestions
+from kll_graph.mappings.matcher import (
+    EXACT_MATCH,
+    TIERS,
+    TYPES,
+    Candidate,
+    Evidence,
+    Suggestions,
+)
 from kll_graph.mappings.sssom import UNSPECIFIED_LICENSE, Mapping, MappingSet, format_sssom
 from kll_graph.namespaces import ESCO_DATA, JOBTECH_CONCEPT
 from kll_graph.sparql.query import select_named
@@ -27,6 +34,9 @@ CURIE_MAP = {"ESCO": ESCO_DATA.iri, "jt": JOBTECH_CONCEPT.iri}
 #: Equal labels: lexical matching; similar labels only: lexical similarity above a threshold.
 EQUAL_LABEL = "semapv:LexicalMatching"
 SIMILAR_LABEL = "semapv:LexicalSimilarityThresholdMatching"
+#: No equal label, and a reviewed mapping of a concept with a close label names the object too:
+#: the confidence combines both (:class:`~kll_graph.mappings.matcher.Neighbours`).
+COMBINED = "semapv:CompositeMatching"
 SIMILARITY_MEASURE = "TF-IDF cosine of character trigrams of folded labels (best label pair)"
 #: How the labels were prepared before comparing (SEMAPV preprocessing terms), per equality
 #: tier (diacritics kept; folded; words in any order) and for the trigram similarity (None).
@@ -60,6 +70,25 @@ def reviewed_subjects(store: GraphStore) -> set[str]:
     return {row[0].value for row in rows if isinstance(row[0], NamedNode)}
 
 
+def reviewed_pairs(store: GraphStore) -> dict[str, dict[str, str]]:
+    """Subject -> object -> predicate (``skos:`` CURIE) of the reviewed exact, close, broad and
+    narrow mappings in the sets of the store: the matcher's evidence for the subjects not
+    mapped yet. A pair reviewed with two predicates (in two sets) keeps exactMatch if either
+    is; otherwise the first in IRI order."""
+    pairs: dict[str, dict[str, str]] = {}
+    for row in select_named(store, "mappings_reviewed_pairs"):
+        source, target, prop = row[0], row[1], row[2]
+        if not (isinstance(source, NamedNode) and isinstance(target, NamedNode)):
+            continue
+        predicate = "skos:" + str(prop.value).rsplit("#", 1)[-1]
+        found = pairs.setdefault(source.value, {})
+        was = found.get(target.value, predicate)
+        found[target.value] = (
+            EXACT_MATCH if EXACT_MATCH in (was, predicate) else min(was, predicate)
+        )
+    return pairs
+
+
 def curie(iri: str) -> str:
     """The jt: or ESCO: CURIE of a concept IRI (the IRI itself outside both namespaces)."""
     for prefix, namespace in CURIE_MAP.items():
@@ -90,11 +119,22 @@ def _comment(candidate: Candidate, rank: int) -> str:
         parts.append(
             "an occupation name that can substitute the subject (or it them) has its label"
         )
+    if e.neighbour:
+        parts.append(
+            f"reviewed mapping of a concept with a close label: {e.neighbour_label} "
+            f"(cosine {e.neighbour:.3f})"
+        )
     if e.narrower:
         parts.append("object label extends the subject's")
     if e.broader:
         parts.append("subject label extends the object's")
     return "; ".join(parts)
+
+
+def _justification(evidence: Evidence) -> str:
+    if evidence.tier is not None:
+        return EQUAL_LABEL
+    return COMBINED if evidence.neighbour else SIMILAR_LABEL
 
 
 def _row(candidate: Candidate, rank: int) -> Mapping:
@@ -105,7 +145,7 @@ def _row(candidate: Candidate, rank: int) -> Mapping:
         "predicate_id": candidate.predicate,
         "object_id": curie(candidate.target.iri),
         "object_label": candidate.target.pref,
-        "mapping_justification": EQUAL_LABEL if e.tier is not None else SIMILAR_LABEL,
+        "mapping_justification": _justification(e),
         "confidence": f"{candidate.confidence:.3f}",
         "similarity_score": f"{1.0 if e.tier is not None else candidate.similarity:.3f}",
         "match_string": e.match_string,
