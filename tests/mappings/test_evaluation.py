@@ -17,7 +17,8 @@ from kll_graph.mappings.evaluation import (
     stepped_knots,
     worst_gap,
 )
-from kll_graph.mappings.matcher import FEATURES, Model
+from kll_graph.mappings.fitted import FEATURES
+from kll_graph.mappings.matcher import Model
 
 
 def test_isotonic_knots_pool_adjacent_violators() -> None:

@@ -25,8 +25,8 @@ from kll_graph.mappings.evaluation import (
     official_truth,
     ssyk_reference,
 )
+from kll_graph.mappings.fitted import FEATURES
 from kll_graph.mappings.matcher import (
-    FEATURES,
     ISCO,
     LEAD,
     OCCUPATION,

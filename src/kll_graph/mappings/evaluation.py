@@ -25,8 +25,8 @@ from itertools import pairwise
 import numpy as np
 
 from kll_graph.labels.text import fold
+from kll_graph.mappings.fitted import FEATURES
 from kll_graph.mappings.matcher import (
-    FEATURES,
     ISCO,
     OCCUPATION,
     REVIEWED,
@@ -405,7 +405,7 @@ def top_five(
 
 
 def format_models(fitted: Mapping[str, Model]) -> str:
-    """The fitted WEIGHTS and KNOTS as Python source, to paste into matcher.py."""
+    """The fitted WEIGHTS and KNOTS as Python source, to paste into mappings/fitted.py."""
     lines = ["WEIGHTS: dict[str, tuple[float, ...]] = {"]
     for name, model in fitted.items():
         lines.append(f'    "{name}": (')

@@ -1,8 +1,10 @@
 """Mapping candidates: for each JobTech concept, the ESCO concepts that most likely match it.
 
-Reads only the vocabularies of a store (labels, codes, hierarchy: :mod:`kll_graph.labels.read`,
-the same bulk scans the label index makes) and never the mapping sets in it, so what it proposes
-can be measured against Sweden's official tables (:mod:`kll_graph.mappings.evaluation`).
+Reads the vocabularies of a store (labels, codes, hierarchy: :mod:`kll_graph.labels.read`, the
+same bulk scans the label index makes). The mapping sets in it reach it only as the reviewed
+mappings the caller passes (:func:`suggest`'s `reviewed`), so what it proposes from the
+vocabularies alone can be measured against Sweden's official tables
+(:mod:`kll_graph.mappings.evaluation`), and with one half of them as the reviewed mappings.
 
 How it works, per subject type (:data:`TYPES`):
 
@@ -11,7 +13,7 @@ How it works, per subject type (:data:`TYPES`):
    find Swedish compounds in any order: "mjukvaruutvecklare" ~ "utvecklare, mjukvara"), plus
    every concept with an equal label at any tier, plus the occupations of the subject's ISCO
    unit group when it is small.
-2. Evidence per candidate (:class:`Evidence`, :data:`FEATURES`): equal labels at three tiers
+2. Evidence per candidate (:class:`Evidence`, `fitted.FEATURES`): equal labels at three tiers
    (diacritics kept, so å, ä and ö stay distinct letters; then folded; then the words in any
    order, which catches inverted forms "sjuksköterska, grundutbildad"), one edit apart, one label
    the other's with a compound prefix or more words (which also gives broad or narrow), the
@@ -24,10 +26,13 @@ How it works, per subject type (:data:`TYPES`):
 3. A logistic model per type (:class:`Model`; its weights order each subject's candidates as a
    conditional logit fitted to the tables would) turns the evidence into a probability, and a
    monotone calibration (isotonic or steps) turns that into the confidence. Weights
-   (:data:`WEIGHTS`) and calibration (:data:`KNOTS`) were fitted on one half of the official
+   (`fitted.WEIGHTS`) and calibration (`fitted.KNOTS`) were fitted on one half of the official
    tables' subjects (split by a stable hash of the subject IRI) with `kll-graph mappings
    evaluate --fit`; the other half reports how good and how well calibrated they are.
    Candidates rank by confidence.
+4. Where other subjects of the type have reviewed mappings, their objects are evidence too
+   (:class:`Neighbours`): a second model fitted with them ranks the list after the plain
+   model's best :data:`LEAD` (:attr:`Model.lead`).
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from kll_graph.exceptions import MatcherError
 from kll_graph.labels.layout import ALT, HIDDEN, PREF
 from kll_graph.labels.read import RawConcept, RawVocabulary, read_vocabulary
 from kll_graph.labels.text import fold, lower, one_edit
+from kll_graph.mappings.fitted import KNOTS, WEIGHTS
 from kll_graph.namespaces import (
     ESCO,
     ESCO_DATA,
@@ -80,350 +86,6 @@ TYPES: dict[str, MatchType] = {
     )
 }
 DEFAULT_TYPES = ("occupation-name", "skill", "ssyk-level-4")
-
-#: Names of the evidence features, in the order of the weight vectors.
-FEATURES = (
-    "bias",
-    "equal_exact",  # a label equal with diacritics kept (å, ä, ö distinct)
-    "equal_folded",  # equal only once diacritics are folded
-    "equal_words",  # equal words in another order (inverted forms)
-    "equal_pref",  # the equal label is the ESCO concept's preferred label
-    "equal_en",  # the equal label is English
-    "cos_sv",  # trigram cosine with the Swedish labels
-    "cos_en",  # trigram cosine with the English labels
-    "cos_gap",  # best cosine of the subject minus this one (0 for the best)
-    "head",  # the last word (compound head) is shared
-    "isco_agree",  # the ISCO unit group agrees with the subject's (via SSYK)
-    "isco_minor",  # only the first three ISCO digits agree
-    "isco_disagree",  # the subject has ISCO codes and none agrees
-    "ambiguity",  # log2 of how many candidates share the best equal label
-    "keyword",  # the match came from a JobTech keyword pointing at the subject
-    "rank1",  # best by cosine among the subject's candidates
-    "typo",  # a label one edit away (no equal label)
-    "narrower",  # the candidate's label is the subject's with a compound prefix or more words
-    "broader",  # the subject's label is the candidate's with a compound prefix or more words
-    "group_only",  # 1 / how many ESCO occupations the agreeing ISCO group holds
-    "claimed",  # another subject of the type has an equal label for this concept
-    "isco_share",  # agreeing: 1 / how many ISCO codes the subject has (one code is sure)
-    "names",  # SSYK groups: share of the group's occupation names equal to one in this group
-    "substitute",  # an occupation that can substitute the subject (or it them) has an equal label
-    "neighbour",  # best label cosine of another subject with a reviewed mapping to the candidate
-    "neighbour_exact",  # the same, counting only reviewed exactMatch mappings
-)
-
-#: Weights per type, in the order of FEATURES, fitted on the fit half of the official tables by
-#: `kll-graph mappings evaluate --fit` (its output pasted here): a conditional logit's order of
-#: each subject's candidates, scaled into a probability by a logistic regression on its score
-#: (`evaluation.fit_weights`); the model applies them as a logistic one. ssyk-level-4 is in no
-#: table; its reference is what the occupation table implies (`evaluation.ssyk_reference`).
-WEIGHTS: dict[str, tuple[float, ...]] = {
-    "occupation-name": (
-        -4.5992,  # bias
-        0.9872,  # equal_exact
-        0.0000,  # equal_folded
-        0.0000,  # equal_words
-        0.7182,  # equal_pref
-        0.3540,  # equal_en
-        3.0728,  # cos_sv
-        2.9904,  # cos_en
-        -2.4128,  # cos_gap
-        0.0965,  # head
-        1.3170,  # isco_agree
-        -0.1902,  # isco_minor
-        -1.1269,  # isco_disagree
-        -0.0588,  # ambiguity
-        0.0645,  # keyword
-        0.6418,  # rank1
-        0.7675,  # typo
-        1.1975,  # narrower
-        1.0683,  # broader
-        1.4958,  # group_only
-        -0.5405,  # claimed
-        0.4790,  # isco_share
-        0.0000,  # names
-        1.6161,  # substitute
-        0.0000,  # neighbour
-        0.0000,  # neighbour_exact
-    ),
-    "occupation-name (reviewed neighbours)": (
-        -4.5456,  # bias
-        1.1138,  # equal_exact
-        0.0000,  # equal_folded
-        0.0000,  # equal_words
-        0.8534,  # equal_pref
-        0.3228,  # equal_en
-        2.6383,  # cos_sv
-        2.8301,  # cos_en
-        -2.2026,  # cos_gap
-        0.0637,  # head
-        1.3209,  # isco_agree
-        -0.2366,  # isco_minor
-        -1.0842,  # isco_disagree
-        -0.0477,  # ambiguity
-        0.0750,  # keyword
-        0.6453,  # rank1
-        0.7985,  # typo
-        1.3358,  # narrower
-        0.7563,  # broader
-        1.5311,  # group_only
-        -0.6113,  # claimed
-        0.2966,  # isco_share
-        0.0000,  # names
-        1.4554,  # substitute
-        2.3629,  # neighbour
-        -0.9887,  # neighbour_exact
-    ),
-    "skill": (
-        -5.3672,  # bias
-        -0.1545,  # equal_exact
-        -0.7835,  # equal_folded
-        -0.0009,  # equal_words
-        -0.0237,  # equal_pref
-        -0.9281,  # equal_en
-        5.5711,  # cos_sv
-        3.7130,  # cos_en
-        -2.8519,  # cos_gap
-        0.3114,  # head
-        0.0000,  # isco_agree
-        0.0000,  # isco_minor
-        0.0000,  # isco_disagree
-        -0.2507,  # ambiguity
-        0.0297,  # keyword
-        0.2618,  # rank1
-        0.1125,  # typo
-        -0.2162,  # narrower
-        0.3679,  # broader
-        0.0000,  # group_only
-        0.1226,  # claimed
-        0.0000,  # isco_share
-        0.0000,  # names
-        0.0000,  # substitute
-        0.0000,  # neighbour
-        0.0000,  # neighbour_exact
-    ),
-    "skill (reviewed neighbours)": (
-        -5.4690,  # bias
-        1.1700,  # equal_exact
-        -0.8113,  # equal_folded
-        0.2557,  # equal_words
-        0.8692,  # equal_pref
-        -1.2166,  # equal_en
-        3.6728,  # cos_sv
-        2.2159,  # cos_en
-        0.3149,  # cos_gap
-        0.3402,  # head
-        0.0000,  # isco_agree
-        0.0000,  # isco_minor
-        0.0000,  # isco_disagree
-        -0.0755,  # ambiguity
-        0.1199,  # keyword
-        0.7739,  # rank1
-        0.5246,  # typo
-        0.5207,  # narrower
-        0.5067,  # broader
-        0.0000,  # group_only
-        -0.0724,  # claimed
-        0.0000,  # isco_share
-        0.0000,  # names
-        0.0000,  # substitute
-        4.1105,  # neighbour
-        -1.0103,  # neighbour_exact
-    ),
-    "ssyk-level-4": (
-        -2.4592,  # bias
-        0.1197,  # equal_exact
-        0.0000,  # equal_folded
-        0.0447,  # equal_words
-        0.1644,  # equal_pref
-        0.0000,  # equal_en
-        0.6953,  # cos_sv
-        0.1355,  # cos_en
-        -0.7408,  # cos_gap
-        -0.4541,  # head
-        1.5364,  # isco_agree
-        0.2367,  # isco_minor
-        -1.7731,  # isco_disagree
-        0.0000,  # ambiguity
-        0.0000,  # keyword
-        0.6250,  # rank1
-        0.0220,  # typo
-        -0.2000,  # narrower
-        -0.2084,  # broader
-        1.5364,  # group_only
-        0.2469,  # claimed
-        1.4223,  # isco_share
-        3.2833,  # names
-        0.0000,  # substitute
-        0.0000,  # neighbour
-        0.0000,  # neighbour_exact
-    ),
-}
-#: Calibration per type (raw probability, share right, interpolated), fitted on the top five
-#: candidates of the fit half by `kll-graph mappings evaluate --fit-calibration` with the weights
-#: above; the method (isotonic, or steps: knots 0.0001 apart) is the finest that met the target
-#: inside the fit half (`evaluation.choose_calibration`). A type without knots reports the raw
-#: probability.
-KNOTS: dict[str, tuple[tuple[float, float], ...]] = {
-    "occupation-name": (
-        (0.0000, 0.0000),
-        (0.0037, 0.0000),
-        (0.0038, 0.0152),
-        (0.0092, 0.0152),
-        (0.0093, 0.0189),
-        (0.0159, 0.0189),
-        (0.0160, 0.0303),
-        (0.0205, 0.0303),
-        (0.0206, 0.0455),
-        (0.0279, 0.0455),
-        (0.0280, 0.0505),
-        (0.0317, 0.0505),
-        (0.0318, 0.0530),
-        (0.0372, 0.0530),
-        (0.0373, 0.0649),
-        (0.0493, 0.0649),
-        (0.0494, 0.0707),
-        (0.0580, 0.0707),
-        (0.0581, 0.1126),
-        (0.0774, 0.1126),
-        (0.0775, 0.1288),
-        (0.1340, 0.1288),
-        (0.1341, 0.1591),
-        (0.2070, 0.1591),
-        (0.2071, 0.2939),
-        (0.4187, 0.2939),
-        (0.4188, 0.6037),
-        (0.9135, 0.6037),
-        (0.9136, 0.9625),
-        (0.9745, 0.9625),
-        (0.9746, 1.0000),
-        (1.0000, 1.0000),
-    ),
-    "occupation-name (reviewed neighbours)": (
-        (0.0000, 0.0152),
-        (0.0112, 0.0152),
-        (0.0113, 0.0202),
-        (0.0164, 0.0202),
-        (0.0165, 0.0346),
-        (0.0226, 0.0346),
-        (0.0227, 0.0404),
-        (0.0248, 0.0404),
-        (0.0249, 0.0551),
-        (0.0389, 0.0551),
-        (0.0390, 0.0606),
-        (0.0496, 0.0606),
-        (0.0497, 0.0866),
-        (0.0651, 0.0866),
-        (0.0652, 0.1061),
-        (0.0971, 0.1061),
-        (0.0972, 0.1455),
-        (0.1596, 0.1455),
-        (0.1597, 0.2471),
-        (0.4061, 0.2471),
-        (0.4062, 0.6860),
-        (0.9603, 0.6860),
-        (0.9604, 0.9896),
-        (0.9899, 0.9896),
-        (0.9900, 1.0000),
-        (1.0000, 1.0000),
-    ),
-    "skill": (
-        (0.0000, 0.0000),
-        (0.0062, 0.0000),
-        (0.0151, 0.0271),
-        (0.0215, 0.0278),
-        (0.0266, 0.0389),
-        (0.0333, 0.0424),
-        (0.0376, 0.0451),
-        (0.0392, 0.0556),
-        (0.0432, 0.0585),
-        (0.0475, 0.0590),
-        (0.0490, 0.0764),
-        (0.0596, 0.0786),
-        (0.0762, 0.0787),
-        (0.0843, 0.0979),
-        (0.0926, 0.1026),
-        (0.1085, 0.1177),
-        (0.1248, 0.1329),
-        (0.1455, 0.1664),
-        (0.1791, 0.1748),
-        (0.2010, 0.2448),
-        (0.2179, 0.2657),
-        (0.2491, 0.2867),
-        (0.3015, 0.3636),
-        (0.3573, 0.4476),
-        (0.4073, 0.4615),
-        (0.5165, 0.5524),
-        (0.6958, 0.6573),
-        (0.8783, 0.8881),
-        (1.0000, 1.0000),
-    ),
-    "skill (reviewed neighbours)": (
-        (0.0000, 0.0139),
-        (0.0185, 0.0139),
-        (0.0186, 0.0347),
-        (0.0289, 0.0347),
-        (0.0290, 0.0417),
-        (0.0321, 0.0417),
-        (0.0322, 0.0608),
-        (0.0358, 0.0608),
-        (0.0359, 0.0648),
-        (0.0386, 0.0648),
-        (0.0387, 0.0694),
-        (0.0476, 0.0694),
-        (0.0477, 0.0729),
-        (0.0497, 0.0729),
-        (0.0498, 0.1019),
-        (0.0531, 0.1019),
-        (0.0532, 0.1181),
-        (0.0544, 0.1181),
-        (0.0545, 0.1189),
-        (0.0823, 0.1189),
-        (0.0824, 0.1389),
-        (0.0845, 0.1389),
-        (0.0846, 0.1458),
-        (0.0941, 0.1458),
-        (0.0942, 0.1485),
-        (0.1020, 0.1485),
-        (0.1021, 0.1638),
-        (0.1577, 0.1638),
-        (0.1578, 0.1836),
-        (0.1826, 0.1836),
-        (0.1827, 0.2133),
-        (0.1990, 0.2133),
-        (0.1991, 0.2615),
-        (0.3763, 0.2615),
-        (0.3764, 0.3601),
-        (0.4665, 0.3601),
-        (0.4666, 0.4476),
-        (0.6268, 0.4476),
-        (0.6269, 0.6364),
-        (0.8471, 0.6364),
-        (0.8472, 0.9021),
-        (1.0000, 0.9021),
-    ),
-    "ssyk-level-4": (
-        (0.0000, 0.0000),
-        (0.0087, 0.0000),
-        (0.0117, 0.0144),
-        (0.0158, 0.0303),
-        (0.0188, 0.0741),
-        (0.0206, 0.0833),
-        (0.0222, 0.1111),
-        (0.0679, 0.1270),
-        (0.1243, 0.2222),
-        (0.1480, 0.3333),
-        (0.2053, 0.4444),
-        (0.5357, 0.4667),
-        (0.7119, 0.5556),
-        (0.7363, 0.6667),
-        (0.7857, 0.7778),
-        (0.8734, 0.8611),
-        (0.9171, 0.8889),
-        (0.9468, 0.9444),
-        (0.9884, 1.0000),
-        (1.0000, 1.0000),
-    ),
-}
 
 #: The suffix of a type's model for stores where other subjects of the type have reviewed
 #: mappings: their objects are then evidence (:class:`Neighbours`) and the weights differ.
@@ -1238,7 +900,7 @@ def _sigmoid(x: float) -> float:
 
 @dataclass(frozen=True)
 class Model:
-    """The confidence model of one type: logistic weights over :data:`FEATURES`, then an
+    """The confidence model of one type: logistic weights over `fitted.FEATURES`, then an
     isotonic calibration (knots of raw probability -> share right, interpolated)."""
 
     weights: tuple[float, ...]
