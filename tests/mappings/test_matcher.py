@@ -498,3 +498,20 @@ def test_cli_evaluate_refits_only_the_calibration_when_asked(
         assert tuple(fitted["weights"]) == shipped[name].weights  # the weights are kept
         ys = [y for _, y in fitted["knots"]]
         assert ys == sorted(ys) and ys[0] >= 0.0 and ys[-1] <= 1.0  # a monotone calibration
+
+
+def test_cli_evaluate_fits_and_measures_every_row_two_fold(
+    sample_without_tables: CurrentStore,
+) -> None:
+    root = str(sample_without_tables.layout.root)
+    command = ["mappings", "evaluate", "--store", root, "--format", "json", "--fit", "--cross"]
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    names = [f["type"] for f in data["figures"]]
+    for name in ("occupation-name", "skill"):
+        near = name + REVIEWED
+        expected = [name, f"{name} (2-fold)", near, f"{near} (2-fold)"]
+        assert [n for n in names if n.startswith(name)] == expected
+        assert near in data["fitted"] and name in data["fitted"]
+        assert data["fitted"][near]["weights"] != data["fitted"][name]["weights"]

@@ -602,93 +602,87 @@ def evaluate(
     each measured by a model that never saw it. That doubles what the calibration bands hold
     and evens out differences between the halves; it measures the fitting procedure, not the
     exact constants shipped."""
-    model = dict(model or models())
-    out = Evaluation([], {})
+    models_now = dict(model or models())
+    run = _Run(vocabularies, truth, models_now, fit_weights, keep_weights, cross, progress)
     for name in types:
-        kind = TargetKind.build(vocabularies.targets[EVALUATED[name]])
-        kind.claim(vocabularies.subjects.get(name, []))
-        subjects = {s: half(s) for s in truth[name]}
-        if fit_weights:
-            progress(f"fitting {name} on {sum(h == 'fit' for h in subjects.values()):,} subjects")
-            fit_set = {s for s, h in subjects.items() if h == "fit"}
-            weights = model[name].weights if keep_weights else None
-            model[name] = out.fitted[name] = fit(
-                vocabularies, name, kind, fit_set, truth, weights, progress
-            )
-        test_set = {s for s, h in subjects.items() if h == "test"}
-        progress(f"measuring {name} on {len(test_set):,} subjects")
-        ranked = rank_all(vocabularies, name, kind, test_set, model[name])
-        out.figures.append(figures(name, ranked, kind, truth[name]))
-        other: Model | None = None
-        if cross:
-            fit_set = {s for s, h in subjects.items() if h == "fit"}
-            progress(f"fitting {name} on the test half, measuring the fit half")
-            other = fit(vocabularies, name, kind, test_set, truth, progress=progress)
-            both = ranked + rank_all(vocabularies, name, kind, fit_set, other)
-            out.figures.append(figures(f"{name} {CROSS}", both, kind, truth[name]))
+        run.measure(name)
+    return run.out
+
+
+@dataclass
+class _Run:
+    """One evaluation: the settings of :func:`evaluate`, the models as they are fitted, and the
+    figures so far."""
+
+    vocabularies: Vocabularies
+    truth: Truth
+    model: dict[str, Model]
+    fit_weights: bool
+    keep_weights: bool
+    cross: bool
+    progress: Progress = lambda message: None
+    out: Evaluation = field(default_factory=lambda: Evaluation([], {}))
+
+    def measure(self, name: str) -> None:
+        """Every row of one type: plain, with reviewed neighbours where the tables give the
+        type some (:data:`WITH_NEIGHBOURS`), and SSYK groups without JobTech's relation."""
+        kind = TargetKind.build(self.vocabularies.targets[EVALUATED[name]])
+        kind.claim(self.vocabularies.subjects.get(name, []))
+        halves = {h: {s for s in self.truth[name] if half(s) == h} for h in ("fit", "test")}
+        ranked, other = self._halves(name, kind, halves)
         if name in WITH_NEIGHBOURS:
-            out.figures += _with_neighbours(
-                vocabularies,
-                truth,
-                name,
-                kind,
-                model,
-                out,
-                subjects,
-                fit_weights,
-                keep_weights,
-                other,
-                progress,
-            )
+            self._halves(name, kind, halves, neighbours=True, lead=other)
         if name == "ssyk-level-4":
             bare = [replace(r.subject, isco=frozenset()) for r in ranked]
-            unaided = [Ranked(s, candidates_for(s, kind, model[name])) for s in bare]
-            out.figures.append(figures(LABELS_ONLY, unaided, kind, truth[name]))
-    return out
+            unaided = [Ranked(s, candidates_for(s, kind, self.model[name])) for s in bare]
+            self.out.figures.append(figures(LABELS_ONLY, unaided, kind, self.truth[name]))
 
+    def _halves(
+        self,
+        name: str,
+        kind: TargetKind,
+        halves: Mapping[str, set[str]],
+        neighbours: bool = False,
+        lead: Model | None = None,
+    ) -> tuple[list[Ranked], Model | None]:
+        """Fit on the fit half (when asked), measure on the test half and, with `cross`, fit
+        on the test half and measure both: the test half's ranking and the model fitted on it.
 
-def _with_neighbours(
-    vocabularies: Vocabularies,
-    truth: Truth,
-    name: str,
-    kind: TargetKind,
-    model: dict[str, Model],
-    out: Evaluation,
-    halves: Mapping[str, str],
-    fit_weights: bool,
-    keep_weights: bool,
-    other: Model | None,
-    progress: Progress,
-) -> list[Figures]:
-    """The type measured with one half's table rows as reviewed mappings: the fit half's rows
-    are the neighbours of the test half's subjects (and of each other, never of themselves, when
-    the model is fitted); two-fold, the test half's rows serve the fit half. The matcher sees
-    those rows as `suggest` sees reviewed sets; the half measured is never among them. With
-    `other` (the plain model fitted on the test half), the two-fold rows too: a model fitted
-    with neighbours on the test half, led by `other`, ranks the fit half."""
-    every = vocabularies.subjects.get(name, [])
-    sets = {h: {s for s, where in halves.items() if where == h} for h in ("fit", "test")}
-    reviewed = name + REVIEWED
-    kind.learn(every, {s: truth[name][s] for s in sets["fit"]})
-    if fit_weights:
-        progress(f"fitting {reviewed} on {len(sets['fit']):,} subjects")
-        weights = model[reviewed].weights if keep_weights and reviewed in model else None
-        model[reviewed] = out.fitted[reviewed] = fit(
-            vocabularies, name, kind, sets["fit"], truth, weights, progress
-        )
-    progress(f"measuring {reviewed} on {len(sets['test']):,} subjects")
-    ranked = rank_all(vocabularies, name, kind, sets["test"], model_for(name, kind, model))
-    found = [figures(reviewed, ranked, kind, truth[name])]
-    if other is not None:
-        progress(f"fitting {reviewed} on the test half, measuring the fit half")
-        kind.learn(every, {s: truth[name][s] for s in sets["test"]})
-        led = replace(
-            fit(vocabularies, name, kind, sets["test"], truth, progress=progress), lead=other
-        )
-        both = ranked + rank_all(vocabularies, name, kind, sets["fit"], led)
-        found.append(figures(f"{reviewed} {CROSS}", both, kind, truth[name]))
-    kind.learn(every, {})
-    return found
+        With `neighbours`, the model is the one fitted with reviewed neighbours
+        (:data:`~kll_graph.mappings.matcher.REVIEWED`): the fit half's table rows are the
+        reviewed mappings (of each other too, never of themselves, when fitting), as `suggest`
+        sees reviewed sets, and two-fold the test half's rows serve the fit half; the half
+        measured is never among them. Two-fold, it is led by `lead`, the plain model fitted
+        on the test half, as the shipped one is by the plain one (:func:`model_for`)."""
+        key = name + REVIEWED if neighbours else name
+        truth, every = self.truth[name], self.vocabularies.subjects.get(name, [])
+        if neighbours:
+            kind.learn(every, {s: truth[s] for s in halves["fit"]})
+        if self.fit_weights:
+            self.progress(f"fitting {key} on {len(halves['fit']):,} subjects")
+            kept = self.model[key].weights if self.keep_weights and key in self.model else None
+            self.model[key] = self.out.fitted[key] = fit(
+                self.vocabularies, name, kind, halves["fit"], self.truth, kept, self.progress
+            )
+        self.progress(f"measuring {key} on {len(halves['test']):,} subjects")
+        model = model_for(name, kind, self.model)
+        ranked = rank_all(self.vocabularies, name, kind, halves["test"], model)
+        self.out.figures.append(figures(key, ranked, kind, truth))
+        other = None
+        if self.cross:
+            self.progress(f"fitting {key} on the test half, measuring the fit half")
+            if neighbours:
+                kind.learn(every, {s: truth[s] for s in halves["test"]})
+            other = fit(
+                self.vocabularies, name, kind, halves["test"], self.truth, progress=self.progress
+            )
+            if lead is not None:
+                other = replace(other, lead=lead)
+            both = ranked + rank_all(self.vocabularies, name, kind, halves["fit"], other)
+            self.out.figures.append(figures(f"{key} {CROSS}", both, kind, truth))
+        if neighbours:
+            kind.learn(every, {})
+        return ranked, other
 
 
 def figures_text(evaluation: Evaluation) -> str:
