@@ -36,6 +36,7 @@ FEATURES = (
     "substitute",  # an occupation that can substitute the subject (or it them) has an equal label
     "neighbour",  # best label cosine of another subject with a reviewed mapping to the candidate
     "neighbour_exact",  # the same, counting only reviewed exactMatch mappings
+    "neighbour_votes",  # the sum of those cosines over the close subjects mapped to it
 )
 
 #: Weights per type, in the order of FEATURES, fitted on the fit half of the official tables by
@@ -71,34 +72,7 @@ WEIGHTS: dict[str, tuple[float, ...]] = {
         1.6161,  # substitute
         0.0000,  # neighbour
         0.0000,  # neighbour_exact
-    ),
-    "occupation-name (reviewed neighbours)": (
-        -4.5456,  # bias
-        1.1138,  # equal_exact
-        0.0000,  # equal_folded
-        0.0000,  # equal_words
-        0.8534,  # equal_pref
-        0.3228,  # equal_en
-        2.6383,  # cos_sv
-        2.8301,  # cos_en
-        -2.2026,  # cos_gap
-        0.0637,  # head
-        1.3209,  # isco_agree
-        -0.2366,  # isco_minor
-        -1.0842,  # isco_disagree
-        -0.0477,  # ambiguity
-        0.0750,  # keyword
-        0.6453,  # rank1
-        0.7985,  # typo
-        1.3358,  # narrower
-        0.7563,  # broader
-        1.5311,  # group_only
-        -0.6113,  # claimed
-        0.2966,  # isco_share
-        0.0000,  # names
-        1.4554,  # substitute
-        2.3629,  # neighbour
-        -0.9887,  # neighbour_exact
+        0.0000,  # neighbour_votes
     ),
     "skill": (
         -5.3672,  # bias
@@ -127,34 +101,36 @@ WEIGHTS: dict[str, tuple[float, ...]] = {
         0.0000,  # substitute
         0.0000,  # neighbour
         0.0000,  # neighbour_exact
+        0.0000,  # neighbour_votes
     ),
     "skill (reviewed neighbours)": (
-        -5.4690,  # bias
-        1.1700,  # equal_exact
-        -0.8113,  # equal_folded
-        0.2557,  # equal_words
-        0.8692,  # equal_pref
-        -1.2166,  # equal_en
-        3.6728,  # cos_sv
-        2.2159,  # cos_en
-        0.3149,  # cos_gap
-        0.3402,  # head
+        -5.7482,  # bias
+        1.3342,  # equal_exact
+        -0.8723,  # equal_folded
+        0.2794,  # equal_words
+        1.0511,  # equal_pref
+        -1.2900,  # equal_en
+        3.8488,  # cos_sv
+        2.8117,  # cos_en
+        1.1320,  # cos_gap
+        0.4403,  # head
         0.0000,  # isco_agree
         0.0000,  # isco_minor
         0.0000,  # isco_disagree
-        -0.0755,  # ambiguity
-        0.1199,  # keyword
-        0.7739,  # rank1
-        0.5246,  # typo
-        0.5207,  # narrower
-        0.5067,  # broader
+        -0.0703,  # ambiguity
+        0.0541,  # keyword
+        1.0234,  # rank1
+        0.7364,  # typo
+        0.9694,  # narrower
+        0.6144,  # broader
         0.0000,  # group_only
-        -0.0724,  # claimed
+        -0.7909,  # claimed
         0.0000,  # isco_share
         0.0000,  # names
         0.0000,  # substitute
-        4.1105,  # neighbour
-        -1.0103,  # neighbour_exact
+        1.7709,  # neighbour
+        -0.5805,  # neighbour_exact
+        1.2298,  # neighbour_votes
     ),
     "ssyk-level-4": (
         -2.4592,  # bias
@@ -183,6 +159,7 @@ WEIGHTS: dict[str, tuple[float, ...]] = {
         0.0000,  # substitute
         0.0000,  # neighbour
         0.0000,  # neighbour_exact
+        0.0000,  # neighbour_votes
     ),
 }
 #: Calibration per type (raw probability, share right, interpolated), fitted on the top five
@@ -225,34 +202,6 @@ KNOTS: dict[str, tuple[tuple[float, float], ...]] = {
         (0.9746, 1.0000),
         (1.0000, 1.0000),
     ),
-    "occupation-name (reviewed neighbours)": (
-        (0.0000, 0.0152),
-        (0.0112, 0.0152),
-        (0.0113, 0.0202),
-        (0.0164, 0.0202),
-        (0.0165, 0.0346),
-        (0.0226, 0.0346),
-        (0.0227, 0.0404),
-        (0.0248, 0.0404),
-        (0.0249, 0.0551),
-        (0.0389, 0.0551),
-        (0.0390, 0.0606),
-        (0.0496, 0.0606),
-        (0.0497, 0.0866),
-        (0.0651, 0.0866),
-        (0.0652, 0.1061),
-        (0.0971, 0.1061),
-        (0.0972, 0.1455),
-        (0.1596, 0.1455),
-        (0.1597, 0.2471),
-        (0.4061, 0.2471),
-        (0.4062, 0.6860),
-        (0.9603, 0.6860),
-        (0.9604, 0.9896),
-        (0.9899, 0.9896),
-        (0.9900, 1.0000),
-        (1.0000, 1.0000),
-    ),
     "skill": (
         (0.0000, 0.0000),
         (0.0062, 0.0000),
@@ -285,48 +234,40 @@ KNOTS: dict[str, tuple[tuple[float, float], ...]] = {
         (1.0000, 1.0000),
     ),
     "skill (reviewed neighbours)": (
-        (0.0000, 0.0139),
-        (0.0185, 0.0139),
-        (0.0186, 0.0347),
-        (0.0289, 0.0347),
-        (0.0290, 0.0417),
-        (0.0321, 0.0417),
-        (0.0322, 0.0608),
-        (0.0358, 0.0608),
-        (0.0359, 0.0648),
-        (0.0386, 0.0648),
-        (0.0387, 0.0694),
-        (0.0476, 0.0694),
-        (0.0477, 0.0729),
-        (0.0497, 0.0729),
-        (0.0498, 0.1019),
-        (0.0531, 0.1019),
-        (0.0532, 0.1181),
-        (0.0544, 0.1181),
-        (0.0545, 0.1189),
-        (0.0823, 0.1189),
-        (0.0824, 0.1389),
-        (0.0845, 0.1389),
-        (0.0846, 0.1458),
-        (0.0941, 0.1458),
-        (0.0942, 0.1485),
-        (0.1020, 0.1485),
-        (0.1021, 0.1638),
-        (0.1577, 0.1638),
-        (0.1578, 0.1836),
-        (0.1826, 0.1836),
-        (0.1827, 0.2133),
-        (0.1990, 0.2133),
-        (0.1991, 0.2615),
-        (0.3763, 0.2615),
-        (0.3764, 0.3601),
-        (0.4665, 0.3601),
-        (0.4666, 0.4476),
-        (0.6268, 0.4476),
-        (0.6269, 0.6364),
-        (0.8471, 0.6364),
-        (0.8472, 0.9021),
-        (1.0000, 0.9021),
+        (0.0000, 0.0000),
+        (0.0123, 0.0231),
+        (0.0195, 0.0347),
+        (0.0270, 0.0425),
+        (0.0322, 0.0569),
+        (0.0376, 0.0625),
+        (0.0436, 0.0681),
+        (0.0502, 0.0694),
+        (0.0575, 0.0938),
+        (0.0628, 0.0972),
+        (0.0695, 0.1014),
+        (0.0763, 0.1319),
+        (0.0847, 0.1381),
+        (0.0927, 0.1678),
+        (0.0958, 0.1748),
+        (0.1145, 0.1841),
+        (0.1457, 0.1935),
+        (0.1612, 0.1958),
+        (0.1704, 0.2238),
+        (0.1859, 0.2273),
+        (0.2128, 0.2727),
+        (0.2513, 0.2937),
+        (0.2880, 0.3427),
+        (0.3396, 0.3776),
+        (0.3993, 0.4126),
+        (0.4760, 0.4685),
+        (0.5771, 0.5245),
+        (0.6563, 0.5874),
+        (0.7483, 0.6154),
+        (0.8331, 0.6853),
+        (0.9082, 0.8252),
+        (0.9603, 0.8322),
+        (0.9942, 0.9441),
+        (1.0000, 1.0000),
     ),
     "ssyk-level-4": (
         (0.0000, 0.0000),

@@ -486,11 +486,13 @@ EXACT_MATCH = "skos:exactMatch"
 @dataclass(frozen=True)
 class Near:
     """What a subject's reviewed neighbours say of one object: the best label cosine of a
-    neighbour mapped to it, of one mapped to it with exactMatch, and the first one's label."""
+    neighbour mapped to it, of one mapped to it with exactMatch, the first one's label, and
+    the sum of the cosines of all the neighbours mapped to it."""
 
     cosine: float = 0.0
     exact: float = 0.0
     label: str = ""
+    votes: float = 0.0
 
 
 NOT_NEAR = Near()
@@ -504,9 +506,10 @@ class Neighbours:
     ESCO skill, and a subject whose label is close to a reviewed one's is often mapped where
     that one is, even when its own label shares nothing with the object's. A subject's
     :meth:`objects` are the objects of its closest reviewed subjects (never itself), each
-    scored by the best label cosine of a reviewed subject mapped to it, and apart from that by
-    the best of those mapped to it with exactMatch: an object a neighbour matches exactly is
-    seldom the exact match of another concept (it is taken), but often its broader one."""
+    scored by the best label cosine of a reviewed subject mapped to it, apart from that by the
+    best of those mapped to it with exactMatch (an object a neighbour matches exactly is seldom
+    the exact match of another concept: it is taken), and by the sum of their cosines (how
+    many close subjects agree)."""
 
     subjects: list[Concept]
     #: Per subject: object IRI -> the reviewed predicate (a ``skos:`` CURIE).
@@ -548,7 +551,8 @@ class Neighbours:
                 was = out.get(iri, NOT_NEAR)
                 exact = cosine if predicate == EXACT_MATCH else 0.0
                 label = self.subjects[number].pref if cosine > was.cosine else was.label
-                out[iri] = Near(max(cosine, was.cosine), max(exact, was.exact), label)
+                votes = was.votes + cosine
+                out[iri] = Near(max(cosine, was.cosine), max(exact, was.exact), label, votes)
         return out
 
 
@@ -605,6 +609,7 @@ class Evidence:
     substitute: bool = False
     neighbour: float = 0.0
     neighbour_exact: float = 0.0
+    neighbour_votes: float = 0.0
     neighbour_label: str = ""
     match_string: str = ""
     subject_field: str = ""
@@ -639,6 +644,7 @@ class Evidence:
             float(self.substitute),
             self.neighbour,
             self.neighbour_exact,
+            self.neighbour_votes,
         ]
 
 
@@ -908,7 +914,7 @@ class Model:
     #: A model whose :data:`LEAD` best candidates come first, the rest in this model's order.
     #: The model fitted with reviewed neighbours trades the top candidate for the ones after
     #: it (skills: P@1 0.50 -> 0.41, R@5 0.45 -> 0.54); led by the plain model's best two it
-    #: keeps both (0.50, 0.56). See docs/mappings.md.
+    #: keeps both (0.50, 0.56; 0.59 with neighbour_votes). See docs/mappings.md.
     lead: Model | None = None
 
     def raw(self, vector: Sequence[float]) -> float:
@@ -1005,6 +1011,7 @@ def _evidence(subject: Concept, kind: TargetKind, shortlist: int) -> list[tuple[
         evidence = Evidence(cos_sv=item.cos_sv, cos_en=item.cos_en, keyword=item.keyword)
         evidence.neighbour = item.neighbour.cosine
         evidence.neighbour_exact = item.neighbour.exact
+        evidence.neighbour_votes = item.neighbour.votes
         evidence.neighbour_label = item.neighbour.label
         evidence.cos_gap = top - max(item.cos_sv, item.cos_en)
         evidence.rank1 = number == rank1 and top > 0.0
@@ -1066,7 +1073,9 @@ def suggest(
         kind = kinds[match_type.target]
         subjects = vocabularies.subjects.get(name, [])
         kind.claim(subjects)
-        kind.learn(subjects, reviewed or {})
+        # reviewed mappings are evidence only for a type with a model fitted with them
+        usable = reviewed if reviewed and name + REVIEWED in model else {}
+        kind.learn(subjects, usable)
         chosen = model_for(name, kind, model)
         if kind.neighbours is not None:
             progress(
