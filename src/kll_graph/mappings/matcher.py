@@ -30,9 +30,9 @@ How it works, per subject type (:data:`TYPES`):
    tables' subjects (split by a stable hash of the subject IRI) with `kll-graph mappings
    evaluate --fit`; the other half reports how good and how well calibrated they are.
    Candidates rank by confidence.
-4. Where other subjects of the type have reviewed mappings, their objects are evidence too
-   (:class:`Neighbours`): a second model fitted with them ranks the list after the plain
-   model's best :data:`LEAD` (:attr:`Model.lead`).
+4. For a type with a model fitted with reviewed neighbours (skills: `fitted.WEIGHTS`), the
+   objects of other subjects' reviewed mappings are evidence too (:class:`Neighbours`): that
+   model ranks the list after the plain model's best :data:`LEAD` (:attr:`Model.lead`).
 """
 
 from __future__ import annotations
