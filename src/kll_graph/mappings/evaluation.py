@@ -27,6 +27,7 @@ import numpy as np
 from kll_graph.labels.text import fold
 from kll_graph.mappings.fitted import FEATURES
 from kll_graph.mappings.matcher import (
+    EXACT_MATCH,
     ISCO,
     OCCUPATION,
     REVIEWED,
@@ -61,7 +62,6 @@ CROSS = "(2-fold)"
 #: of a type is mapped already. Occupation names were measured too and gained nothing (R@5
 #: +0.003) for a worse calibration; they have no such model (docs/mappings.md).
 WITH_NEIGHBOURS = ("skill",)
-EXACT = "skos:exactMatch"
 POSITIVE = ("skos:exactMatch", "skos:closeMatch", "skos:broadMatch", "skos:narrowMatch")
 BANDS = tuple(i / 10 for i in range(11))
 
@@ -239,7 +239,7 @@ def figures(
     hits1 = hits5 = base1 = base5 = predicate_right = 0
     for item in ranked:
         official = truth[item.subject.iri]
-        exact = {o for o, p in official.items() if p == "skos:exactMatch"}
+        exact = {o for o, p in official.items() if p == EXACT_MATCH}
         top = [c.target.iri for c in item.candidates[:5]]
         base = baseline(item.subject, kind)
         out.no_candidate += not item.candidates
@@ -296,7 +296,9 @@ def shortlists(ranked: Sequence[Ranked], truth: Mapping[str, dict[str, str]]) ->
                 [c.target.iri for c in item.candidates],
                 np.asarray([c.evidence.vector() for c in item.candidates], dtype=float),
                 np.asarray([float(c.target.iri in official) for c in item.candidates]),
-                np.asarray([float(official.get(c.target.iri) == EXACT) for c in item.candidates]),
+                np.asarray(
+                    [float(official.get(c.target.iri) == EXACT_MATCH) for c in item.candidates]
+                ),
             )
         )
     return out

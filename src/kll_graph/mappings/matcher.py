@@ -41,6 +41,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 from pyoxigraph import NamedNode
@@ -87,6 +88,8 @@ TYPES: dict[str, MatchType] = {
 }
 DEFAULT_TYPES = ("occupation-name", "skill", "ssyk-level-4")
 
+#: The predicate of an equal label, and of the reviewed mappings that say the same.
+EXACT_MATCH = "skos:exactMatch"
 #: The suffix of a type's model for stores where other subjects of the type have reviewed
 #: mappings: their objects are then evidence (:class:`Neighbours`) and the weights differ.
 REVIEWED = " (reviewed neighbours)"
@@ -480,7 +483,6 @@ def _weigh(vector: Counter[str], idf: Mapping[str, float]) -> dict[str, float]:
 
 #: Reviewed mappings: subject IRI -> object IRI -> predicate (a ``skos:`` CURIE).
 Reviewed = Mapping[str, Mapping[str, str]]
-EXACT_MATCH = "skos:exactMatch"
 
 
 @dataclass(frozen=True)
@@ -534,19 +536,15 @@ class Neighbours:
     def objects(self, subject: Concept) -> dict[str, Near]:
         """Object IRI -> its evidence, from the :data:`NEIGHBOURS` reviewed subjects closest
         to `subject` by label (the subject itself left out)."""
-        own = [label.folded for label in subject.labels if not label.keyword]
+        own = [label for label in subject.labels if not label.keyword]
         if not own or not self.subjects:
             return {}
-        scores = np.max(np.stack([self.index.scores(text) for text in own]), axis=0)
-        closest: dict[int, float] = {}
-        for label in np.lexsort((np.arange(len(scores)), -scores)).tolist():
-            if scores[label] <= MIN_COSINE or len(closest) == NEIGHBOURS:
-                break
-            number = int(self.index.label_concept[label])
-            if self.subjects[number].iri != subject.iri and number not in closest:
-                closest[number] = float(scores[label])
+        cosines = closest_labels(self.index, own)
+        found = [(max(cosines.get(n)[:2]), n) for n in cosines.top(NEIGHBOURS + 1)]
+        closest = sorted((-c, n) for c, n in found if self.subjects[n].iri != subject.iri)
         out: dict[str, Near] = {}
-        for number, cosine in closest.items():
+        for negative, number in closest[:NEIGHBOURS]:
+            cosine = -negative
             for iri, predicate in sorted(self.objects_of[number].items()):
                 was = out.get(iri, NOT_NEAR)
                 exact = cosine if predicate == EXACT_MATCH else 0.0
@@ -693,17 +691,19 @@ class TargetKind:
     named: dict[str, set[int]] = field(default_factory=dict)
     #: The subjects of the type with reviewed mappings (see :meth:`learn`); None: none.
     neighbours: Neighbours | None = None
-    #: Concept IRI -> concept number, for the neighbours' objects.
-    neighbours_numbers: dict[str, int] = field(default_factory=dict)
 
     def learn(self, subjects: Iterable[Concept], reviewed: Reviewed) -> None:
         """Take the reviewed mappings of `subjects` whose objects are of this kind as evidence
         for the other subjects (:class:`Neighbours`)."""
-        mine = {c.iri for c in self.concepts}
+        mine = self.numbers
         kept = {s: {o: p for o, p in found.items() if o in mine} for s, found in reviewed.items()}
         neighbours = Neighbours.build(subjects, kept)
         self.neighbours = neighbours if len(neighbours) else None
-        self.neighbours_numbers = {c.iri: n for n, c in enumerate(self.concepts)}
+
+    @cached_property
+    def numbers(self) -> dict[str, int]:
+        """Concept IRI -> concept number (the neighbours' objects are IRIs)."""
+        return {c.iri: n for n, c in enumerate(self.concepts)}
 
     def claim(self, subjects: Iterable[Concept]) -> None:
         """Note which subjects have an equal label for which concepts: a concept that another
@@ -739,8 +739,8 @@ class TargetKind:
         """Candidate numbers with their cosines and the closest label pair."""
         own = [label for label in subject.labels if not label.keyword]
         keyword = [label for label in subject.labels if label.keyword]
-        best = self._best(own)
-        kw = self._best(keyword) if keyword else None
+        best = closest_labels(self.index, own)
+        kw = closest_labels(self.index, keyword) if keyword else None
         numbers = best.top(size) | (kw.top(max(3, size // 5)) if kw else set())
         for label in own:
             for tier, key in enumerate(_keys(label)):
@@ -763,19 +763,20 @@ class TargetKind:
         reviewed mappings)."""
         if self.neighbours is None:
             return {}
-        numbers = self.neighbours_numbers
+        numbers = self.numbers
         found = self.neighbours.objects(subject)
         return {numbers[iri]: value for iri, value in found.items() if iri in numbers}
 
-    def _best(self, labels: Sequence[Label]) -> _Cosines:
-        """The cosine of every index label with the closest of `labels`."""
-        if not labels:
-            return _Cosines(self.index, np.zeros(self.index.size), np.zeros(self.index.size, int))
-        if len(labels) == 1:
-            scores = self.index.scores(labels[0].folded)
-            return _Cosines(self.index, scores, np.zeros(len(scores), dtype=int))
-        stack = np.stack([self.index.scores(label.folded) for label in labels])
-        return _Cosines(self.index, stack.max(axis=0), stack.argmax(axis=0))
+
+def closest_labels(index: TrigramIndex, labels: Sequence[Label]) -> _Cosines:
+    """The cosine of every label of `index` with the closest of `labels`."""
+    if not labels:
+        return _Cosines(index, np.zeros(index.size), np.zeros(index.size, int))
+    if len(labels) == 1:
+        scores = index.scores(labels[0].folded)
+        return _Cosines(index, scores, np.zeros(len(scores), dtype=int))
+    stack = np.stack([index.scores(label.folded) for label in labels])
+    return _Cosines(index, stack.max(axis=0), stack.argmax(axis=0))
 
 
 @dataclass(frozen=True)
@@ -959,7 +960,7 @@ def _predicate(candidate: Candidate) -> str:
     shown to be the same)."""
     evidence = candidate.evidence
     if evidence.tier is not None:
-        return "skos:exactMatch"
+        return EXACT_MATCH
     if evidence.narrower and not evidence.broader:
         return "skos:narrowMatch"
     if evidence.broader and not evidence.narrower:
