@@ -199,8 +199,9 @@ local function kll_sparql(txn, build, max_bytes, max_depth, max_operators, datas
         tonumber(max_operators)
     local accept = txn.sf:req_fhdr("accept") or ""
     if txn.sf:method() == "GET" and accept:find("text/html", 1, true) then return end
+    local wanted = accept:lower()
     for _, media_type in ipairs(CUT_LOOKS_WHOLE) do
-        if accept:lower():find(media_type, 1, true) then return end
+        if wanted:find(media_type, 1, true) then return end
     end
     local pairs = protocol_params(txn, max_bytes)
     if pairs == "update" then
