@@ -788,12 +788,17 @@ class _Cosines:
     which: np.ndarray
 
     def top(self, size: int) -> set[int]:
-        """The `size` concepts with the best label cosine (ties by concept number)."""
-        k = min(len(self.scores), size * 6)
-        if k == 0:
-            return set()
-        best = np.argpartition(-self.scores, k - 1)[:k]
-        best = best[self.scores[best] > MIN_COSINE]
+        """The `size` concepts with the best label cosine (ties by concept number).
+
+        Only the labels above :data:`MIN_COSINE` are looked at (a few hundred of the 100,000
+        labels of ESCO's skills), and of those the best ``6 * size`` with every label tied
+        with the last of them, so the answer does not depend on how a partition splits ties."""
+        best = np.flatnonzero(self.scores > MIN_COSINE)
+        k = size * 6
+        if len(best) > k:
+            values = self.scores[best]
+            cut = np.partition(values, len(values) - k)[len(values) - k]
+            best = best[values >= cut]
         concepts = self.index.label_concept[best]
         order = np.lexsort((concepts, -self.scores[best]))
         found: list[int] = []
@@ -901,10 +906,6 @@ def _closest(
 # --- weighing and ranking -------------------------------------------------------------------------
 
 
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
-
-
 @dataclass(frozen=True)
 class Model:
     """The confidence model of one type: logistic weights over `fitted.FEATURES`, then an
@@ -918,11 +919,15 @@ class Model:
     #: keeps both (0.50, 0.56; 0.59 with neighbour_votes). See docs/mappings.md.
     lead: Model | None = None
 
-    def raw(self, vector: Sequence[float]) -> float:
-        return _sigmoid(sum(w * x for w, x in zip(self.weights, vector, strict=True)))
-
-    def calibrate(self, raw: float) -> float:
-        return float(self.calibrate_all(np.asarray([raw]))[0])
+    def raw_all(self, vectors: np.ndarray) -> np.ndarray:
+        """The logistic probabilities of the rows of `vectors` (one feature vector per row)."""
+        weights = np.asarray(self.weights, dtype=float)
+        if vectors.shape[1] != len(weights):
+            raise ValueError(f"{vectors.shape[1]} features for {len(weights)} weights")
+        # summed row by row in one order (not a matrix product, whose blocking can give equal
+        # rows different last bits): equal evidence, equal score, and the IRI breaks the tie
+        logits = (vectors * weights).sum(axis=1)
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0))), dtype=float)
 
     def calibrate_all(self, raw: np.ndarray) -> np.ndarray:
         """The confidences of many raw probabilities (interpolated between the knots)."""
@@ -991,10 +996,14 @@ def _ranked(
     subject: Concept, found: Sequence[tuple[Concept, Evidence]], model: Model
 ) -> list[Candidate]:
     """The candidates scored by one model, best first (ties by raw score, then IRI)."""
-    out = []
-    for target, evidence in found:
-        raw = model.raw(evidence.vector())
-        out.append(Candidate(subject, target, evidence, model.calibrate(raw), raw=raw))
+    if not found:
+        return []
+    raw = model.raw_all(np.asarray([evidence.vector() for _, evidence in found], dtype=float))
+    confidence = model.calibrate_all(raw)
+    out = [
+        Candidate(subject, target, evidence, float(c), raw=float(r))
+        for (target, evidence), r, c in zip(found, raw, confidence, strict=True)
+    ]
     out.sort(key=lambda c: (-c.confidence, -c.raw, c.target.iri))
     return out
 
