@@ -40,6 +40,7 @@ from kll_graph.mappings.matcher import (
     TargetKind,
     Vocabularies,
     candidates_for,
+    closest_labels,
     model_for,
     models,
     name_votes,
@@ -222,6 +223,31 @@ def test_without_reviewed_mappings_the_plain_model_ranks() -> None:
     kind.learn([_concept(JT + "s", "Montör")], {})
     assert kind.neighbours is None
     assert model_for("skill", kind, models()) == models()["skill"]
+
+
+def test_labels_tied_at_the_shortlist_cut_are_all_kept_and_the_first_concept_wins() -> None:
+    # 40 concepts (and one less alike) tie on the same label; the top looks at 6 labels per
+    # place, and a cut keeping any 6 of the 40 could name any of them: with every tied label
+    # kept, ties go by concept number
+    targets = [_concept(f"{ESCO}x", "kockar")] + [
+        _concept(f"{ESCO}{n:02}", "kock") for n in range(40)
+    ]
+    kind = TargetKind.build(targets)
+    cosines = closest_labels(kind.index, _concept(f"{JT}s", "kock").labels)
+    assert cosines.top(1) == {1}
+    assert cosines.top(3) == {1, 2, 3}
+    assert 0 in cosines.top(41) and len(cosines.top(41)) == 41
+
+
+def test_equal_evidence_gets_equal_scores_whatever_its_row() -> None:
+    import numpy as np
+
+    model = models()["skill"]
+    row = np.linspace(0.1, 0.9, len(FEATURES))
+    raw = model.raw_all(np.tile(row, (37, 1)))
+    assert len(set(raw.tolist())) == 1 and 0.0 < raw[0] < 1.0
+    with pytest.raises(ValueError, match="features"):
+        model.raw_all(np.ones((2, len(FEATURES) + 1)))
 
 
 def test_a_label_that_extends_the_other_gives_broad_or_narrow() -> None:
