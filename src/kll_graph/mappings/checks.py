@@ -33,10 +33,13 @@ from typing import Any
 from kll_graph.exceptions import StoreNotFoundError
 from kll_graph.mappings.sources import configured_sets, load_set_file
 from kll_graph.mappings.sssom import (
+    BROAD_MATCH,
     BUILTIN_PREFIXES,
     DATE_SLOTS,
     DOUBLE_SLOTS,
+    EXACT_MATCH,
     MAPPING_SLOTS,
+    NARROW_MATCH,
     NO_TERM_FOUND,
     REQUIRED_COLUMNS,
     REQUIRED_METADATA,
@@ -108,9 +111,9 @@ _ENUMS = {
 }
 #: Pairs of predicates that cannot both hold between the same two concepts.
 CONTRADICTIONS = {
-    frozenset({"skos:exactMatch", "skos:broadMatch"}),
-    frozenset({"skos:exactMatch", "skos:narrowMatch"}),
-    frozenset({"skos:broadMatch", "skos:narrowMatch"}),
+    frozenset({EXACT_MATCH, BROAD_MATCH}),
+    frozenset({EXACT_MATCH, NARROW_MATCH}),
+    frozenset({BROAD_MATCH, NARROW_MATCH}),
 }
 _BAD_IRI_CHARS = re.compile(r'[<>"{}|^`\\\s]')
 
@@ -447,7 +450,7 @@ def namespace_scheme(iri: str) -> str:
 def _exact_graph(sets: list[MappingSet]) -> dict[str, dict[str, list[_Edge]]]:
     graph: dict[str, dict[str, list[_Edge]]] = defaultdict(lambda: defaultdict(list))
     for edge in _edges(sets):
-        if edge.predicate == "skos:exactMatch" and not edge.negated and edge.subject != edge.obj:
+        if edge.predicate == EXACT_MATCH and not edge.negated and edge.subject != edge.obj:
             graph[edge.subject][edge.obj].append(edge)
             graph[edge.obj][edge.subject].append(edge)
     return graph

@@ -27,7 +27,6 @@ import numpy as np
 from kll_graph.labels.text import fold
 from kll_graph.mappings.fitted import FEATURES
 from kll_graph.mappings.matcher import (
-    EXACT_MATCH,
     ISCO,
     OCCUPATION,
     REVIEWED,
@@ -43,7 +42,7 @@ from kll_graph.mappings.matcher import (
     models,
 )
 from kll_graph.mappings.sources import TABLE_IMPORTER, table_set
-from kll_graph.mappings.sssom import expand
+from kll_graph.mappings.sssom import CLOSE_MATCH, EXACT_MATCH, POSITIVE_MATCHES, expand
 from kll_graph.plan import plan_sources
 from kll_graph.settings import Settings
 
@@ -62,7 +61,6 @@ CROSS = "(2-fold)"
 #: of a type is mapped already. Occupation names were measured too and gained nothing (R@5
 #: +0.003) for a worse calibration; they have no such model (docs/mappings.md).
 WITH_NEIGHBOURS = ("skill",)
-POSITIVE = ("skos:exactMatch", "skos:closeMatch", "skos:broadMatch", "skos:narrowMatch")
 BANDS = tuple(i / 10 for i in range(11))
 
 #: subject IRI -> object IRI -> predicate CURIE, per type.
@@ -96,7 +94,7 @@ def official_truth(settings: Settings, vocabularies: Vocabularies) -> Truth:
         prefixes = mset.prefixes()
         for mapping in mset.mappings:
             predicate = mapping.get("predicate_id")
-            if mapping.negated or mapping.no_term or predicate not in POSITIVE:
+            if mapping.negated or mapping.no_term or predicate not in POSITIVE_MATCHES:
                 continue
             s = expand(mapping.get("subject_id"), prefixes)
             o = expand(mapping.get("object_id"), prefixes)
@@ -130,7 +128,7 @@ def ssyk_reference(
             continue
         most = max(counts.values())
         out[group] = {
-            iri_of[code]: "skos:exactMatch" if n == most else "skos:closeMatch"
+            iri_of[code]: EXACT_MATCH if n == most else CLOSE_MATCH
             for code, n in sorted(counts.items())
         }
     return out

@@ -51,6 +51,12 @@ from kll_graph.labels.layout import ALT, HIDDEN, PREF
 from kll_graph.labels.read import RawConcept, RawVocabulary, read_vocabulary
 from kll_graph.labels.text import fold, lower, one_edit
 from kll_graph.mappings.fitted import KNOTS, WEIGHTS
+from kll_graph.mappings.sssom import (
+    BROAD_MATCH,
+    CLOSE_MATCH,
+    EXACT_MATCH,
+    NARROW_MATCH,
+)
 from kll_graph.namespaces import (
     ESCO,
     ESCO_DATA,
@@ -88,8 +94,6 @@ TYPES: dict[str, MatchType] = {
 }
 DEFAULT_TYPES = ("occupation-name", "skill", "ssyk-level-4")
 
-#: The predicate of an equal label, and of the reviewed mappings that say the same.
-EXACT_MATCH = "skos:exactMatch"
 #: The suffix of a type's model for stores where other subjects of the type have reviewed
 #: mappings: their objects are then evidence (:class:`Neighbours`) and the weights differ.
 REVIEWED = " (reviewed neighbours)"
@@ -667,7 +671,7 @@ class Candidate:
     target: Concept
     evidence: Evidence
     confidence: float = 0.0
-    predicate: str = "skos:closeMatch"
+    predicate: str = CLOSE_MATCH
     #: The logistic model's probability before calibration (ranks ties of the calibration).
     raw: float = 0.0
 
@@ -967,10 +971,10 @@ def _predicate(candidate: Candidate) -> str:
     if evidence.tier is not None:
         return EXACT_MATCH
     if evidence.narrower and not evidence.broader:
-        return "skos:narrowMatch"
+        return NARROW_MATCH
     if evidence.broader and not evidence.narrower:
-        return "skos:broadMatch"
-    return "skos:closeMatch"
+        return BROAD_MATCH
+    return CLOSE_MATCH
 
 
 def candidates_for(

@@ -34,6 +34,7 @@ from pathlib import Path
 from kll_graph.exceptions import SssomError
 from kll_graph.mappings.sssom import (
     NO_TERM_FOUND,
+    RELATED_MATCH,
     UNSPECIFIED_LICENSE,
     Mapping,
     MappingSet,
@@ -47,7 +48,7 @@ CURIE_MAP = {"ESCO": ESCO_DATA.iri, "jt": JOBTECH_CONCEPT.iri}
 JUSTIFICATION = "semapv:ManualMappingCuration"
 #: The relation written for "no relation" rows (with sssom:NoTermFound on the missing side):
 #: not even a related match was found.
-NO_MATCH_PREDICATE = "skos:relatedMatch"
+NO_MATCH_PREDICATE = RELATED_MATCH
 #: The relations a table may state (ESCO first) → the predicate written (JobTech first).
 RELATIONS = {f"skos:{name}": f"skos:{inverse}" for name, inverse in INVERSE_MATCH.items()}
 NO_RELATION = "no relation"

@@ -122,6 +122,14 @@ BUILTIN_PREFIXES: dict[str, str] = {
     "sssom": SSSOM.iri,
 }
 NO_TERM_FOUND = "sssom:NoTermFound"
+#: The SKOS mapping predicates as rows write them; the other modules use these names.
+EXACT_MATCH = "skos:exactMatch"
+CLOSE_MATCH = "skos:closeMatch"
+BROAD_MATCH = "skos:broadMatch"
+NARROW_MATCH = "skos:narrowMatch"
+RELATED_MATCH = "skos:relatedMatch"
+#: The predicates that say two concepts are the same or one holds the other (not only related).
+POSITIVE_MATCHES = (EXACT_MATCH, CLOSE_MATCH, BROAD_MATCH, NARROW_MATCH)
 #: The licence SSSOM tools record when a set's licence is not known.
 UNSPECIFIED_LICENSE = SSSOM["license/unspecified"].value
 REQUIRED_COLUMNS = ("subject_id", "predicate_id", "object_id", "mapping_justification")

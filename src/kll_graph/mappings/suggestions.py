@@ -18,14 +18,19 @@ from kll_graph import __version__
 from kll_graph.exceptions import MatcherError
 from kll_graph.files import replace_atomically
 from kll_graph.mappings.matcher import (
-    EXACT_MATCH,
     TIERS,
     TYPES,
     Candidate,
     Evidence,
     Suggestions,
 )
-from kll_graph.mappings.sssom import UNSPECIFIED_LICENSE, Mapping, MappingSet, format_sssom
+from kll_graph.mappings.sssom import (
+    EXACT_MATCH,
+    UNSPECIFIED_LICENSE,
+    Mapping,
+    MappingSet,
+    format_sssom,
+)
 from kll_graph.namespaces import ESCO_DATA, JOBTECH_CONCEPT
 from kll_graph.sparql.query import select_named
 from kll_graph.store import GraphStore, Manifest

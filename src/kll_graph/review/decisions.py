@@ -37,10 +37,15 @@ from typing import Any, Final
 
 from kll_graph.exceptions import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 from kll_graph.mappings.sssom import (
+    BROAD_MATCH,
     BUILTIN_PREFIXES,
+    CLOSE_MATCH,
     ENTITY_REFERENCES,
+    EXACT_MATCH,
     MULTIVALUED,
+    NARROW_MATCH,
     NO_TERM_FOUND,
+    RELATED_MATCH,
     Mapping,
     MappingSet,
     iri_of,
@@ -100,35 +105,35 @@ RELATIONS: Final = (
     Relation(
         "exact",
         "1",
-        "skos:exactMatch",
+        EXACT_MATCH,
         "ESCO '{esco}' is the same as JobTech '{jobtech}'",
         "ESCO '{esco}' är samma som JobTech '{jobtech}'",
     ),
     Relation(
         "close",
         "2",
-        "skos:closeMatch",
+        CLOSE_MATCH,
         "ESCO '{esco}' is close to JobTech '{jobtech}'",
         "ESCO '{esco}' ligger nära JobTech '{jobtech}'",
     ),
     Relation(
         "broad",
         "3",
-        "skos:broadMatch",
+        BROAD_MATCH,
         "ESCO '{esco}' is broader than JobTech '{jobtech}'",
         "ESCO '{esco}' är bredare än JobTech '{jobtech}'",
     ),
     Relation(
         "narrow",
         "4",
-        "skos:narrowMatch",
+        NARROW_MATCH,
         "ESCO '{esco}' is narrower than JobTech '{jobtech}'",
         "ESCO '{esco}' är smalare än JobTech '{jobtech}'",
     ),
     Relation(
         "related",
         "5",
-        "skos:relatedMatch",
+        RELATED_MATCH,
         "ESCO '{esco}' is related to JobTech '{jobtech}'",
         "ESCO '{esco}' är relaterat till JobTech '{jobtech}'",
     ),
@@ -230,7 +235,7 @@ class Decision:
             )
         subject = _concept_iri(self.subject_id, _SUBJECT, "subject_id", "a JobTech concept")
         if self.decision == NO_TERM:
-            obj, predicate = NO_TERM_FOUND, "skos:exactMatch"
+            obj, predicate = NO_TERM_FOUND, EXACT_MATCH
         else:
             obj = _concept_iri(self.object_id, _OBJECT, "object_id", "an ESCO concept")
             predicate = self._predicate()
