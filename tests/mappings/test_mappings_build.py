@@ -193,15 +193,16 @@ def test_the_build_writes_coverage_and_the_server_reads_it(
 def test_coverage_rules_on_a_made_store() -> None:
     """Deprecated concepts are left out, negated mappings do not count, "no term found" is a
     reviewed no-match, and a predicate read from the object's side is inverted."""
-    from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Store
+    from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store
 
     from kll_graph.namespaces import ESCO, OWL, RDF, SEMAPV, SKOS, SSSOM, XSD, kll
 
     jt = "http://data.jobtechdev.se/taxonomy/concept/"
     store = Store()
+    graph = NamedNode(BASE + "graph/made")  # a mapping node lies in its set's graph
 
     def add(s: object, p: object, o: object) -> None:
-        store.add(Quad(s, p, o, DefaultGraph()))  # type: ignore[arg-type]
+        store.add(Quad(s, p, o, graph))  # type: ignore[arg-type]
 
     a, b, c, d = (NamedNode(jt + name) for name in "abcd")
     x = NamedNode("http://data.europa.eu/esco/occupation/x")
