@@ -794,9 +794,10 @@ class _Cosines:
     def top(self, size: int) -> set[int]:
         """The `size` concepts with the best label cosine (ties by concept number).
 
-        Only the labels above :data:`MIN_COSINE` are looked at (a few hundred of the 100,000
-        labels of ESCO's skills), and of those the best ``6 * size`` with every label tied
-        with the last of them, so the answer does not depend on how a partition splits ties."""
+        Only the labels above :data:`MIN_COSINE` are looked at (for a JobTech skill's label a
+        median of about 5,600 of the 113,000 labels of ESCO's skills), and of those the best
+        ``6 * size`` with every label tied with the last of them, so the answer does not depend
+        on how a partition splits ties."""
         best = np.flatnonzero(self.scores > MIN_COSINE)
         k = size * 6
         if len(best) > k:
