@@ -47,8 +47,10 @@ from kll_graph.mappings.matcher import (
     read_vocabularies,
     suggest,
 )
+from kll_graph.mappings.sssom import parse_sssom
 from kll_graph.mappings.suggestions import (
     COMBINED,
+    STRUCTURE,
     candidate_set,
     reviewed_pairs,
     reviewed_subjects,
@@ -420,6 +422,19 @@ def test_reviewed_mappings_as_evidence_validate_and_repeat(
     text = first.decode()
     assert COMBINED in text and "reviewed mapping of a concept with a close label" in text
     assert _validate_with_sssom_py(tmp_path / "a.sssom.tsv", caplog) > 50
+    # a candidate with no label in common claims no label similarity: a reviewed neighbour or
+    # the hierarchy (the subject's ISCO group) put it on the list, and the justification says so
+    rows = parse_sssom(text).mappings
+    unlike = [r for r in rows if "no label in common" in r.get("comment")]
+    neighbour = "reviewed mapping of a concept"
+    assert {r.get("mapping_justification") for r in unlike} == {COMBINED, STRUCTURE}
+    for row in unlike:
+        by_neighbour = neighbour in row.get("comment")
+        assert row.get("mapping_justification") == (COMBINED if by_neighbour else STRUCTURE)
+    assert not any(
+        r.get(slot) for r in unlike for slot in ("similarity_score", "subject_preprocessing")
+    )
+    assert all(r.get("similarity_score") for r in rows if r not in unlike)
 
 
 def test_cli_suggest_skips_reviewed_subjects_unless_all(

@@ -21,7 +21,6 @@ from kll_graph.mappings.matcher import (
     TIERS,
     TYPES,
     Candidate,
-    Evidence,
     Suggestions,
 )
 from kll_graph.mappings.sssom import (
@@ -42,6 +41,9 @@ SIMILAR_LABEL = "semapv:LexicalSimilarityThresholdMatching"
 #: No equal label, and a reviewed mapping of a concept with a close label names the object too:
 #: the confidence combines both (:class:`~kll_graph.mappings.matcher.Neighbours`).
 COMBINED = "semapv:CompositeMatching"
+#: No label in common and no neighbour: the hierarchy put the candidate there (the subject's ISCO
+#: unit group, an SSYK group's occupation names).
+STRUCTURE = "semapv:StructuralMatching"
 SIMILARITY_MEASURE = "TF-IDF cosine of character trigrams of folded labels (best label pair)"
 #: How the labels were prepared before comparing (SEMAPV preprocessing terms), per equality
 #: tier (diacritics kept; folded; words in any order) and for the trigram similarity (None).
@@ -107,7 +109,10 @@ def _comment(candidate: Candidate, rank: int) -> str:
     parts = [f"rank {rank}"]
     if e.tier is not None:
         parts.append(f"equal label ({TIERS[e.tier]}), shared by {e.ambiguity} concept(s)")
-    parts.append(f"cosine sv {e.cos_sv:.3f}, en {e.cos_en:.3f}")
+    if e.tier is not None or candidate.similarity > 0.0:
+        parts.append(f"cosine sv {e.cos_sv:.3f}, en {e.cos_en:.3f}")
+    else:
+        parts.append("no label in common")
     if e.isco != "unknown":
         codes = ",".join(sorted(candidate.subject.isco))
         parts.append(
@@ -136,28 +141,36 @@ def _comment(candidate: Candidate, rank: int) -> str:
     return "; ".join(parts)
 
 
-def _justification(evidence: Evidence) -> str:
+def _justification(candidate: Candidate) -> str:
+    evidence = candidate.evidence
     if evidence.tier is not None:
         return EQUAL_LABEL
-    return COMBINED if evidence.neighbour else SIMILAR_LABEL
+    if evidence.neighbour:
+        return COMBINED
+    return SIMILAR_LABEL if candidate.similarity > 0.0 else STRUCTURE
 
 
 def _row(candidate: Candidate, rank: int) -> Mapping:
     e = candidate.evidence
+    # a candidate only reviewed neighbours name may share no trigram with the subject: then no
+    # label was compared, and a similarity of 0 or the labels' preprocessing would say one was
+    compared = e.tier is not None or candidate.similarity > 0.0
     slots = {
         "subject_id": curie(candidate.subject.iri),
         "subject_label": candidate.subject.pref,
         "predicate_id": candidate.predicate,
         "object_id": curie(candidate.target.iri),
         "object_label": candidate.target.pref,
-        "mapping_justification": _justification(e),
+        "mapping_justification": _justification(candidate),
         "confidence": f"{candidate.confidence:.3f}",
-        "similarity_score": f"{1.0 if e.tier is not None else candidate.similarity:.3f}",
+        "similarity_score": (
+            f"{1.0 if e.tier is not None else candidate.similarity:.3f}" if compared else ""
+        ),
         "match_string": e.match_string,
         "subject_match_field": e.subject_field,
         "object_match_field": e.object_field,
-        "subject_preprocessing": "|".join(PREPROCESSING[e.tier]),
-        "object_preprocessing": "|".join(PREPROCESSING[e.tier]),
+        "subject_preprocessing": "|".join(PREPROCESSING[e.tier]) if compared else "",
+        "object_preprocessing": "|".join(PREPROCESSING[e.tier]) if compared else "",
         "comment": _comment(candidate, rank),
     }
     return Mapping({k: v for k, v in slots.items() if v})
