@@ -679,6 +679,12 @@ class Candidate:
     def similarity(self) -> float:
         return max(self.evidence.cos_sv, self.evidence.cos_en)
 
+    @property
+    def compared(self) -> bool:
+        """Whether the labels have anything in common (equal, or a trigram shared): a candidate
+        that reviewed neighbours or the hierarchy put on the list may have none."""
+        return self.evidence.tier is not None or self.similarity > 0.0
+
 
 @dataclass
 class TargetKind:

@@ -109,7 +109,7 @@ def _comment(candidate: Candidate, rank: int) -> str:
     parts = [f"rank {rank}"]
     if e.tier is not None:
         parts.append(f"equal label ({TIERS[e.tier]}), shared by {e.ambiguity} concept(s)")
-    if e.tier is not None or candidate.similarity > 0.0:
+    if candidate.compared:
         parts.append(f"cosine sv {e.cos_sv:.3f}, en {e.cos_en:.3f}")
     else:
         parts.append("no label in common")
@@ -147,14 +147,14 @@ def _justification(candidate: Candidate) -> str:
         return EQUAL_LABEL
     if evidence.neighbour:
         return COMBINED
-    return SIMILAR_LABEL if candidate.similarity > 0.0 else STRUCTURE
+    return SIMILAR_LABEL if candidate.compared else STRUCTURE
 
 
 def _row(candidate: Candidate, rank: int) -> Mapping:
     e = candidate.evidence
-    # a candidate only reviewed neighbours name may share no trigram with the subject: then no
-    # label was compared, and a similarity of 0 or the labels' preprocessing would say one was
-    compared = e.tier is not None or candidate.similarity > 0.0
+    # with no label in common, a similarity of 0 or the labels' preprocessing would claim a
+    # comparison of labels that found something
+    compared = candidate.compared
     slots = {
         "subject_id": curie(candidate.subject.iri),
         "subject_label": candidate.subject.pref,
