@@ -17,17 +17,14 @@ from pyoxigraph import NamedNode
 from kll_graph import __version__
 from kll_graph.exceptions import MatcherError
 from kll_graph.files import replace_atomically
-from kll_graph.mappings.matcher import (
-    TIERS,
-    TYPES,
-    Candidate,
-    Suggestions,
-)
+from kll_graph.mappings.matcher import TIERS, TYPES, Candidate, Suggestions
 from kll_graph.mappings.sssom import (
+    BUILTIN_PREFIXES,
     EXACT_MATCH,
     UNSPECIFIED_LICENSE,
     Mapping,
     MappingSet,
+    compress,
     format_sssom,
 )
 from kll_graph.namespaces import ESCO_DATA, JOBTECH_CONCEPT
@@ -87,7 +84,7 @@ def reviewed_pairs(store: GraphStore) -> dict[str, dict[str, str]]:
         source, target, prop = row[0], row[1], row[2]
         if not (isinstance(source, NamedNode) and isinstance(target, NamedNode)):
             continue
-        predicate = "skos:" + str(prop.value).rsplit("#", 1)[-1]
+        predicate = compress(prop.value, BUILTIN_PREFIXES)
         found = pairs.setdefault(source.value, {})
         was = found.get(target.value, predicate)
         found[target.value] = (
